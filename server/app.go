@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"tiltline/survey"
+)
+
+// App is the composition root: every long-lived thing the handlers need, built
+// once at start. Nothing lives in package globals.
+type App struct {
+	cfg     *Config
+	log     *slog.Logger
+	db      *survey.DB
+	models  *survey.Catalog
+	i18n    *translator
+	views   *views
+	assets  *assets
+	metrics *metrics
+	echo    *echo.Echo
+	started time.Time
+}
+
+// New opens and migrates the database, loads the model, messages, templates
+// and assets, and wires the routes. It fails fast: a server that cannot render
+// every page should not start.
+func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
+	if cfg.Secret == nil {
+		if err := cfg.loadSecret(); err != nil {
+			return nil, err
+		}
+	}
+	models, err := survey.LoadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := newTranslator()
+	if err != nil {
+		return nil, err
+	}
+	as, err := newAssets()
+	if err != nil {
+		return nil, err
+	}
+	vs, err := newViews(as)
+	if err != nil {
+		return nil, err
+	}
+	db, applied, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if applied > 0 {
+		log.Info("migrations applied", "count", applied)
+	}
+	a := &App{cfg: cfg, log: log, db: db, models: models, i18n: tr, views: vs, assets: as, metrics: newMetrics(), started: time.Now()}
+	a.echo = a.routes()
+	return a, nil
+}
+
+// Handler is the HTTP handler, for tests and embedding.
+func (a *App) Handler() http.Handler { return a.echo }
+
+// Close releases the database.
+func (a *App) Close() error { return a.db.Close() }
+
+// Serve answers on ln until ctx is cancelled, then drains in-flight requests.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *App) printDemo(ctx context.Context, opt survey.DemoOptions, out io.Writer) error {
+	return writeDemo(ctx, a.db, a.models.Latest(), a.cfg, opt, out)
+}
+
+// serve is `tiltline serve`; before runs once the app is built and before it listens.
+func serve(ctx context.Context, c *Config, log *slog.Logger, before func(*App) error) error {
+	a, err := New(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if before != nil {
+		if err := before(a); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "base_url", c.BaseURL, "db", a.db.Dialect, "mail", mailMode(c))
+	return a.Serve(ctx, ln)
+}
+
+func mailMode(c *Config) string {
+	if c.SMTPURL == "" {
+		return "files in " + c.DataDir + "/outbox (no TILTLINE_SMTP_URL)"
+	}
+	return "smtp"
+}

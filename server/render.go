@@ -1,0 +1,178 @@
+package server
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"tiltline/survey"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// views holds every page template, parsed once at start, each page combined
+// with the shared layout.
+type views struct {
+	pages map[string]*template.Template
+	bufs  sync.Pool
+}
+
+func newViews(as *assets) (*views, error) {
+	funcs := template.FuncMap{
+		"asset": as.URL,
+		"add":   func(a, b int) int { return a + b },
+	}
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	v := &views{pages: map[string]*template.Template{}, bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, err
+		}
+		v.pages[name] = t
+	}
+	return v, nil
+}
+
+// Page is what every template receives: the locale, a translator and the
+// page's own data.
+type Page struct {
+	Lang      string
+	Title     string
+	Path      string // request path without query, for the language switch
+	RequestID string
+	Data      any
+
+	tr *translator
+}
+
+// T translates a message id; args are key/value pairs for the message template.
+func (p *Page) T(id string, args ...any) string {
+	var data map[string]any
+	if len(args) > 1 {
+		data = make(map[string]any, len(args)/2)
+		for i := 0; i+1 < len(args); i += 2 {
+			data[fmt.Sprint(args[i])] = args[i+1]
+		}
+	}
+	return p.tr.T(p.Lang, id, data)
+}
+
+// L picks the page's locale from a model text.
+func (p *Page) L(t survey.Text) string { return t.In(p.Lang) }
+
+// Locales lists the languages offered in the switcher.
+func (p *Page) Locales() []string { return survey.Locales }
+
+func (a *App) page(c echo.Context, titleID string, data any) *Page {
+	p := &Page{
+		Lang:      localeOf(c),
+		Path:      c.Request().URL.Path,
+		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
+		Data:      data,
+		tr:        a.i18n,
+	}
+	if titleID != "" {
+		p.Title = p.T(titleID)
+	}
+	return p
+}
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 page instead of half a page.
+func (a *App) render(c echo.Context, status int, name string, p *Page) error {
+	t, ok := a.views.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	buf := a.views.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer a.views.bufs.Put(buf)
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Response().Header().Set("Content-Language", p.Lang)
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// apiError is the JSON error shape of DESIGN.md.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// handleError is the one place errors become responses: JSON for the API and
+// machine routes, a localised page for people. Internal details are logged
+// with the request id, never shown.
+func (a *App) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+	}
+	if status >= 500 {
+		a.log.Error("request failed", "id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
+	}
+	code := strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+	if code == "" {
+		code = "error"
+	}
+
+	path := c.Request().URL.Path
+	if strings.HasPrefix(path, "/api/") || c.Request().Method == http.MethodPut {
+		var body apiError
+		body.Error.Code = code
+		body.Error.Message = http.StatusText(status)
+		if he != nil && status < 500 {
+			if m, ok := he.Message.(string); ok {
+				body.Error.Message = m
+			}
+		}
+		_ = c.JSON(status, body)
+		return
+	}
+	key := "error.generic"
+	switch status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		key = "error.not_found"
+	case http.StatusRequestEntityTooLarge:
+		key = "error.too_large"
+	case http.StatusBadRequest:
+		key = "error.bad_request"
+	case http.StatusServiceUnavailable:
+		key = "error.unavailable"
+	}
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		key = "error.internal"
+	}
+	p := a.page(c, key+".title", map[string]any{"Status": status, "Key": key})
+	if rerr := a.render(c, status, "error", p); rerr != nil {
+		a.log.Error("render error page", "err", rerr)
+		_ = c.String(status, http.StatusText(status))
+	}
+}

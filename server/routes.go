@@ -1,0 +1,38 @@
+package server
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes is the whole surface of the product on one screen.
+func (a *App) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+
+	e.Use(
+		middleware.RequestID(),
+		a.logRequests, // outermost after the id, so it sees the final status
+		a.recoverPanics,
+		securityHeaders,
+		middleware.BodyLimit("1M"),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
+		a.negotiateLocale,
+	)
+
+	// Operations
+	e.GET("/healthz", a.healthz)
+	e.GET("/readyz", a.readyz)
+	e.GET("/metrics", a.metrics.handler())
+	e.GET("/static/:file", a.serveAsset)
+
+	// Public pages
+	e.GET("/", a.home)
+
+	// Respondents: the link token is the only key.
+	e.GET("/s/:token", a.surveyPage)
+
+	return e
+}

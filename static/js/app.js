@@ -1,0 +1,1 @@
+// Tiltline scripts arrive with the respondent flow.

@@ -1,0 +1,8 @@
+// Package static carries the stylesheets, scripts and icons, embedded in the
+// binary. The server serves them under content-hashed names.
+package static
+
+import "embed"
+
+//go:embed css js
+var FS embed.FS
