@@ -210,7 +210,7 @@ func (g *demoGenerator) person(unit int) demoPerson {
 }
 
 // answers draws one respondent's packed answers. Scores are built in steps of
-// 25 points around a base of 1.25 steps (~31 %), lifted by rounding and
+// 25 points around a base of 1.05 steps (~26 %), lifted by rounding and
 // clipping to an average near 35 %.
 func (g *demoGenerator) answers(p demoPerson, shift float64) []byte {
 	var lift = [2]float64{} // intention, reality
@@ -235,7 +235,7 @@ func (g *demoGenerator) answers(p demoPerson, shift float64) []byte {
 			out[i] = DontKnow
 			continue
 		}
-		x := 1.25 + personal + g.slotOffset[i] + lift[i%2] + g.rng.NormFloat64()*0.8
+		x := 1.05 + personal + g.slotOffset[i] + lift[i%2] + g.rng.NormFloat64()*0.8
 		steps := math.Max(0, math.Min(4, math.Round(x)))
 		out[i] = byte(5 - int(steps))
 	}

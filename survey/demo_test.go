@@ -1,0 +1,163 @@
+package survey_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"tiltline/survey"
+	"tiltline/survey/surveytest"
+)
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+func createDemo(t *testing.T, db *survey.DB, responses int) *survey.DemoResult {
+	t.Helper()
+	res, err := survey.CreateDemo(context.Background(), db, surveytest.Model(t), survey.DemoOptions{
+		Responses: responses, Links: 4, BaseURL: "http://example.test", Secret: testSecret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func count(t *testing.T, db *survey.DB, model any, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	q := db.Read.Model(model)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestDemoCreatesTheContractAndRefreshesInPlace(t *testing.T) {
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := surveytest.Open(t, dialect)
+			first := createDemo(t, db, 200)
+			res := createDemo(t, db, 200) // a second run replaces, never doubles
+
+			if count(t, db, &survey.Organisation{}, "name = ?", survey.DemoOrgName) != 1 {
+				t.Error("demo organisation not unique after refresh")
+			}
+			if got := count(t, db, &survey.Response{}, "campaign_id = ?", res.CampaignID); got != 200 {
+				t.Errorf("open wave responses = %d, want 200", got)
+			}
+			if got := count(t, db, &survey.Response{}, "campaign_id = ?", res.PreviousCampaignID); got != 160 {
+				t.Errorf("previous wave responses = %d, want 160", got)
+			}
+			if got := count(t, db, &survey.Invitation{}, "campaign_id = ? AND status = ?", res.CampaignID, survey.InviteCompleted); got != 200 {
+				t.Errorf("completed invitations = %d, want one per response", got)
+			}
+			var c survey.Campaign
+			db.Read.First(&c, res.CampaignID)
+			if c.Status != survey.StatusOpen || c.PreviousID == nil || *c.PreviousID != res.PreviousCampaignID {
+				t.Errorf("open wave = %+v", c)
+			}
+			if len(res.Links) != 4 || res.Links[0] == first.Links[0] {
+				t.Fatalf("links = %v", res.Links)
+			}
+			for _, link := range res.Links {
+				token := strings.TrimPrefix(link, "http://example.test/s/")
+				inv, camp, err := survey.FindInvitation(context.Background(), db, token)
+				if err != nil || camp.ID != res.CampaignID || inv.Status == survey.InviteCompleted {
+					t.Errorf("link %s: %v %+v", link, err, inv)
+				}
+			}
+			if _, err := survey.CreateAPIToken(context.Background(), db, res.ManagerEmail, "x"); err != nil {
+				t.Errorf("manager account missing: %v", err)
+			}
+			var admin survey.User
+			db.Read.Where("email = ?", res.AdminEmail).First(&admin)
+			if !survey.CheckPassword(admin.PasswordHash, res.AdminPassword) || survey.CheckPassword(admin.PasswordHash, "wrong") {
+				t.Error("printed admin password does not match its hash")
+			}
+			var tok survey.APIToken
+			if err := db.Read.Where("token_hash = ?", survey.HashToken(res.APIToken)).First(&tok).Error; err != nil {
+				t.Errorf("printed api token not stored (hashed): %v", err)
+			}
+		})
+	}
+}
+
+// score turns a packed level into points (DESIGN.md: (5 − level) / 4 × 100).
+func score(level byte) (float64, bool) {
+	if level < 1 || level > 5 {
+		return 0, false
+	}
+	return float64(5-level) / 4 * 100, true
+}
+
+type mean struct{ sum, n float64 }
+
+func (m *mean) add(v float64) { m.sum += v; m.n++ }
+func (m mean) value() float64 { return m.sum / m.n }
+
+func TestDemoDistributionShowsTheSeedsPatterns(t *testing.T) {
+	db := surveytest.Open(t, "sqlite")
+	res := createDemo(t, db, 3000)
+	var resps []survey.Response
+	if err := db.Read.Where("campaign_id = ?", res.CampaignID).Find(&resps).Error; err != nil {
+		t.Fatal(err)
+	}
+	m := surveytest.Model(t)
+	var overall, intention, reality, seniorReality, staffReality mean
+	var dk, slots float64
+	units := map[int64]int{}
+	for _, r := range resps {
+		if len(r.Answers) != m.AnswerSlots() {
+			t.Fatalf("packed answers have %d bytes, want %d", len(r.Answers), m.AnswerSlots())
+		}
+		units[*r.UnitID]++
+		for i, b := range r.Answers {
+			slots++
+			if b == survey.DontKnow {
+				dk++
+			}
+			s, ok := score(b)
+			if !ok {
+				continue
+			}
+			overall.add(s)
+			if i%2 == 0 {
+				intention.add(s)
+				continue
+			}
+			reality.add(s)
+			switch r.Seniority {
+			case "senior-manager":
+				seniorReality.add(s)
+			case "staff":
+				staffReality.add(s)
+			}
+		}
+	}
+	t.Logf("overall %.1f, intention %.1f, reality %.1f, senior−staff reality %.1f, don't know %.1f%%",
+		overall.value(), intention.value(), reality.value(), seniorReality.value()-staffReality.value(), 100*dk/slots)
+	if v := overall.value(); v < 30 || v > 40 {
+		t.Errorf("overall mean %.1f %%, want around 35", v)
+	}
+	if intention.value() <= reality.value() {
+		t.Error("intention should run ahead of reality")
+	}
+	if d := seniorReality.value() - staffReality.value(); d < 10 || d > 15 {
+		t.Errorf("senior managers rate reality %.1f points above staff, want 10 to 15", d)
+	}
+	if r := dk / slots; r < 0.02 || r > 0.10 {
+		t.Errorf("don't-know rate %.3f, want some but not many", r)
+	}
+	small := 0
+	for _, n := range units {
+		if n == 3 {
+			small++
+		}
+	}
+	if small != 1 {
+		t.Errorf("want exactly one unit with 3 respondents, units = %v", units)
+	}
+}

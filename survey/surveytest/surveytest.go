@@ -1,0 +1,124 @@
+// Package surveytest gives tests real databases: a fresh SQLite file, or a
+// fresh database on the Postgres server named by TILTLINE_TEST_PG.
+//
+// Tests that need Postgres or Chromium skip with a message when they are
+// absent locally; under CI=true they fail instead, so CI never passes by
+// skipping.
+package surveytest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"tiltline/survey"
+)
+
+// PostgresEnv names the variable holding the URL of a Postgres server tests
+// may create databases on (the URL's own database is used to connect).
+const PostgresEnv = "TILTLINE_TEST_PG"
+
+// InCI reports whether the run must not skip integration tests.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Unavailable skips the test, or fails it in CI.
+func Unavailable(t testing.TB, what string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("%s is required in CI (CI=true) but not available", what)
+	}
+	t.Skipf("skipping: %s not available", what)
+}
+
+// Dialects lists the databases a store test should run on.
+func Dialects() []string { return []string{"sqlite", "postgres"} }
+
+// SQLiteURL returns the URL of a fresh SQLite file in a temp directory.
+func SQLiteURL(t testing.TB) string {
+	t.Helper()
+	return "sqlite:" + filepath.Join(t.TempDir(), "tiltline.db")
+}
+
+// PostgresURL creates a fresh database for this test and drops it afterwards.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		Unavailable(t, "Postgres ("+PostgresEnv+" unset)")
+	}
+	admin, err := survey.Open(base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", PostgresEnv, err)
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "tiltline_test_" + hex.EncodeToString(b)
+	if err := admin.Write.Exec("CREATE DATABASE " + name).Error; err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if a, err := survey.Open(base); err == nil {
+			a.Write.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			a.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// URL returns a fresh database URL of the dialect.
+func URL(t testing.TB, dialect string) string {
+	if dialect == "postgres" {
+		return PostgresURL(t)
+	}
+	return SQLiteURL(t)
+}
+
+// Open returns a fresh, migrated database of the dialect, closed at cleanup.
+func Open(t testing.TB, dialect string) *survey.DB {
+	t.Helper()
+	db, err := survey.Open(URL(t, dialect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Chromium returns the path of a Chromium binary for browser tests.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("TILTLINE_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	Unavailable(t, "Chromium (install Debian's chromium package)")
+	return ""
+}
+
+// Model loads the latest model version or fails the test.
+func Model(t testing.TB) *survey.Model {
+	t.Helper()
+	c, err := survey.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Latest()
+}
