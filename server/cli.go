@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"tiltline/survey"
 )
@@ -25,6 +28,7 @@ Usage:
   tiltline model export [--version V]           print the assessment model as JSON
   tiltline admin create-user --email E --role R [--org O]
   tiltline admin create-token --email E         print a new API token
+  tiltline healthcheck [--addr :8080]           exit 0 when the local server answers /healthz
 
 Every flag also reads a TILTLINE_* variable (see README). Run a command with -h for its flags.
 `
@@ -89,6 +93,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		email := fs.String("email", "", "email address of the account")
 		name := fs.String("name", "cli", "label to recognise the token by")
 		run = func() error { return createToken(ctx, &c, *email, *name, stdout) }
+	case "healthcheck":
+		c.serveFlags(fs)
+		run = func() error { return healthcheck(ctx, &c) }
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -244,5 +251,25 @@ func createToken(ctx context.Context, c *Config, email, name string, out io.Writ
 		return err
 	}
 	fmt.Fprintf(out, "api-token: %s\n", token)
+	return nil
+}
+
+// healthcheck lets a container probe the server without curl in the image.
+func healthcheck(ctx context.Context, c *Config) error {
+	_, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %d", res.StatusCode)
+	}
 	return nil
 }
