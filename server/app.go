@@ -18,16 +18,18 @@ import (
 // App is the composition root: every long-lived thing the handlers need, built
 // once at start. Nothing lives in package globals.
 type App struct {
-	cfg     *Config
-	log     *slog.Logger
-	db      *survey.DB
-	models  *survey.Catalog
-	i18n    *translator
-	views   *views
-	assets  *assets
-	metrics *metrics
-	echo    *echo.Echo
-	started time.Time
+	cfg      *Config
+	log      *slog.Logger
+	db       *survey.DB
+	models   *survey.Catalog
+	i18n     *translator
+	views    *views
+	sections *sectionCache
+	saver    *survey.Saver
+	assets   *assets
+	metrics  *metrics
+	echo     *echo.Echo
+	started  time.Time
 }
 
 // New opens and migrates the database, loads the model, messages, templates
@@ -51,7 +53,12 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs, err := newViews(as)
+	funcs := templateFuncs(as)
+	vs, err := newViews(funcs)
+	if err != nil {
+		return nil, err
+	}
+	sections, err := newSectionCache(funcs, tr)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +69,8 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	if applied > 0 {
 		log.Info("migrations applied", "count", applied)
 	}
-	a := &App{cfg: cfg, log: log, db: db, models: models, i18n: tr, views: vs, assets: as, metrics: newMetrics(), started: time.Now()}
+	a := &App{cfg: cfg, log: log, db: db, models: models, i18n: tr, views: vs, sections: sections, assets: as,
+		metrics: newMetrics(), saver: survey.NewSaver(db), started: time.Now()}
 	a.echo = a.routes()
 	return a, nil
 }
@@ -70,8 +78,12 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 // Handler is the HTTP handler, for tests and embedding.
 func (a *App) Handler() http.Handler { return a.echo }
 
-// Close releases the database.
-func (a *App) Close() error { return a.db.Close() }
+// Close stops the answer writer and releases the database. Call it after
+// Serve has returned, so no request is still saving.
+func (a *App) Close() error {
+	a.saver.Close()
+	return a.db.Close()
+}
 
 // Serve answers on ln until ctx is cancelled, then drains in-flight requests.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {

@@ -27,13 +27,20 @@ type views struct {
 	bufs  sync.Pool
 }
 
-func newViews(as *assets) (*views, error) {
-	funcs := template.FuncMap{
+// templateFuncs are the helpers every template may use.
+func templateFuncs(as *assets) template.FuncMap {
+	return template.FuncMap{
 		"asset": as.URL,
 		"add":   func(a, b int) int { return a + b },
+		"sub":   func(a, b int) int { return a - b },
+		"deref": func(p *int64) int64 { return *p },
 		"learn": portal.PagePath,
+		"slot":  func(m *survey.Model, p *survey.Practice, dim string) int { return m.Slot(p, dim) },
 	}
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+}
+
+func newViews(funcs template.FuncMap) (*views, error) {
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +51,7 @@ func newViews(as *assets) (*views, error) {
 	v := &views{pages: map[string]*template.Template{}, bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "partials" {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)

@@ -31,8 +31,19 @@ func (a *App) routes() *echo.Echo {
 	// Public pages
 	e.GET("/", a.home)
 
-	// Respondents: the link token is the only key.
-	e.GET("/s/:token", a.surveyPage)
+	// Respondents: the link token (or, for open links, a cookie) is the only key.
+	for _, flow := range []*echo.Group{
+		e.Group("/s/:token", a.resolveInvitation),
+		e.Group("/o/:key", a.resolveOpen),
+	} {
+		flow.GET("", a.surveyStart)
+		flow.POST("/start", a.surveyBegin)
+		flow.GET("/p/:page", a.surveySection)
+		flow.POST("/p/:page", a.surveySavePage)
+		flow.PUT("/answers", a.surveyAutosave)
+		flow.GET("/review", a.surveyReview)
+		flow.POST("/submit", a.surveySubmit)
+	}
 
 	return e
 }

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"errors"
+	"html/template"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -9,33 +9,43 @@ import (
 	"tiltline/survey"
 )
 
-// surveyPage opens a respondent link. For now it shows the first section
-// read-only; answering, saving and submitting come with the respondent flow.
-func (a *App) surveyPage(c echo.Context) error {
-	inv, campaign, err := survey.FindInvitation(c.Request().Context(), a.db, c.Param("token"))
-	if errors.Is(err, survey.ErrNotFound) {
-		return echo.ErrNotFound
-	}
+type progressView struct {
+	Answered, Total int
+	Text            string
+}
+
+type sectionData struct {
+	*respondentCtx
+	Number       int
+	Section      *survey.Section
+	Last         bool
+	Steps        []survey.SectionProgress
+	Body         template.HTML
+	ProgressView progressView
+}
+
+// progressText is what sighted and screen-reader users alike read: where they
+// are, how much is done and roughly how long is left.
+func (a *App) progressView(c echo.Context, m *survey.Model, p survey.Progress) progressView {
+	left := minutesFor(p.Total - p.Answered)
+	return progressView{Answered: p.Answered, Total: p.Total, Text: a.i18n.T(localeOf(c), "survey.progress", map[string]any{
+		"Done": p.SectionsDone(), "Total": len(m.Sections), "Percent": p.Percent(), "Minutes": left,
+	})}
+}
+
+func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []byte) error {
+	body, err := a.sections.get(rc.Model, n-1, localeOf(c))
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	switch {
-	case inv.Status == survey.InviteCompleted:
-		return a.surveyNotice(c, "survey.submitted", campaign)
-	case campaign.Status == survey.StatusClosed:
-		return a.surveyNotice(c, "survey.closed", campaign)
-	case campaign.Status == survey.StatusDraft:
-		return a.surveyNotice(c, "survey.not_open", campaign)
-	}
-	m, ok := a.models.Version(campaign.ModelVersion)
-	if !ok {
-		return errors.New("campaign pins an unknown model version")
-	}
-	section := m.Sections[0]
-	p := a.page(c, "", map[string]any{"Campaign": campaign, "Model": m, "Section": section})
-	p.Title = p.L(section.Title)
-	return a.render(c, http.StatusOK, "survey", p)
+	prog := rc.Model.ProgressOf(answers)
+	s := rc.Model.Sections[n-1]
+	p := a.page(c, "", sectionData{
+		respondentCtx: rc, Number: n, Section: s, Last: n == len(rc.Model.Sections),
+		Steps: prog.Sections, Body: body.render(answers), ProgressView: a.progressView(c, rc.Model, prog),
+	})
+	p.Title = p.L(s.Title)
+	return a.render(c, http.StatusOK, "section", p)
 }
 
 func (a *App) surveyNotice(c echo.Context, key string, campaign *survey.Campaign) error {

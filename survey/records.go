@@ -73,6 +73,7 @@ type Campaign struct {
 	KMin           int
 	Status         string
 	OpenLink       bool
+	OpenKey        *string
 	AskUnit        bool
 	AskRole        bool
 	AskSeniority   bool

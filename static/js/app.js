@@ -1,1 +1,0 @@
-// Tiltline scripts arrive with the respondent flow.
