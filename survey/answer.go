@@ -10,8 +10,8 @@ import (
 // Answer is one rating as the autosave API carries it:
 // {"practice":"AP-01","dimension":"intention","level":3} or "level":"dk".
 type Answer struct {
-	Practice  string `json:"practice"`
-	Dimension string `json:"dimension"`
+	Practice  string      `json:"practice"`
+	Dimension string      `json:"dimension"`
 	Level     AnswerValue `json:"level"`
 }
 
