@@ -169,11 +169,16 @@ func (a *App) surveyStart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := rc.Model.ProgressOf(d.Answers).FirstOpen() + 1
-	if page == 0 {
-		return c.Redirect(http.StatusSeeOther, rc.Base+"/review")
+	target := rc.Base + "/review"
+	if page := rc.Model.ProgressOf(d.Answers).FirstOpen() + 1; page > 0 {
+		target = rc.Base + "/p/" + strconv.Itoa(page)
 	}
-	return c.Redirect(http.StatusSeeOther, rc.Base+"/p/"+strconv.Itoa(page))
+	// On a new device the language chosen earlier follows the respondent,
+	// unless this browser already made its own choice.
+	if _, err := c.Cookie(langCookie); err != nil && c.QueryParam("lang") == "" && supported(d.Locale) != "" {
+		target += "?lang=" + d.Locale
+	}
+	return c.Redirect(http.StatusSeeOther, target)
 }
 
 type welcomeData struct {

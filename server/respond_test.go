@@ -123,8 +123,13 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 		t.Errorf("last page next: %d %q", code, loc)
 	}
 	// Leaving and coming back resumes at the first page with open questions.
-	if code, _, h := f.do(http.MethodGet, "", "", ""); code != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), base+"/p/1") {
+	if code, _, h := f.do(http.MethodGet, "", "", ""); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), base+"/p/1") {
 		t.Errorf("resume: %d %v", code, h.Get("Location"))
+	}
+	// A second device, with no language cookie, resumes in the language the draft was answered in.
+	other := newFlow(t, a, base)
+	if code, _, h := other.do(http.MethodGet, "", "", "", "Accept-Language", "fr", "Cookie", ""); code != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), base+"/p/1?lang=en") {
+		t.Errorf("resume on a second device: %d %v", code, h.Get("Location"))
 	}
 	code, body := f.get("/review")
 	if code != 200 || !strings.Contains(body, base+"/p/1#AP-02") {
