@@ -28,11 +28,17 @@ import (
 const browserStep = 15 * time.Second
 
 // testServer is the whole application serving HTTP on 127.0.0.1, with demo
-// data, stopped and closed at the end of the test.
+// data, stopped and closed at the end of the test. It can be stopped and
+// started again on the same database, secret and address, as a redeploy
+// would do.
 type testServer struct {
 	URL  string // base URL, no trailing slash
-	App  *App
+	App  *App   // the running App; replaced by start
 	Demo *survey.DemoResult
+
+	t    *testing.T
+	cfg  *Config
+	stop func() // stops serving and closes App; nil while stopped
 
 	mu       sync.Mutex
 	requests []seenRequest
@@ -49,44 +55,82 @@ type seenRequest struct {
 // until the test ends.
 func startTestServer(t *testing.T, responses int) *testServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		cancel()
 		t.Fatal(err)
 	}
-	cfg := &Config{
+	ts := &testServer{t: t, cfg: &Config{
 		DB:      surveytest.SQLiteURL(t),
 		DataDir: t.TempDir(),
-		Addr:    "127.0.0.1:0",
+		Addr:    ln.Addr().String(),
 		BaseURL: "http://" + ln.Addr().String(),
 		KMin:    5,
 		Secret:  []byte("browser-test-secret-browser-test-secret"),
+	}}
+	ts.URL = ts.cfg.BaseURL
+	t.Cleanup(ts.Stop)
+	ts.serve(ln, func(ctx context.Context, app *App) error {
+		demo, err := survey.CreateDemo(ctx, app.db, app.models.Latest(), survey.DemoOptions{
+			Responses: responses, Links: 3, BaseURL: ts.cfg.BaseURL, Secret: ts.cfg.Secret})
+		ts.Demo = demo
+		return err
+	})
+	return ts
+}
+
+// Start serves a new App on the same database file, secret and address as
+// before Stop. Open pages keep working against it: same links, same port.
+func (ts *testServer) Start() {
+	ts.t.Helper()
+	if ts.stop != nil {
+		ts.t.Fatal("test server already running")
 	}
+	ln, err := net.Listen("tcp", ts.cfg.Addr)
+	if err != nil {
+		ts.t.Fatalf("listen again on %s: %v", ts.cfg.Addr, err)
+	}
+	ts.serve(ln, nil)
+}
+
+// Stop drains the server and closes the App and its database. Requests then
+// fail as with a server that is down: the connection is refused. Stopping a
+// stopped server does nothing.
+func (ts *testServer) Stop() {
+	if ts.stop != nil {
+		ts.stop()
+		ts.stop = nil
+	}
+}
+
+// serve builds an App from ts.cfg, runs setup (if any) and serves on ln.
+func (ts *testServer) serve(ln net.Listener, setup func(context.Context, *App) error) {
+	t := ts.t
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	// Warnings and errors only, shown with the test's output; the request
 	// log of every page and asset would drown the -v output.
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app, err := New(ctx, cfg, log)
+	app, err := New(ctx, ts.cfg, log)
 	if err != nil {
 		ln.Close()
 		cancel()
 		t.Fatal(err)
 	}
-	demo, err := survey.CreateDemo(ctx, app.db, app.models.Latest(), survey.DemoOptions{
-		Responses: responses, Links: 3, BaseURL: cfg.BaseURL, Secret: cfg.Secret})
-	if err != nil {
-		ln.Close()
-		app.Close()
-		cancel()
-		t.Fatal(err)
+	if setup != nil {
+		if err := setup(ctx, app); err != nil {
+			ln.Close()
+			app.Close()
+			cancel()
+			t.Fatal(err)
+		}
 	}
-	ts := &testServer{URL: cfg.BaseURL, App: app, Demo: demo}
+	ts.App = app
 	// Registered before Serve starts: Echo applies Pre middleware per request.
 	app.echo.Pre(ts.record)
 
 	served := make(chan error, 1)
 	go func() { served <- app.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	ts.stop = func() {
 		cancel()
 		if err := <-served; err != nil {
 			t.Errorf("serve: %v", err)
@@ -94,8 +138,7 @@ func startTestServer(t *testing.T, responses int) *testServer {
 		if err := app.Close(); err != nil {
 			t.Errorf("close app: %v", err)
 		}
-	})
-	return ts
+	}
 }
 
 func (ts *testServer) record(next echo.HandlerFunc) echo.HandlerFunc {

@@ -284,8 +284,8 @@ func (a *App) surveySection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.LastPage != n || d.Locale != localeOf(c) {
-		if err := survey.SetDraftPage(c.Request().Context(), a.db, d.Key, n, localeOf(c)); err != nil {
+	if d.Locale != localeOf(c) { // a language switch: the response and a resume follow it
+		if err := survey.SetDraftLocale(c.Request().Context(), a.db, d.Key, localeOf(c)); err != nil {
 			return err
 		}
 	}

@@ -156,10 +156,9 @@ func StartDraft(ctx context.Context, db *DB, m *Model, r *Respondent, prof Profi
 	return LoadDraft(ctx, db, r.DraftKey)
 }
 
-// SetDraftPage remembers the last page seen and the language, for resuming.
-func SetDraftPage(ctx context.Context, db *DB, key string, page int, locale string) error {
-	return db.Write.WithContext(ctx).Model(&Draft{}).Where("key = ?", key).
-		Updates(map[string]any{"last_page": page, "locale": locale}).Error
+// SetDraftLocale records the language the respondent now answers in.
+func SetDraftLocale(ctx context.Context, db *DB, key, locale string) error {
+	return db.Write.WithContext(ctx).Model(&Draft{}).Where("key = ?", key).Update("locale", locale).Error
 }
 
 // Submit turns the draft into an anonymous response in one transaction:
