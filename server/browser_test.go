@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,15 +129,70 @@ func (ts *testServer) serve(ln net.Listener, setup func(context.Context, *App) e
 	// Registered before Serve starts: Echo applies Pre middleware per request.
 	app.echo.Pre(ts.record)
 
+	conns := &connTracker{Listener: ln}
 	served := make(chan error, 1)
-	go func() { served <- app.Serve(ctx, ln) }()
+	go func() { served <- app.Serve(ctx, conns) }()
 	ts.stop = func() {
 		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
+		for {
+			select {
+			case err := <-served:
+				if err != nil {
+					t.Errorf("serve: %v", err)
+				}
+				if err := app.Close(); err != nil {
+					t.Errorf("close app: %v", err)
+				}
+				return
+			case <-time.After(20 * time.Millisecond):
+				conns.closeUnused()
+			}
 		}
-		if err := app.Close(); err != nil {
-			t.Errorf("close app: %v", err)
+	}
+}
+
+// connTracker is a listener that can close the connections on which no byte
+// has arrived yet. Chromium opens spare connections ahead of need, and
+// http.Server.Shutdown waits five seconds before it counts such a connection
+// as idle; closing them lets a graceful stop take milliseconds. Connections
+// that carried a request are left to Shutdown.
+type connTracker struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []*trackedConn
+}
+
+type trackedConn struct {
+	net.Conn
+	used atomic.Bool
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.used.Store(true)
+	}
+	return n, err
+}
+
+func (l *connTracker) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c}
+	l.mu.Lock()
+	l.conns = append(l.conns, tc)
+	l.mu.Unlock()
+	return tc, nil
+}
+
+func (l *connTracker) closeUnused() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		if !c.used.Load() {
+			c.Close()
 		}
 	}
 }
