@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"tiltline/bench"
 	"tiltline/survey"
 )
 
@@ -28,6 +29,8 @@ Usage:
   tiltline model export [--version V]           print the assessment model as JSON
   tiltline admin create-user --email E --role R [--org O]
   tiltline admin create-token --email E         print a new API token
+  tiltline bench [--quick] [--db URL] [--duration 10s] [--concurrency 16]
+                                                start a server and measure it
   tiltline healthcheck [--addr :8080]           exit 0 when the local server answers /healthz
 
 Every flag also reads a TILTLINE_* variable (see README). Run a command with -h for its flags.
@@ -93,6 +96,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		email := fs.String("email", "", "email address of the account")
 		name := fs.String("name", "cli", "label to recognise the token by")
 		run = func() error { return createToken(ctx, &c, *email, *name, stdout) }
+	case "bench":
+		// The benchmark harness parses its own flags and drives this binary as a child.
+		return bench.Main(args, stdout, stderr)
 	case "healthcheck":
 		c.serveFlags(fs)
 		run = func() error { return healthcheck(ctx, &c) }

@@ -1,0 +1,309 @@
+// Package bench is the benchmark harness behind `tiltline bench`.
+//
+// It measures the real thing: it starts the tiltline binary as a child
+// process (`demo` to create respondent links, then `serve` on a free local
+// port), drives it over HTTP with a Go load generator and prints one table
+// row per scenario:
+//
+//	healthz            GET /healthz: the ceiling of the HTTP stack on this machine
+//	P1 survey page     GET /s/{token}/p/{n}, rotating over started links and pages 1..13
+//	P2 autosave        PUT /s/{token}/answers, one answer per request, each worker on its own link
+//	P3 full response   one fresh link per flow: welcome, start, 13 × (page + post), review, submit
+//
+// The load generator runs on the same machine as the server and competes with
+// it for CPU; the table shows how many cores each used (srv cpu, gen cpu) and
+// how many the rest of the machine used (other cpu: Postgres, or anything
+// else running — a busy machine makes the figures meaningless). rss and peak
+// are the server's VmRSS and VmHWM after each scenario.
+//
+// Main takes the arguments after "bench": `tiltline bench --quick` calls
+// Main([]string{"--quick"}, …). The server binary is this executable unless
+// --bin names another (under `go test`, os.Executable is the test binary).
+//
+// SQLite (a file in a temporary directory) is the default. With
+// --db postgres://… the URL is used as given: point it at an empty database
+// made for the purpose (`createdb tiltline_bench`), because the demo
+// organisation is replaced and drafts and responses accumulate there.
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// Scenario names as --scenarios takes them, in the order they run.
+var scenarioOrder = []string{"healthz", "P1", "P2", "P3"}
+
+type options struct {
+	db        string
+	bin       string
+	conc      int
+	duration  time.Duration
+	quick     bool
+	scenarios map[string]bool
+	p3Links   int
+	keep      bool
+}
+
+const usageText = `Usage: tiltline bench [flags]
+
+Starts the tiltline server as a child process on a temporary database, drives
+it over HTTP and prints one row per scenario: healthz (ceiling of the HTTP
+stack), P1 survey page, P2 autosave, P3 full response flow.
+
+With --db postgres://… use an empty database made for the purpose: the demo
+organisation is replaced and drafts and responses accumulate in it.
+
+Flags:
+`
+
+// Main runs the benchmark and returns the process exit code: 0 success,
+// 1 failure while running, 2 bad usage.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tiltline bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	var o options
+	var scen string
+	fs.StringVar(&o.db, "db", "", "database URL; default sqlite:TMPDIR/bench.db. A postgres:// URL should name an empty database")
+	fs.StringVar(&o.bin, "bin", "", "tiltline binary to start; default: this executable")
+	fs.IntVar(&o.conc, "concurrency", 16, "concurrent workers per scenario")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measuring time per scenario")
+	fs.BoolVar(&o.quick, "quick", false, "2s per scenario and fewer links: a smoke run well under a minute")
+	fs.StringVar(&scen, "scenarios", strings.Join(scenarioOrder, ","), "comma-separated scenarios to run: healthz,P1,P2,P3")
+	fs.IntVar(&o.p3Links, "p3-links", 0, "fresh links prepared for P3; default about 250 per second of --duration")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server.log) and print its path")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tiltline bench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	durationSet := false
+	fs.Visit(func(f *flag.Flag) { durationSet = durationSet || f.Name == "duration" })
+	if o.quick && !durationSet {
+		o.duration = 2 * time.Second
+	}
+	if o.conc < 1 || o.duration <= 0 || o.p3Links < 0 {
+		fmt.Fprintln(stderr, "tiltline bench: --concurrency and --duration must be positive")
+		return 2
+	}
+	o.scenarios = map[string]bool{}
+	for _, s := range strings.Split(scen, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		name, ok := canonicalScenario(s)
+		if !ok {
+			fmt.Fprintf(stderr, "tiltline bench: unknown scenario %q (want %s)\n", s, strings.Join(scenarioOrder, ","))
+			return 2
+		}
+		o.scenarios[name] = true
+	}
+	if len(o.scenarios) == 0 {
+		fmt.Fprintln(stderr, "tiltline bench: --scenarios names none")
+		return 2
+	}
+	if o.db != "" && !strings.HasPrefix(o.db, "sqlite:") && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
+		fmt.Fprintln(stderr, "tiltline bench: --db wants sqlite:PATH or postgres://…")
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, &o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "tiltline bench:", err)
+		return 1
+	}
+	return 0
+}
+
+func canonicalScenario(s string) (string, bool) {
+	for _, n := range scenarioOrder {
+		if strings.EqualFold(s, n) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+func dialectOf(db string) string {
+	if strings.HasPrefix(db, "postgres") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// linkPlan says how many demo links each scenario needs.
+type linkPlan struct{ p1, p2, p3 int }
+
+func planLinks(o *options) linkPlan {
+	var p linkPlan
+	if o.scenarios["P1"] {
+		p.p1 = 64
+		if o.quick {
+			p.p1 = 16
+		}
+	}
+	if o.scenarios["P2"] {
+		p.p2 = o.conc
+	}
+	if o.scenarios["P3"] {
+		p.p3 = o.p3Links
+		if p.p3 == 0 {
+			p.p3 = max(100, int(o.duration.Seconds()*250))
+		}
+	}
+	return p
+}
+
+func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) {
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+
+	bin := o.bin
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			return fmt.Errorf("find own executable: %w (pass --bin)", err)
+		}
+	}
+	model, err := exportModel(ctx, bin)
+	if err != nil {
+		return err
+	}
+
+	dir, err := os.MkdirTemp("", "tiltline-bench-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if o.keep {
+			logf("kept %s", dir)
+			return
+		}
+		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	db := o.db
+	if db == "" {
+		db = "sqlite:" + dir + "/bench.db"
+	}
+	plan := planLinks(o)
+
+	started := time.Now()
+	srv, err := startServer(ctx, bin, db, dir, plan.p1+plan.p2+plan.p3, logf)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	logf("server pid %d ready on %s after %s (%d links)", srv.pid(), srv.base, time.Since(started).Round(time.Millisecond), len(srv.links))
+
+	g := newGenerator(srv, model)
+	p1Links, p2Links, p3Links := srv.links[:plan.p1], srv.links[plan.p1:plan.p1+plan.p2], srv.links[plan.p1+plan.p2:]
+	p1, err := g.startAll(ctx, p1Links, o.conc, len(model.sections)/2)
+	if err != nil {
+		return fmt.Errorf("start P1 links: %w", err)
+	}
+	p2, err := g.startAll(ctx, p2Links, o.conc, 0)
+	if err != nil {
+		return fmt.Errorf("start P2 links: %w", err)
+	}
+
+	var results []*result
+	for _, name := range scenarioOrder {
+		if !o.scenarios[name] {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		var sc scenario
+		switch name {
+		case "healthz":
+			sc = g.healthz()
+		case "P1":
+			sc = g.surveyPage(p1)
+		case "P2":
+			sc = g.autosave(p2)
+		case "P3":
+			sc = g.fullResponse(p3Links)
+		}
+		logf("%s: %d workers for %s", sc.name, o.conc, o.duration)
+		r := g.run(ctx, sc, o.conc, o.duration)
+		results = append(results, r)
+		if srv.exited() {
+			break
+		}
+	}
+
+	writeReport(stdout, o, dialectOf(db), results)
+	switch {
+	case srv.exited():
+		return fmt.Errorf("server exited during the run; its log:\n%s", srv.logTail())
+	case ctx.Err() != nil:
+		return errors.New("interrupted")
+	}
+	return nil
+}
+
+func writeReport(w io.Writer, o *options, dialect string, results []*result) {
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "tiltline bench  %s  host %s  %s/%s %s  NumCPU %d  GOMAXPROCS %d  db %s  %s per scenario\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.GOOS, runtime.GOARCH, runtime.Version(),
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), dialect, o.duration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tconc\tcount\tunit\tper s\tp50 ms\tp99 ms\terrors\tsrv cpu\tgen cpu\tother cpu\trss MB\tpeak MB\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.name, r.conc, r.count, r.unit, r.rate(), ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors,
+			cores(r.srvCPU), cores(r.genCPU), cores(r.otherCPU), mb(r.rssKB), mb(r.hwmKB))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "srv, gen, other cpu: cores used by the server, by this load generator and by the rest of the machine; rss, peak: server VmRSS and VmHWM after the scenario.")
+	for _, r := range results {
+		for _, n := range r.notes {
+			fmt.Fprintf(w, "%s: %s\n", r.name, n)
+		}
+		for _, e := range r.errorSamples() {
+			fmt.Fprintf(w, "%s: error: %s\n", r.name, e)
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func cores(c float64) string {
+	if c < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", c)
+}
+
+func mb(kb int64) string {
+	if kb < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", float64(kb)/1024)
+}

@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestQuickRun builds the tiltline binary and runs a short benchmark against
+// it: every scenario must produce a row with throughput and no errors.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the server: skipped with -short")
+	}
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	bin := filepath.Join(t.TempDir(), "tiltline")
+	build := exec.Command("go", "build", "-o", bin, "tiltline")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	var stdout, stderr bytes.Buffer
+	t0 := time.Now()
+	code := Main([]string{"--quick", "--duration", "500ms", "--bin", bin}, &stdout, &stderr)
+	t.Logf("ran in %s\n%s%s", time.Since(t0).Round(time.Millisecond), stderr.String(), stdout.String())
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	rows := parseTable(t, stdout.String())
+	for _, name := range []string{"healthz", "P1", "P2", "P3"} {
+		row, ok := rows[name]
+		if !ok {
+			t.Errorf("no row for %s", name)
+			continue
+		}
+		if row["errors"] != "0" {
+			t.Errorf("%s: %s errors", name, row["errors"])
+		}
+		if rate, err := strconv.ParseFloat(row["per s"], 64); err != nil || rate <= 0 {
+			t.Errorf("%s: throughput %q, want > 0", name, row["per s"])
+		}
+		if n, err := strconv.Atoi(row["count"]); err != nil || n <= 0 {
+			t.Errorf("%s: count %q, want > 0", name, row["count"])
+		}
+	}
+}
+
+var columnGap = regexp.MustCompile(`\s{2,}`)
+
+// parseTable reads the report's table into rows keyed by the scenario's
+// first word (healthz, P1, …), each a map from column name to cell.
+func parseTable(t *testing.T, out string) map[string]map[string]string {
+	t.Helper()
+	var header []string
+	rows := map[string]map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		cells := columnGap.Split(strings.TrimSpace(line), -1)
+		if header == nil {
+			if len(cells) > 0 && cells[0] == "scenario" {
+				header = cells
+			}
+			continue
+		}
+		if len(cells) != len(header) {
+			break // end of the table
+		}
+		row := map[string]string{}
+		for i, h := range header {
+			row[h] = cells[i]
+		}
+		rows[strings.Fields(cells[0])[0]] = row
+	}
+	if header == nil {
+		t.Fatalf("no table in the output:\n%s", out)
+	}
+	return rows
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 50}, {0.99, 99}, {1, 100}, {0, 1}} {
+		if got := percentile(d, c.p); got != c.want {
+			t.Errorf("percentile(%v) = %d, want %d", c.p, got, c.want)
+		}
+	}
+	if percentile(nil, 0.5) != 0 {
+		t.Error("percentile of nothing should be 0")
+	}
+}
+
+func TestParseLinks(t *testing.T) {
+	out := "admin: a@b.example pw\ncampaign: 2\nlink: http://127.0.0.1:1/s/abc\nlink: http://127.0.0.1:1/s/def\n"
+	got := parseLinks([]byte(out))
+	if len(got) != 2 || got[0] != "http://127.0.0.1:1/s/abc" || got[1] != "http://127.0.0.1:1/s/def" {
+		t.Errorf("parseLinks = %q", got)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"--scenarios", "P9"}, {"--concurrency", "0"}, {"--db", "mysql://x"}, {"extra"}} {
+		var out, errb bytes.Buffer
+		if code := Main(args, &out, &errb); code != 2 {
+			t.Errorf("Main(%q) = %d, want 2 (%s)", args, code, errb.String())
+		}
+	}
+}
