@@ -3,6 +3,7 @@ package server
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -17,6 +18,9 @@ import (
 type translator struct {
 	localizers map[string]*i18n.Localizer
 	matcher    language.Matcher
+	// plain holds every message without template data, per locale, resolved
+	// once: most calls are these, and Localize is costly on a hot page.
+	plain map[string]map[string]string
 }
 
 func newTranslator() (*translator, error) {
@@ -32,12 +36,28 @@ func newTranslator() (*translator, error) {
 		t.localizers[l] = i18n.NewLocalizer(bundle, l)
 	}
 	t.matcher = language.NewMatcher(tags)
+	t.plain = map[string]map[string]string{}
+	for _, l := range survey.Locales {
+		ids, err := messageIDs(l)
+		if err != nil {
+			return nil, err
+		}
+		t.plain[l] = map[string]string{}
+		for id, text := range ids {
+			if !strings.Contains(text, "{{") {
+				t.plain[l][id] = t.T(l, id, nil)
+			}
+		}
+	}
 	return t, nil
 }
 
 // T returns the message in the locale; a missing message shows its id rather
 // than an empty string (and the locale completeness test keeps that from shipping).
 func (t *translator) T(locale, id string, data map[string]any) string {
+	if s, ok := t.plain[locale][id]; ok {
+		return s
+	}
 	l, ok := t.localizers[locale]
 	if !ok {
 		l = t.localizers[survey.Locales[0]]

@@ -39,7 +39,7 @@ func respondentOf(c echo.Context) *respondentCtx { return c.Get(respondentKey).(
 func (a *App) resolveInvitation(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := c.Param("token")
-		r, err := survey.ResolveInvitation(c.Request().Context(), a.db, a.cfg.Secret, token)
+		r, err := a.links.resolve(c.Request().Context(), token)
 		return a.enterFlow(c, next, r, err, "/s/"+token)
 	}
 }
@@ -435,6 +435,9 @@ func (a *App) surveySubmit(c echo.Context) error {
 		return err
 	}
 	err := survey.Submit(c.Request().Context(), a.db, rc.Respondent)
+	if rc.Invitation != nil {
+		a.links.forget(c.Param("token"))
+	}
 	switch {
 	case err == nil, errors.Is(err, survey.ErrAlreadySubmitted):
 	case errors.Is(err, survey.ErrNoDraft):

@@ -110,7 +110,7 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	if a1[0] != 2 || a1[1] != survey.DontKnow {
 		t.Errorf("page answers not saved: %v", a1[:2])
 	}
-	if code, body := f.get("/p/1"); code != 200 || !strings.Contains(body, `id="AP-01-intention-2" name="AP-01.intention" value="2" aria-describedby="AP-01-intention-2-d" checked`) {
+	if code, body := f.get("/p/1"); code != 200 || !strings.Contains(body, `id="AP-01-intention-2" name="AP-01.intention" value="2" aria-describedby="lvl-intention-2" checked`) {
 		t.Errorf("saved answer not checked on the page (%d)", code)
 	}
 	if code, loc := f.post("/p/2", url.Values{"go": {"prev"}}); loc != base+"/p/1" {
@@ -266,6 +266,12 @@ func TestClosedCampaignSaysSo(t *testing.T) {
 	f.get("")
 	f.post("/start", nil)
 	a.db.Write.Model(&survey.Campaign{}).Where("id = ?", demo.CampaignID).Update("status", survey.StatusClosed)
+	before := count(t, a, &survey.Response{}, "campaign_id = ?", demo.CampaignID)
+	_, page, _ := f.do(http.MethodPost, "/submit", "application/x-www-form-urlencoded", "csrf="+f.csrf+"&lang=en")
+	if !strings.Contains(page, "This survey is closed") || count(t, a, &survey.Response{}, "campaign_id = ?", demo.CampaignID) != before {
+		t.Error("submit right after closing must be refused, even while the link is cached")
+	}
+	a.links.lru.Purge() // what a few seconds do: cached links expire
 	for _, p := range []string{"", "/p/3", "/review"} {
 		if code, body := f.get(p + "?lang=fr"); code != http.StatusOK || !strings.Contains(body, "Cette enquête est close") || !strings.Contains(body, demo.AdminEmail) {
 			t.Errorf("%s: %d", p, code)

@@ -18,7 +18,6 @@ func (a *App) routes() *echo.Echo {
 		a.recoverPanics,
 		securityHeaders,
 		middleware.BodyLimit("1M"),
-		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
 		a.negotiateLocale,
 	)
 

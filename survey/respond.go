@@ -138,6 +138,17 @@ func StartDraft(ctx context.Context, db *DB, m *Model, r *Respondent, prof Profi
 	d := &Draft{Key: r.DraftKey, CampaignID: r.Campaign.ID, Answers: make([]byte, m.AnswerSlots()),
 		UnitID: prof.UnitID, Role: prof.Role, Seniority: prof.Seniority, Locale: prof.Locale}
 	err := db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if r.Invitation != nil {
+			// The caller's view of the invitation may be cached: a link
+			// submitted elsewhere must not get a fresh draft.
+			var inv Invitation
+			if err := tx.Select("status").First(&inv, "id = ?", r.Invitation.ID).Error; err != nil {
+				return err
+			}
+			if inv.Status == InviteCompleted {
+				return ErrAlreadySubmitted
+			}
+		}
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "key"}},
 			DoUpdates: clause.AssignmentColumns([]string{"unit_id", "role", "seniority", "locale", "updated_at"}),
@@ -166,10 +177,15 @@ func SetDraftLocale(ctx context.Context, db *DB, key, locale string) error {
 // invitation completed. The draft's deletion is the guard: of two concurrent
 // submits only one finds it, so exactly one response is stored.
 func Submit(ctx context.Context, db *DB, r *Respondent) error {
-	if err := r.Campaign.Answerable(time.Now()); err != nil {
-		return err
-	}
 	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The campaign is read inside the transaction: the caller's copy may be cached.
+		var c Campaign
+		if err := tx.First(&c, r.Campaign.ID).Error; err != nil {
+			return err
+		}
+		if err := c.Answerable(time.Now()); err != nil {
+			return err
+		}
 		var d Draft
 		q := tx.Where("key = ?", r.DraftKey)
 		if db.Dialect == "postgres" {
