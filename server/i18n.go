@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -29,8 +30,14 @@ func newTranslator() (*translator, error) {
 	tags := make([]language.Tag, len(survey.Locales))
 	t := &translator{localizers: map[string]*i18n.Localizer{}}
 	for i, l := range survey.Locales {
-		if _, err := bundle.LoadMessageFileFS(locales.FS, l+".yaml"); err != nil {
+		files, err := localeFiles(l)
+		if err != nil {
 			return nil, err
+		}
+		for _, f := range files {
+			if _, err := bundle.LoadMessageFileFS(locales.FS, f); err != nil {
+				return nil, err
+			}
 		}
 		tags[i] = language.Make(l)
 		t.localizers[l] = i18n.NewLocalizer(bundle, l)
@@ -119,12 +126,38 @@ func localeOf(c echo.Context) string {
 	return survey.Locales[0]
 }
 
-// messageIDs lists the ids of a locale file, for the completeness test.
+// localeFiles lists a locale's message files: one per area of the product
+// ("core.de.yaml", "mail.de.yaml", …), so each area keeps its own file.
+func localeFiles(locale string) ([]string, error) {
+	files, err := fs.Glob(locales.FS, "*."+locale+".yaml")
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("no message files for locale %s", locale)
+	}
+	return files, err
+}
+
+// messageIDs maps every message id of a locale to its text, across its files.
 func messageIDs(locale string) (map[string]string, error) {
-	b, err := fs.ReadFile(locales.FS, locale+".yaml")
+	files, err := localeFiles(locale)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]string{}
-	return m, yaml.Unmarshal(b, &m)
+	all := map[string]string{}
+	for _, f := range files {
+		b, err := fs.ReadFile(locales.FS, f)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for id, text := range m {
+			if _, dup := all[id]; dup {
+				return nil, fmt.Errorf("%s: message %q defined twice", f, id)
+			}
+			all[id] = text
+		}
+	}
+	return all, nil
 }
