@@ -8,8 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/sessions"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
@@ -29,11 +33,15 @@ type App struct {
 	sections *sectionCache
 	saver    *survey.Saver
 	links    *linkCache
-	assets   *assets
-	metrics  *metrics
-	echo     *echo.Echo
-	handler  http.Handler // echo behind compression
-	started  time.Time
+	sessions *sessions.CookieStore
+	logins   *loginLimiter
+	// setupHash holds the hash of the one-time setup token while no account exists.
+	setupHash atomic.Value // string
+	assets    *assets
+	metrics   *metrics
+	echo      *echo.Echo
+	handler   http.Handler // echo behind compression
+	started   time.Time
 }
 
 // New opens and migrates the database, loads the model, messages, templates
@@ -74,7 +82,9 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 		log.Info("migrations applied", "count", applied)
 	}
 	a := &App{cfg: cfg, log: log, db: db, models: models, i18n: tr, views: vs, sections: sections, assets: as,
-		metrics: newMetrics(), saver: survey.NewSaver(db), links: newLinkCache(db, cfg.Secret), started: time.Now()}
+		metrics: newMetrics(), saver: survey.NewSaver(db), links: newLinkCache(db, cfg.Secret), started: time.Now(),
+		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter()}
+
 	a.echo = a.routes()
 	// klauspost's gzip at its fastest level: section pages shrink ~7x, and it
 	// costs a fraction of compress/gzip's CPU on the hottest path.
@@ -146,6 +156,10 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, before func(*App) e
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if url := a.offerSetup(ctx); url != "" {
+		// On the terminal, not in the log: it grants the first admin account.
+		fmt.Fprintf(os.Stdout, "setup: no account yet; create the platform admin at %s\n", url)
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "base_url", c.BaseURL, "db", a.db.Dialect, "mail", mailMode(c))
 	return a.Serve(ctx, ln)
 }
@@ -155,4 +169,15 @@ func mailMode(c *Config) string {
 		return "files in " + c.DataDir + "/outbox (no TILTLINE_SMTP_URL)"
 	}
 	return "smtp"
+}
+
+// offerSetup arms the one-time setup link when the installation has no
+// account, and returns it ("" when accounts exist).
+func (a *App) offerSetup(ctx context.Context) string {
+	if n, err := survey.CountUsers(ctx, a.db); err != nil || n > 0 {
+		return ""
+	}
+	token := survey.NewOpenToken()
+	a.setupHash.Store(survey.HashToken(token))
+	return a.cfg.BaseURL + "/setup/" + token
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -36,6 +37,14 @@ func templateFuncs(as *assets) template.FuncMap {
 		"deref": func(p *int64) int64 { return *p },
 		"learn": portal.PagePath,
 		"slot":  func(m *survey.Model, p *survey.Practice, dim string) int { return m.Slot(p, dim) },
+		"percent": func(part, whole int) string {
+			if whole == 0 {
+				return "–"
+			}
+			return strconv.Itoa(100*part/whole) + " %"
+		},
+		// pair hands a partial both the page (for translations) and its own data.
+		"pair": func(p *Page, d any) pagePart { return pagePart{P: p, D: d} },
 	}
 }
 
@@ -63,6 +72,11 @@ func newViews(funcs template.FuncMap) (*views, error) {
 	return v, nil
 }
 
+type pagePart struct {
+	P *Page
+	D any
+}
+
 // Page is what every template receives: the locale, a translator and the
 // page's own data.
 type Page struct {
@@ -71,6 +85,7 @@ type Page struct {
 	Path      string // request path without query, for the language switch
 	RequestID string
 	Data      any
+	Viewer    *viewer // nil when nobody is signed in
 
 	tr *translator
 }
@@ -99,6 +114,7 @@ func (a *App) page(c echo.Context, titleID string, data any) *Page {
 		Path:      c.Request().URL.Path,
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
 		Data:      data,
+		Viewer:    viewerOf(c),
 		tr:        a.i18n,
 	}
 	if titleID != "" {

@@ -3,6 +3,8 @@ package server
 import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"tiltline/survey"
 )
 
 // routes is the whole surface of the product on one screen.
@@ -19,6 +21,7 @@ func (a *App) routes() *echo.Echo {
 		securityHeaders,
 		middleware.BodyLimit("1M"),
 		a.negotiateLocale,
+		a.loadViewer,
 	)
 
 	// Operations
@@ -29,6 +32,44 @@ func (a *App) routes() *echo.Echo {
 
 	// Public pages
 	e.GET("/", a.home)
+
+	// Accounts
+	e.GET("/login", a.loginPage)
+	e.POST("/login", a.login)
+	e.POST("/logout", a.logout)
+	e.GET("/setup/:token", a.setupPage)
+	e.POST("/setup/:token", a.setup)
+	e.GET("/password/forgot", a.forgotPage)
+	e.POST("/password/forgot", a.forgot)
+	e.GET("/password/:token", a.resetPage)
+	e.POST("/password/:token", a.reset)
+
+	// Set-up of organisations and campaigns: admins only, scoped to their organisation.
+	admin := e.Group("/admin", a.requireRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin))
+	platform := a.requireRole(survey.RolePlatformAdmin)
+	admin.GET("/orgs", a.orgsPage, platform)
+	admin.POST("/orgs", a.orgCreate, platform)
+	admin.POST("/orgs/:id/manage", a.orgManage, platform)
+	admin.GET("/tokens", a.tokensPage)
+	admin.POST("/tokens", a.tokenCreate)
+	admin.POST("/tokens/:id/revoke", a.tokenRevoke)
+	org := admin.Group("", requireOrg)
+	org.GET("", a.adminHome)
+	org.GET("/org", a.orgEditPage)
+	org.POST("/org", a.orgSave)
+	org.GET("/units", a.unitsPage)
+	org.POST("/units", a.unitAdd)
+	org.POST("/units/:id/delete", a.unitDelete)
+	org.GET("/users", a.usersPage)
+	org.POST("/users", a.userAdd)
+	org.POST("/users/:id/delete", a.userDelete)
+	org.GET("/campaigns/new", a.campaignNewPage)
+	org.POST("/campaigns", a.campaignCreate)
+	org.GET("/campaigns/:id", a.campaignPage)
+	org.GET("/campaigns/:id/edit", a.campaignEditPage)
+	org.POST("/campaigns/:id", a.campaignUpdate)
+	org.POST("/campaigns/:id/status", a.campaignStatus)
+	org.POST("/campaigns/:id/copy", a.campaignCopy)
 
 	// Respondents: the link token (or, for open links, a cookie) is the only key.
 	for _, flow := range []*echo.Group{

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"gorm.io/gorm"
@@ -76,43 +77,50 @@ func NormaliseEmail(email string) (string, error) {
 
 // CreateUser adds an account with a fresh random password and returns that password.
 func CreateUser(ctx context.Context, db *DB, email, role string, orgID *int64) (*User, string, error) {
+	password := RandomPassword()
+	u, err := CreateUserWithPassword(ctx, db, email, "", role, orgID, password)
+	return u, password, err
+}
+
+// CreateUserWithPassword adds an account with the given password.
+func CreateUserWithPassword(ctx context.Context, db *DB, email, name, role string, orgID *int64, password string) (*User, error) {
 	email, err := NormaliseEmail(email)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if !slices.Contains(UserRoles, role) {
-		return nil, "", fmt.Errorf("%w %q: one of %s", ErrInvalidRole, role, strings.Join(UserRoles, ", "))
+		return nil, fmt.Errorf("%w %q: one of %s", ErrInvalidRole, role, strings.Join(UserRoles, ", "))
+	}
+	if role != RolePlatformAdmin && role != RoleLearner && orgID == nil {
+		return nil, fmt.Errorf("%w: %s needs an organisation", ErrInvalidRole, role)
 	}
 	var n int64
 	if err := db.Read.WithContext(ctx).Model(&User{}).Where("email = ?", email).Count(&n).Error; err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if n > 0 {
-		return nil, "", fmt.Errorf("%w: %s", ErrEmailTaken, email)
+		return nil, fmt.Errorf("%w: %s", ErrEmailTaken, email)
 	}
-	password := RandomPassword()
-	u := &User{Email: email, Role: role, OrganisationID: orgID, PasswordHash: HashPassword(password), Locale: "en"}
+	u := &User{Email: email, Name: strings.TrimSpace(name), Role: role, OrganisationID: orgID, PasswordHash: HashPassword(password), Locale: "en"}
 	if err := db.Write.WithContext(ctx).Create(u).Error; err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return u, password, nil
+	return u, nil
 }
 
 // CreateAPIToken issues a bearer token for the user with that email; only its hash is kept.
 func CreateAPIToken(ctx context.Context, db *DB, email, name string) (string, error) {
-	email, err := NormaliseEmail(email)
+	u, err := UserByEmail(ctx, db, email)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("user %s: %w", email, err)
 	}
-	var u User
-	if err := db.Read.WithContext(ctx).Where("email = ?", email).First(&u).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return "", fmt.Errorf("user %s: %w", email, ErrNotFound)
-		}
-		return "", err
-	}
+	return IssueAPIToken(ctx, db, u.ID, name)
+}
+
+// IssueAPIToken creates a token for a user and returns it; it is never shown again.
+func IssueAPIToken(ctx context.Context, db *DB, userID int64, name string) (string, error) {
 	token := NewAPIToken()
-	rec := &APIToken{UserID: u.ID, Name: name, TokenHash: HashToken(token)}
+	rec := &APIToken{UserID: userID, Name: strings.TrimSpace(name), TokenHash: HashToken(token)}
 	if err := db.Write.WithContext(ctx).Create(rec).Error; err != nil {
 		return "", err
 	}
@@ -135,4 +143,153 @@ func FindOrganisation(ctx context.Context, db *DB, ref string) (*Organisation, e
 		return nil, err
 	}
 	return &o, nil
+}
+
+// PasswordToken is a one-time link to set or reset a password.
+type PasswordToken struct {
+	TokenHash string `gorm:"primaryKey"`
+	UserID    int64
+	ExpiresAt time.Time
+	Used      bool
+}
+
+// ErrBadCredentials is the only answer to a failed sign-in, whatever failed,
+// so the form cannot be used to find out which emails have accounts.
+var ErrBadCredentials = errors.New("bad credentials")
+
+// ErrTokenInvalid covers unknown, used and expired password links alike.
+var ErrTokenInvalid = errors.New("link invalid or expired")
+
+// ErrWeakPassword is a password the platform refuses.
+var ErrWeakPassword = errors.New("password too short")
+
+// MinPasswordLength follows NIST SP 800-63B for user-chosen secrets.
+const MinPasswordLength = 10
+
+// dummyHash keeps the time of a sign-in with an unknown email the same as
+// with a wrong password.
+var dummyHash = HashPassword("no user has this password")
+
+// Authenticate checks an email and password.
+func Authenticate(ctx context.Context, db *DB, email, password string) (*User, error) {
+	var u User
+	email = strings.ToLower(strings.TrimSpace(email))
+	err := db.Read.WithContext(ctx).Where("email = ?", email).First(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		CheckPassword(dummyHash, password)
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.PasswordHash == "" || !CheckPassword(u.PasswordHash, password) {
+		return nil, ErrBadCredentials
+	}
+	return &u, nil
+}
+
+// UserByID loads an account.
+func UserByID(ctx context.Context, db *DB, id int64) (*User, error) {
+	var u User
+	err := db.Read.WithContext(ctx).First(&u, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &u, err
+}
+
+// UserByEmail loads an account by address.
+func UserByEmail(ctx context.Context, db *DB, email string) (*User, error) {
+	var u User
+	err := db.Read.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).First(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &u, err
+}
+
+// CountUsers tells whether the installation still needs its first admin.
+func CountUsers(ctx context.Context, db *DB) (int64, error) {
+	var n int64
+	err := db.Read.WithContext(ctx).Model(&User{}).Count(&n).Error
+	return n, err
+}
+
+// NewPasswordToken issues a one-time link token for the user, valid for ttl.
+func NewPasswordToken(ctx context.Context, db *DB, userID int64, ttl time.Duration) (string, error) {
+	token := randomString(32)
+	rec := &PasswordToken{TokenHash: HashToken(token), UserID: userID, ExpiresAt: time.Now().UTC().Add(ttl)}
+	return token, db.Write.WithContext(ctx).Create(rec).Error
+}
+
+// CheckPasswordToken reports whether a link token is still usable.
+func CheckPasswordToken(ctx context.Context, db *DB, token string) error {
+	var t PasswordToken
+	err := db.Read.WithContext(ctx).Where("token_hash = ? AND NOT used AND expires_at > ?", HashToken(token), time.Now().UTC()).First(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrTokenInvalid
+	}
+	return err
+}
+
+// UsePasswordToken sets a new password through a one-time link; the link
+// and every other open link of the user stop working.
+func UsePasswordToken(ctx context.Context, db *DB, token, password string) (*User, error) {
+	if len([]rune(password)) < MinPasswordLength {
+		return nil, ErrWeakPassword
+	}
+	var u User
+	err := db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t PasswordToken
+		err := tx.Where("token_hash = ? AND NOT used AND expires_at > ?", HashToken(token), time.Now().UTC()).First(&t).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrTokenInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&PasswordToken{}).Where("user_id = ?", t.UserID).Update("used", true).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&User{}).Where("id = ?", t.UserID).Update("password_hash", HashPassword(password)).Error; err != nil {
+			return err
+		}
+		return tx.First(&u, t.UserID).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// APITokens lists a user's tokens, newest first (hashes only; the token itself was shown once).
+func APITokens(ctx context.Context, db *DB, userID int64) ([]APIToken, error) {
+	var ts []APIToken
+	return ts, db.Read.WithContext(ctx).Where("user_id = ?", userID).Order("id DESC").Find(&ts).Error
+}
+
+// RevokeAPIToken stops a token of the user from working.
+func RevokeAPIToken(ctx context.Context, db *DB, userID, tokenID int64) error {
+	res := db.Write.WithContext(ctx).Model(&APIToken{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", tokenID, userID).
+		Update("revoked_at", time.Now().UTC())
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
+// UserByAPIToken authenticates a bearer token.
+func UserByAPIToken(ctx context.Context, db *DB, token string) (*User, error) {
+	if !strings.HasPrefix(token, "tl_") || len(token) > 100 {
+		return nil, ErrBadCredentials
+	}
+	var t APIToken
+	err := db.Read.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", HashToken(token)).First(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	return UserByID(ctx, db, t.UserID)
 }

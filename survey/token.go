@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"regexp"
+
+	"github.com/google/uuid"
 )
 
 // InviteToken derives an invitation's link token, so a reminder can rebuild
@@ -49,3 +51,6 @@ func randomBytes(n int) []byte {
 }
 
 func randomString(n int) string { return base64.RawURLEncoding.EncodeToString(randomBytes(n)) }
+
+// newID is a random identifier for rows whose id must not be guessable or ordered.
+func newID() string { return uuid.NewString() }

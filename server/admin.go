@@ -1,0 +1,321 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"tiltline/survey"
+)
+
+// The organisation's set-up: the organisation itself, its units, its people
+// and their API tokens. Every query is scoped to the viewer's organisation;
+// anything else is a 404, as if it did not exist.
+
+func idParam(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+// formErrors turns a domain validation error into the template's field map.
+func formErrors(err error) (map[string]string, bool) {
+	var fe survey.FieldErrors
+	if errors.As(err, &fe) {
+		return fe, true
+	}
+	return nil, false
+}
+
+type adminHomeData struct {
+	Org       *survey.Organisation
+	Campaigns []campaignRow
+	CSRF      string
+}
+
+type campaignRow struct {
+	survey.Campaign
+	Responses int64
+}
+
+func (a *App) adminHome(c echo.Context) error {
+	v := viewerOf(c)
+	ctx := c.Request().Context()
+	org, err := survey.OrganisationByID(ctx, a.db, v.OrgID)
+	if err != nil {
+		return err
+	}
+	cs, err := survey.Campaigns(ctx, a.db, v.OrgID)
+	if err != nil {
+		return err
+	}
+	rows := make([]campaignRow, len(cs))
+	for i, cp := range cs {
+		rows[i] = campaignRow{Campaign: cp}
+		a.db.Read.Model(&survey.Response{}).Where("campaign_id = ?", cp.ID).Count(&rows[i].Responses)
+	}
+	return a.render(c, http.StatusOK, "admin_home", a.page(c, "admin.home.title", adminHomeData{Org: org, Campaigns: rows, CSRF: v.CSRF}))
+}
+
+type orgForm struct {
+	ID     int64
+	Input  survey.OrgInput
+	Errors map[string]string
+	CSRF   string
+	// Choices for the selects.
+	Sectors, Regions, SizeBands []string
+}
+
+func (a *App) newOrgForm(c echo.Context, id int64, in survey.OrgInput, errs map[string]string) orgForm {
+	return orgForm{ID: id, Input: in, Errors: errs, CSRF: csrfOf(c), Sectors: survey.Sectors, Regions: survey.Regions, SizeBands: survey.SizeBands}
+}
+
+func orgInput(c echo.Context) survey.OrgInput {
+	return survey.OrgInput{Name: c.FormValue("name"), Sector: c.FormValue("sector"), Region: c.FormValue("region"),
+		SizeBand: c.FormValue("size_band"), BenchmarkOptIn: c.FormValue("benchmark_opt_in") == "on"}
+}
+
+func (a *App) orgEditPage(c echo.Context) error {
+	o, err := survey.OrganisationByID(c.Request().Context(), a.db, viewerOf(c).OrgID)
+	if err != nil {
+		return err
+	}
+	in := survey.OrgInput{Name: o.Name, Sector: o.Sector, Region: o.Region, SizeBand: o.SizeBand, BenchmarkOptIn: o.BenchmarkOptIn}
+	return a.render(c, http.StatusOK, "admin_org", a.page(c, "admin.org.title", a.newOrgForm(c, o.ID, in, nil)))
+}
+
+func (a *App) orgSave(c echo.Context) error {
+	v := viewerOf(c)
+	in := orgInput(c)
+	_, err := survey.SaveOrganisation(c.Request().Context(), a.db, v.OrgID, in)
+	if fe, ok := formErrors(err); ok {
+		return a.render(c, http.StatusUnprocessableEntity, "admin_org", a.page(c, "admin.org.title", a.newOrgForm(c, v.OrgID, in, fe)))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+type orgsData struct {
+	Orgs []survey.Organisation
+	Form orgForm
+}
+
+// orgsPage lists organisations for the platform admin, with a form to add one.
+func (a *App) orgsPage(c echo.Context) error {
+	return a.renderOrgs(c, http.StatusOK, a.newOrgForm(c, 0, survey.OrgInput{}, nil))
+}
+
+func (a *App) renderOrgs(c echo.Context, status int, f orgForm) error {
+	orgs, err := survey.Organisations(c.Request().Context(), a.db)
+	if err != nil {
+		return err
+	}
+	return a.render(c, status, "admin_orgs", a.page(c, "admin.orgs.title", orgsData{Orgs: orgs, Form: f}))
+}
+
+func (a *App) orgCreate(c echo.Context) error {
+	in := orgInput(c)
+	o, err := survey.SaveOrganisation(c.Request().Context(), a.db, 0, in)
+	if fe, ok := formErrors(err); ok {
+		return a.renderOrgs(c, http.StatusUnprocessableEntity, a.newOrgForm(c, 0, in, fe))
+	}
+	if err != nil {
+		return err
+	}
+	return a.manageOrg(c, o.ID)
+}
+
+// orgManage lets a platform admin act for one organisation.
+func (a *App) orgManage(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := survey.OrganisationByID(c.Request().Context(), a.db, id); err != nil {
+		return echo.ErrNotFound
+	}
+	return a.manageOrg(c, id)
+}
+
+func (a *App) manageOrg(c echo.Context, id int64) error {
+	s, _ := a.sessions.Get(c.Request(), sessionName)
+	s.Values["org"] = id
+	if err := s.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+type unitsData struct {
+	Units  []survey.BusinessUnit
+	Name   string
+	Errors map[string]string
+	CSRF   string
+}
+
+func (a *App) unitsPage(c echo.Context) error {
+	return a.renderUnits(c, http.StatusOK, "", nil)
+}
+
+func (a *App) renderUnits(c echo.Context, status int, name string, errs map[string]string) error {
+	units, err := survey.Units(c.Request().Context(), a.db, viewerOf(c).OrgID)
+	if err != nil {
+		return err
+	}
+	return a.render(c, status, "admin_units", a.page(c, "admin.units.title", unitsData{Units: units, Name: name, Errors: errs, CSRF: csrfOf(c)}))
+}
+
+func (a *App) unitAdd(c echo.Context) error {
+	name := c.FormValue("name")
+	_, err := survey.AddUnit(c.Request().Context(), a.db, viewerOf(c).OrgID, name)
+	if fe, ok := formErrors(err); ok {
+		return a.renderUnits(c, http.StatusUnprocessableEntity, name, fe)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/units")
+}
+
+func (a *App) unitDelete(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := survey.DeleteUnit(c.Request().Context(), a.db, viewerOf(c).OrgID, id); errors.Is(err, survey.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/units")
+}
+
+// Roles an organisation admin may hand out.
+var orgRoles = []string{survey.RoleOrgAdmin, survey.RoleManager, survey.RoleLearner}
+
+type usersData struct {
+	Users             []survey.User
+	Email, Name, Role string
+	Roles             []string
+	Errors            map[string]string
+	// SetLink is the one-time link for the account just created, shown once.
+	SetLink string
+	CSRF    string
+}
+
+func (a *App) usersPage(c echo.Context) error {
+	return a.renderUsers(c, http.StatusOK, usersData{Role: survey.RoleManager})
+}
+
+func (a *App) renderUsers(c echo.Context, status int, d usersData) error {
+	users, err := survey.OrgUsers(c.Request().Context(), a.db, viewerOf(c).OrgID)
+	if err != nil {
+		return err
+	}
+	d.Users, d.Roles, d.CSRF = users, orgRoles, csrfOf(c)
+	return a.render(c, status, "admin_users", a.page(c, "admin.users.title", d))
+}
+
+// userAdd creates an account and shows a one-time link for its owner to set a password.
+func (a *App) userAdd(c echo.Context) error {
+	v := viewerOf(c)
+	d := usersData{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")), Role: c.FormValue("role"), Errors: map[string]string{}}
+	if !slices.Contains(orgRoles, d.Role) {
+		d.Errors["role"] = "form.error.choice"
+	}
+	if _, err := survey.NormaliseEmail(d.Email); err != nil {
+		d.Errors["email"] = "form.error.email"
+	}
+	if len(d.Errors) > 0 {
+		return a.renderUsers(c, http.StatusUnprocessableEntity, d)
+	}
+	ctx := c.Request().Context()
+	u, _, err := survey.CreateUser(ctx, a.db, d.Email, d.Role, &v.OrgID)
+	if errors.Is(err, survey.ErrEmailTaken) {
+		d.Errors["email"] = "form.error.email_taken"
+		return a.renderUsers(c, http.StatusUnprocessableEntity, d)
+	}
+	if err != nil {
+		return err
+	}
+	if d.Name != "" {
+		a.db.Write.Model(u).Update("name", d.Name)
+	}
+	token, err := survey.NewPasswordToken(ctx, a.db, u.ID, passwordLinkTTL)
+	if err != nil {
+		return err
+	}
+	link := a.cfg.BaseURL + "/password/" + token
+	if err := a.sendPasswordLink(c, u, link); err != nil {
+		return err
+	}
+	return a.renderUsers(c, http.StatusOK, usersData{Role: survey.RoleManager, SetLink: link})
+}
+
+func (a *App) userDelete(c echo.Context) error {
+	v := viewerOf(c)
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if id == v.ID {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	if err := survey.DeleteUser(c.Request().Context(), a.db, v.OrgID, id); errors.Is(err, survey.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/users")
+}
+
+type tokensData struct {
+	Tokens []survey.APIToken
+	// New is the token just issued; shown once, never stored in clear.
+	New  string
+	CSRF string
+}
+
+func (a *App) tokensPage(c echo.Context) error { return a.renderTokens(c, "") }
+
+func (a *App) renderTokens(c echo.Context, fresh string) error {
+	ts, err := survey.APITokens(c.Request().Context(), a.db, viewerOf(c).ID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return a.render(c, http.StatusOK, "admin_tokens", a.page(c, "admin.tokens.title", tokensData{Tokens: ts, New: fresh, CSRF: csrfOf(c)}))
+}
+
+func (a *App) tokenCreate(c echo.Context) error {
+	name := strings.TrimSpace(c.FormValue("name"))
+	if len(name) > 100 {
+		name = name[:100]
+	}
+	token, err := survey.IssueAPIToken(c.Request().Context(), a.db, viewerOf(c).ID, name)
+	if err != nil {
+		return err
+	}
+	return a.renderTokens(c, token)
+}
+
+func (a *App) tokenRevoke(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := survey.RevokeAPIToken(c.Request().Context(), a.db, viewerOf(c).ID, id); errors.Is(err, survey.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/tokens")
+}

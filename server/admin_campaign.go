@@ -1,0 +1,223 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"tiltline/survey"
+)
+
+// campaignOf loads the campaign in the URL, scoped to the viewer's
+// organisation: another organisation's campaign is simply not found.
+func (a *App) campaignOf(c echo.Context) (*survey.Campaign, error) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	cp, err := survey.CampaignOf(c.Request().Context(), a.db, viewerOf(c).OrgID, id)
+	if errors.Is(err, survey.ErrNotFound) {
+		return nil, echo.ErrNotFound
+	}
+	return cp, err
+}
+
+type campaignForm struct {
+	ID      int64
+	Input   survey.CampaignInput
+	Opens   string // as typed, so a bad date is shown back
+	Closes  string
+	Errors  map[string]string
+	Locales []string
+	CSRF    string
+}
+
+func (f campaignForm) HasLocale(l string) bool {
+	for _, x := range f.Input.Locales {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+func dateString(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// campaignInput reads the form; date fields that do not parse are reported
+// as field errors next to everything else.
+func campaignInput(c echo.Context) (survey.CampaignInput, campaignForm) {
+	f := campaignForm{Opens: strings.TrimSpace(c.FormValue("opens_at")), Closes: strings.TrimSpace(c.FormValue("closes_at")), Errors: map[string]string{}}
+	in := survey.CampaignInput{
+		Name: c.FormValue("name"), WaveLabel: c.FormValue("wave_label"),
+		AskUnit: c.FormValue("ask_unit") == "on", AskRole: c.FormValue("ask_role") == "on", AskSenior: c.FormValue("ask_seniority") == "on",
+		OpenLink: c.FormValue("open_link") == "on", ContactName: c.FormValue("contact_name"), ContactEmail: strings.TrimSpace(c.FormValue("contact_email")),
+	}
+	if form, err := c.FormParams(); err == nil {
+		in.Locales = form["locales"]
+	}
+	k, err := strconv.Atoi(strings.TrimSpace(c.FormValue("k_min")))
+	if err != nil {
+		f.Errors["k_min"] = "form.error.k_min"
+		k = 5
+	}
+	in.KMin = k
+	for _, d := range []struct {
+		raw   string
+		field string
+		into  **time.Time
+	}{{f.Opens, "opens_at", &in.OpensAt}, {f.Closes, "closes_at", &in.ClosesAt}} {
+		if d.raw == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, d.raw)
+		if err != nil {
+			f.Errors[d.field] = "form.error.date"
+			continue
+		}
+		if d.field == "closes_at" {
+			t = t.Add(24*time.Hour - time.Second) // open until the end of that day
+		}
+		*d.into = &t
+	}
+	for field, msg := range in.Validate() { // every problem at once, typed dates included
+		if _, ok := f.Errors[field]; !ok {
+			f.Errors[field] = msg
+		}
+	}
+	f.Input = in
+	return in, f
+}
+
+func (a *App) renderCampaignForm(c echo.Context, status int, f campaignForm) error {
+	f.Locales, f.CSRF = survey.Locales, csrfOf(c)
+	title := "admin.campaign.new"
+	if f.ID != 0 {
+		title = "admin.campaign.edit"
+	}
+	return a.render(c, status, "admin_campaign_form", a.page(c, title, f))
+}
+
+func (a *App) campaignNewPage(c echo.Context) error {
+	return a.renderCampaignForm(c, http.StatusOK, campaignForm{Input: survey.CampaignInput{
+		Name: "Customer management assessment", WaveLabel: strconv.Itoa(time.Now().Year()), Locales: survey.Locales, KMin: a.cfg.KMin,
+		ContactName: viewerOf(c).Name, ContactEmail: viewerOf(c).Email,
+	}})
+}
+
+func (a *App) campaignCreate(c echo.Context) error {
+	in, f := campaignInput(c)
+	if len(f.Errors) == 0 {
+		cp, err := survey.CreateCampaign(c.Request().Context(), a.db, viewerOf(c).OrgID, a.models.Latest().Version, in)
+		if err == nil {
+			return c.Redirect(http.StatusSeeOther, "/admin/campaigns/"+strconv.FormatInt(cp.ID, 10))
+		}
+		fe, ok := formErrors(err)
+		if !ok {
+			return err
+		}
+		f.Errors = fe
+	}
+	return a.renderCampaignForm(c, http.StatusUnprocessableEntity, f)
+}
+
+func (a *App) campaignEditPage(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	return a.renderCampaignForm(c, http.StatusOK, campaignForm{ID: cp.ID, Input: survey.InputOf(cp), Opens: dateString(cp.OpensAt), Closes: dateString(cp.ClosesAt)})
+}
+
+func (a *App) campaignUpdate(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	in, f := campaignInput(c)
+	f.ID = cp.ID
+	if len(f.Errors) == 0 {
+		err := survey.UpdateCampaign(c.Request().Context(), a.db, cp, in)
+		if err == nil {
+			a.links.lru.Purge() // respondents see the change at once
+			return c.Redirect(http.StatusSeeOther, "/admin/campaigns/"+strconv.FormatInt(cp.ID, 10))
+		}
+		fe, ok := formErrors(err)
+		if !ok {
+			return err
+		}
+		f.Errors = fe
+	}
+	return a.renderCampaignForm(c, http.StatusUnprocessableEntity, f)
+}
+
+type campaignPageData struct {
+	Campaign     *survey.Campaign
+	Participants int64
+	Responses    int64
+	Invited      int64
+	Rates        []survey.UnitRate
+	OpenURL      string
+	Notice       string
+	CSRF         string
+}
+
+func (a *App) campaignPage(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	d := campaignPageData{Campaign: cp, CSRF: csrfOf(c), Notice: c.QueryParam("notice")}
+	a.db.Read.WithContext(ctx).Model(&survey.Participant{}).Where("campaign_id = ?", cp.ID).Count(&d.Participants)
+	a.db.Read.WithContext(ctx).Model(&survey.Response{}).Where("campaign_id = ?", cp.ID).Count(&d.Responses)
+	a.db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ? AND status <> ?", cp.ID, survey.InvitePending).Count(&d.Invited)
+	if d.Rates, err = survey.ResponseRates(ctx, a.db, cp); err != nil {
+		return err
+	}
+	if cp.OpenLink && cp.OpenKey != nil {
+		d.OpenURL = a.cfg.BaseURL + "/o/" + *cp.OpenKey
+	}
+	return a.render(c, http.StatusOK, "admin_campaign", a.page(c, "admin.campaign.title", d))
+}
+
+func (a *App) campaignStatus(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	err = survey.SetCampaignStatus(c.Request().Context(), a.db, cp, c.FormValue("status"))
+	if errors.Is(err, survey.ErrBadTransition) {
+		return echo.NewHTTPError(http.StatusConflict)
+	}
+	if err != nil {
+		return err
+	}
+	a.links.lru.Purge()
+	return c.Redirect(http.StatusSeeOther, "/admin/campaigns/"+strconv.FormatInt(cp.ID, 10))
+}
+
+// campaignCopy starts the next wave with the same participants and settings.
+func (a *App) campaignCopy(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	wave := strings.TrimSpace(c.FormValue("wave_label"))
+	if wave == "" {
+		wave = strconv.Itoa(time.Now().Year())
+	}
+	next, err := survey.CopyCampaign(c.Request().Context(), a.db, a.cfg.Secret, cp, a.models.Latest().Version, "", wave)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/campaigns/"+strconv.FormatInt(next.ID, 10))
+}

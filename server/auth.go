@@ -1,0 +1,261 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"tiltline/survey"
+)
+
+// Sessions are signed and encrypted cookies (gorilla/sessions) keyed from the
+// secret: no session table, and a new secret signs everybody out.
+const sessionName = "tl_session"
+
+func newSessionStore(secret []byte, secure bool) *sessions.CookieStore {
+	derive := func(purpose string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte(purpose))
+		return m.Sum(nil)
+	}
+	st := sessions.NewCookieStore(derive("session-auth"), derive("session-enc"))
+	st.Options = &sessions.Options{Path: "/", MaxAge: 12 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	return st
+}
+
+const userKey = "user"
+
+// viewer is the signed-in person as handlers and templates see them.
+type viewer struct {
+	*survey.User
+	CSRF  string
+	OrgID int64 // the organisation being managed: the user's own, or the one a platform admin picked
+}
+
+func (v *viewer) Is(roles ...string) bool { return v != nil && slices.Contains(roles, v.Role) }
+
+// CanAdmin is true for people who manage an organisation's set-up.
+func (v *viewer) CanAdmin() bool { return v.Is(survey.RolePlatformAdmin, survey.RoleOrgAdmin) }
+
+func viewerOf(c echo.Context) *viewer {
+	v, _ := c.Get(userKey).(*viewer)
+	return v
+}
+
+// loadViewer reads the session, if any; it never rejects a request.
+func (a *App) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s, _ := a.sessions.Get(c.Request(), sessionName)
+		if id, ok := s.Values["uid"].(int64); ok {
+			if u, err := survey.UserByID(c.Request().Context(), a.db, id); err == nil {
+				v := &viewer{User: u, CSRF: s.Values["csrf"].(string)}
+				if u.OrganisationID != nil {
+					v.OrgID = *u.OrganisationID
+				} else if org, ok := s.Values["org"].(int64); ok && u.Role == survey.RolePlatformAdmin {
+					v.OrgID = org
+				}
+				c.Set(userKey, v)
+			}
+		}
+		return next(c)
+	}
+}
+
+// requireRole admits signed-in users of the given roles; others go to the
+// sign-in page (pages) or get 401/403 (forms).
+func (a *App) requireRole(roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			v := viewerOf(c)
+			if v == nil {
+				if c.Request().Method == http.MethodGet {
+					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+				}
+				return echo.ErrUnauthorized
+			}
+			if !v.Is(roles...) {
+				return echo.ErrNotFound // do not confirm that the page exists
+			}
+			if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
+				if !sameOrigin(c) || !hmac.Equal([]byte(c.FormValue("csrf")), []byte(v.CSRF)) {
+					return echo.NewHTTPError(http.StatusForbidden, "form expired")
+				}
+			}
+			return next(c)
+		}
+	}
+}
+
+// requireOrg admits only viewers who manage an organisation right now.
+func requireOrg(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if v := viewerOf(c); v == nil || v.OrgID == 0 {
+			return c.Redirect(http.StatusSeeOther, "/admin/orgs")
+		}
+		return next(c)
+	}
+}
+
+func (a *App) signIn(c echo.Context, u *survey.User) error {
+	s, _ := a.sessions.New(c.Request(), sessionName) // always a fresh session: no fixation
+	s.Values["uid"] = u.ID
+	s.Values["csrf"] = randomToken()
+	s.Values["at"] = time.Now().Unix()
+	return s.Save(c.Request(), c.Response())
+}
+
+func randomToken() string { return survey.NewOpenToken()[:32] }
+
+// loginLimiter allows five sign-in attempts per minute per address and per
+// email, with a burst of five; in memory, per instance.
+type loginLimiter struct {
+	lru *expirable.LRU[string, *rate.Limiter]
+}
+
+func newLoginLimiter() *loginLimiter {
+	return &loginLimiter{lru: expirable.NewLRU[string, *rate.Limiter](50_000, nil, 15*time.Minute)}
+}
+
+func (l *loginLimiter) allow(keys ...string) bool {
+	ok := true
+	for _, k := range keys {
+		lim, found := l.lru.Get(k)
+		if !found {
+			lim = rate.NewLimiter(rate.Every(12*time.Second), 5)
+			l.lru.Add(k, lim)
+		}
+		if !lim.Allow() {
+			ok = false
+		}
+	}
+	return ok
+}
+
+type loginForm struct {
+	Email, Next string
+	Error       string
+	CSRF        string
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/admin"
+	}
+	return next
+}
+
+func (a *App) loginPage(c echo.Context) error {
+	if viewerOf(c) != nil {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	return a.render(c, http.StatusOK, "login", a.page(c, "auth.login.title", loginForm{Next: c.QueryParam("next")}))
+}
+
+func (a *App) login(c echo.Context) error {
+	f := loginForm{Email: strings.TrimSpace(c.FormValue("email")), Next: c.FormValue("next")}
+	if !sameOrigin(c) {
+		return echo.NewHTTPError(http.StatusForbidden)
+	}
+	if !a.logins.allow("ip:"+c.RealIP(), "email:"+strings.ToLower(f.Email)) {
+		f.Error = "auth.error.throttled"
+		return a.render(c, http.StatusTooManyRequests, "login", a.page(c, "auth.login.title", f))
+	}
+	u, err := survey.Authenticate(c.Request().Context(), a.db, f.Email, c.FormValue("password"))
+	if errors.Is(err, survey.ErrBadCredentials) {
+		f.Error = "auth.error.credentials"
+		return a.render(c, http.StatusUnauthorized, "login", a.page(c, "auth.login.title", f))
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.signIn(c, u); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, safeNext(f.Next))
+}
+
+func (a *App) logout(c echo.Context) error {
+	if v := viewerOf(c); !sameOrigin(c) || v != nil && !hmac.Equal([]byte(c.FormValue("csrf")), []byte(v.CSRF)) {
+		return echo.NewHTTPError(http.StatusForbidden)
+	}
+	s, _ := a.sessions.Get(c.Request(), sessionName)
+	s.Options.MaxAge = -1
+	s.Values = map[any]any{}
+	if err := s.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// setupToken is printed at start while the installation has no account; it
+// lets the operator (and only them) create the platform admin in the browser.
+func (a *App) checkSetupToken(token string) bool {
+	want, _ := a.setupHash.Load().(string)
+	if want == "" || token == "" {
+		return false
+	}
+	return hmac.Equal([]byte(survey.HashToken(token)), []byte(want))
+}
+
+type setupForm struct {
+	Token, Email, Name string
+	Errors             map[string]string
+}
+
+func (a *App) setupPage(c echo.Context) error {
+	if !a.checkSetupToken(c.Param("token")) {
+		return echo.ErrNotFound
+	}
+	return a.render(c, http.StatusOK, "setup", a.page(c, "auth.setup.title", setupForm{Token: c.Param("token")}))
+}
+
+func (a *App) setup(c echo.Context) error {
+	token := c.Param("token")
+	if !a.checkSetupToken(token) || !sameOrigin(c) {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	if n, err := survey.CountUsers(ctx, a.db); err != nil || n > 0 {
+		a.setupHash.Store("")
+		return echo.ErrNotFound
+	}
+	f := setupForm{Token: token, Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")), Errors: map[string]string{}}
+	password := c.FormValue("password")
+	if _, err := survey.NormaliseEmail(f.Email); err != nil {
+		f.Errors["email"] = "form.error.email"
+	}
+	if len([]rune(password)) < survey.MinPasswordLength {
+		f.Errors["password"] = "auth.error.weak"
+	}
+	if len(f.Errors) > 0 {
+		return a.render(c, http.StatusUnprocessableEntity, "setup", a.page(c, "auth.setup.title", f))
+	}
+	u, err := survey.CreateUserWithPassword(ctx, a.db, f.Email, f.Name, survey.RolePlatformAdmin, nil, password)
+	if err != nil {
+		return err
+	}
+	a.setupHash.Store("")
+	if err := a.signIn(c, u); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// csrfOf is the token the current viewer's forms carry.
+func csrfOf(c echo.Context) string {
+	if v := viewerOf(c); v != nil {
+		return v.CSRF
+	}
+	return ""
+}
