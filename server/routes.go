@@ -71,6 +71,13 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/campaigns/:id/status", a.campaignStatus)
 	org.POST("/campaigns/:id/copy", a.campaignCopy)
 
+	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
+	api := e.Group("/api/v1", a.apiAuth)
+	readers := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager)
+	api.GET("/model", a.apiModel)
+	api.GET("/campaigns", a.apiCampaigns, readers)
+	api.GET("/campaigns/:id", a.apiCampaignGet, readers)
+
 	// Respondents: the link token (or, for open links, a cookie) is the only key.
 	for _, flow := range []*echo.Group{
 		e.Group("/s/:token", a.resolveInvitation),

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"tiltline/survey"
+)
+
+func apiCall(t *testing.T, a *App, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("%s %s: not JSON (%d): %.200s", method, path, rec.Code, rec.Body.String())
+	}
+	return rec.Code, out
+}
+
+func errorCode(out map[string]any) string {
+	e, _ := out["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func TestAPITokensAndTenantScoping(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	ctx := context.Background()
+	cases := []struct {
+		name, path, token string
+		want              int
+	}{
+		{"no token", "/api/v1/campaigns", "", 401},
+		{"malformed token", "/api/v1/campaigns", "nonsense", 401},
+		{"unknown token", "/api/v1/campaigns", "tl_" + strings.Repeat("x", 43), 401},
+		{"manager lists campaigns", "/api/v1/campaigns", demo.APIToken, 200},
+		{"own campaign", fmt.Sprintf("/api/v1/campaigns/%d", demo.CampaignID), demo.APIToken, 200},
+		{"unknown route", "/api/v1/nothing", demo.APIToken, 404},
+		{"bad page", "/api/v1/campaigns?page=0", demo.APIToken, 400},
+		{"bad per_page", "/api/v1/campaigns?per_page=abc", demo.APIToken, 400},
+		{"model", "/api/v1/model", demo.APIToken, 200},
+		{"unknown model version", "/api/v1/model?version=99", demo.APIToken, 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := apiCall(t, a, http.MethodGet, tc.path, tc.token, "")
+			if code != tc.want {
+				t.Errorf("status %d, want %d: %v", code, tc.want, out)
+			}
+			if code >= 400 && errorCode(out) == "" {
+				t.Errorf("error without a code: %v", out)
+			}
+		})
+	}
+
+	_, list := apiCall(t, a, http.MethodGet, "/api/v1/campaigns?per_page=1", demo.APIToken, "")
+	if items, _ := list["items"].([]any); len(items) != 1 || list["total"].(float64) != 2 {
+		t.Errorf("pagination: %v", list)
+	}
+
+	// Another organisation's token sees none of this organisation's campaigns.
+	email, _ := otherOrgAdmin(t, a)
+	other, err := survey.CreateAPIToken(ctx, a.db, email, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := apiCall(t, a, http.MethodGet, fmt.Sprintf("/api/v1/campaigns/%d", demo.CampaignID), other, ""); code != 404 || errorCode(out) != "not_found" {
+		t.Errorf("other org's campaign: %d %v", code, out)
+	}
+	if _, out := apiCall(t, a, http.MethodGet, "/api/v1/campaigns", other, ""); out["total"].(float64) != 0 {
+		t.Errorf("other org lists %v", out)
+	}
+
+	// A revoked token stops working at once.
+	u, _ := survey.UserByEmail(ctx, a.db, demo.ManagerEmail)
+	toks, _ := survey.APITokens(ctx, a.db, u.ID)
+	if err := survey.RevokeAPIToken(ctx, a.db, u.ID, toks[len(toks)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := apiCall(t, a, http.MethodGet, "/api/v1/campaigns", demo.APIToken, ""); code != 401 {
+		t.Errorf("revoked token = %d", code)
+	}
+}
