@@ -35,6 +35,7 @@ type App struct {
 	links    *linkCache
 	sessions *sessions.CookieStore
 	logins   *loginLimiter
+	uploads  *uploads
 	// setupHash holds the hash of the one-time setup token while no account exists.
 	setupHash atomic.Value // string
 	assets    *assets
@@ -83,7 +84,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: log, db: db, models: models, i18n: tr, views: vs, sections: sections, assets: as,
 		metrics: newMetrics(), saver: survey.NewSaver(db), links: newLinkCache(db, cfg.Secret), started: time.Now(),
-		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter()}
+		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter(), uploads: newUploads()}
 
 	a.echo = a.routes()
 	// klauspost's gzip at its fastest level: section pages shrink ~7x, and it

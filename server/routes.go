@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -19,7 +21,7 @@ func (a *App) routes() *echo.Echo {
 		a.logRequests, // outermost after the id, so it sees the final status
 		a.recoverPanics,
 		securityHeaders,
-		middleware.BodyLimit("1M"),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}),
 		a.negotiateLocale,
 		a.loadViewer,
 	)
@@ -70,6 +72,11 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/campaigns/:id", a.campaignUpdate)
 	org.POST("/campaigns/:id/status", a.campaignStatus)
 	org.POST("/campaigns/:id/copy", a.campaignCopy)
+	org.GET("/campaigns/:id/participants", a.participantsPage)
+	org.POST("/campaigns/:id/participants/preview", a.participantsPreview, uploadLimit)
+	org.POST("/campaigns/:id/participants/import", a.participantsImport)
+	org.POST("/campaigns/:id/participants/add", a.participantAdd)
+	org.POST("/campaigns/:id/participants/:pid/delete", a.participantDelete)
 
 	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
 	api := e.Group("/api/v1", a.apiAuth)
@@ -77,6 +84,8 @@ func (a *App) routes() *echo.Echo {
 	api.GET("/model", a.apiModel)
 	api.GET("/campaigns", a.apiCampaigns, readers)
 	api.GET("/campaigns/:id", a.apiCampaignGet, readers)
+	admins := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin)
+	api.POST("/campaigns/:id/participants", a.apiParticipants, admins, uploadLimit)
 
 	// Respondents: the link token (or, for open links, a cookie) is the only key.
 	for _, flow := range []*echo.Group{
@@ -93,4 +102,12 @@ func (a *App) routes() *echo.Echo {
 	}
 
 	return e
+}
+
+// Participant files may be large; every other body is small.
+var uploadLimit = middleware.BodyLimit("32M")
+
+func isUpload(c echo.Context) bool {
+	return strings.HasSuffix(c.Request().URL.Path, "/participants/preview") ||
+		strings.HasPrefix(c.Request().URL.Path, "/api/v1/campaigns/") && strings.HasSuffix(c.Request().URL.Path, "/participants")
 }
