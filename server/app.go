@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 
+	"tiltline/portal"
 	"tiltline/survey"
 )
 
@@ -36,6 +37,9 @@ type App struct {
 	sessions *sessions.CookieStore
 	logins   *loginLimiter
 	uploads  *uploads
+	library  *portal.Library
+	// portalVersion changes with the binary, so cached portal pages renew on upgrade.
+	portalVersion string
 	// setupHash holds the hash of the one-time setup token while no account exists.
 	setupHash atomic.Value // string
 	assets    *assets
@@ -75,6 +79,10 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	library, err := portal.Load(models.Latest())
+	if err != nil {
+		return nil, err
+	}
 	db, applied, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -84,7 +92,8 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: log, db: db, models: models, i18n: tr, views: vs, sections: sections, assets: as,
 		metrics: newMetrics(), saver: survey.NewSaver(db), links: newLinkCache(db, cfg.Secret), started: time.Now(),
-		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter(), uploads: newUploads()}
+		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter(), uploads: newUploads(),
+		library: library, portalVersion: as.hashed["css/app.css"]}
 
 	a.echo = a.routes()
 	// klauspost's gzip at its fastest level: section pages shrink ~7x, and it

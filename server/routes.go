@@ -35,6 +35,11 @@ func (a *App) routes() *echo.Echo {
 	// Public pages
 	e.GET("/", a.home)
 
+	// Learning portal
+	learn := e.Group("/learn", a.requirePortalAccess)
+	learn.GET("", a.learnIndex)
+	learn.GET("/:slug", a.learnPage)
+
 	// Accounts
 	e.GET("/login", a.loginPage)
 	e.POST("/login", a.login)
