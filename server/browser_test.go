@@ -61,12 +61,13 @@ func startTestServer(t *testing.T, responses int) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, cfg: &Config{
-		DB:      surveytest.SQLiteURL(t),
-		DataDir: t.TempDir(),
-		Addr:    ln.Addr().String(),
-		BaseURL: "http://" + ln.Addr().String(),
-		KMin:    5,
-		Secret:  []byte("browser-test-secret-browser-test-secret"),
+		DB:           surveytest.SQLiteURL(t),
+		DataDir:      t.TempDir(),
+		Addr:         ln.Addr().String(),
+		BaseURL:      "http://" + ln.Addr().String(),
+		KMin:         5,
+		PublicPortal: true,
+		Secret:       []byte("browser-test-secret-browser-test-secret"),
 	}}
 	ts.URL = ts.cfg.BaseURL
 	t.Cleanup(ts.Stop)

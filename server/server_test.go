@@ -22,7 +22,7 @@ import (
 func newTestApp(t *testing.T) (*App, *survey.DemoResult, *bytes.Buffer) {
 	t.Helper()
 	logs := &bytes.Buffer{}
-	cfg := &Config{DB: surveytest.SQLiteURL(t), DataDir: t.TempDir(), Addr: ":0", BaseURL: "http://test", KMin: 5,
+	cfg := &Config{DB: surveytest.SQLiteURL(t), DataDir: t.TempDir(), Addr: ":0", BaseURL: "http://test", KMin: 5, PublicPortal: true,
 		Secret: []byte("test-secret-test-secret-test-secret!")}
 	a, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
