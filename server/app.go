@@ -87,6 +87,10 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := portal.IndexPages(ctx, db, library); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("index portal pages: %w", err)
+	}
 	if applied > 0 {
 		log.Info("migrations applied", "count", applied)
 	}

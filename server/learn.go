@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -111,4 +112,27 @@ func (a *App) learnPage(c echo.Context) error {
 	p := a.page(c, "", d)
 	p.Title = pg.Title
 	return a.render(c, http.StatusOK, "learn_page", p)
+}
+
+type searchData struct {
+	Query string
+	Hits  []portal.Hit
+	Done  bool
+}
+
+// learnSearch is /learn/search?q=… in the reader's language.
+func (a *App) learnSearch(c echo.Context) error {
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if len(q) > 200 {
+		q = q[:200]
+	}
+	d := searchData{Query: q}
+	if q != "" {
+		hits, err := portal.Search(c.Request().Context(), a.db, localeOf(c), q, 20)
+		if err != nil {
+			return err
+		}
+		d.Hits, d.Done = hits, true
+	}
+	return a.render(c, http.StatusOK, "learn_search", a.page(c, "learn.search.title", d))
 }

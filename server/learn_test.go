@@ -59,3 +59,17 @@ func TestPrivatePortalNeedsSignIn(t *testing.T) {
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "'", "&#39;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(s)
 }
+
+func TestPortalSearchPage(t *testing.T) {
+	a, _, _ := newTestApp(t)
+	b := body(t, get(t, a, "/learn/search?q=Rückgewinnung&lang=de"))
+	if !strings.Contains(b, `href="/learn/winback"`) || !strings.Contains(b, "<mark>") {
+		t.Error("German search does not find the winback page with a highlight")
+	}
+	for _, q := range []string{"%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%22*%29+OR", strings.Repeat("x", 500)} {
+		r := get(t, a, "/learn/search?q="+q)
+		if b := body(t, r); r.StatusCode != 200 || strings.Contains(b, "<script>alert") {
+			t.Errorf("%q: %d", q, r.StatusCode)
+		}
+	}
+}

@@ -38,6 +38,7 @@ func (a *App) routes() *echo.Echo {
 	// Learning portal
 	learn := e.Group("/learn", a.requirePortalAccess)
 	learn.GET("", a.learnIndex)
+	learn.GET("/search", a.learnSearch)
 	learn.GET("/:slug", a.learnPage)
 
 	// Accounts
