@@ -166,7 +166,9 @@ type campaignPageData struct {
 	Invited      int64
 	Rates        []survey.UnitRate
 	OpenURL      string
+	Mail         survey.MailCounts
 	Notice       string
+	NoticeN      string
 	CSRF         string
 }
 
@@ -176,7 +178,13 @@ func (a *App) campaignPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	d := campaignPageData{Campaign: cp, CSRF: csrfOf(c), Notice: c.QueryParam("notice")}
+	d := campaignPageData{Campaign: cp, CSRF: csrfOf(c), NoticeN: c.QueryParam("n")}
+	if n := c.QueryParam("notice"); strings.HasPrefix(n, "admin.") { // only our own messages
+		d.Notice = n
+	}
+	if d.Mail, err = survey.CampaignMailCounts(ctx, a.db, cp.ID); err != nil {
+		return err
+	}
 	a.db.Read.WithContext(ctx).Model(&survey.Participant{}).Where("campaign_id = ?", cp.ID).Count(&d.Participants)
 	a.db.Read.WithContext(ctx).Model(&survey.Response{}).Where("campaign_id = ?", cp.ID).Count(&d.Responses)
 	a.db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ? AND status <> ?", cp.ID, survey.InvitePending).Count(&d.Invited)

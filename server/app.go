@@ -37,6 +37,7 @@ type App struct {
 	sessions *sessions.CookieStore
 	logins   *loginLimiter
 	uploads  *uploads
+	mail     *mailer
 	library  *portal.Library
 	// portalVersion changes with the binary, so cached portal pages renew on upgrade.
 	portalVersion string
@@ -99,6 +100,10 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter(), uploads: newUploads(),
 		library: library, portalVersion: as.hashed["css/app.css"]}
 
+	if a.mail, err = newMailer(a); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.echo = a.routes()
 	// klauspost's gzip at its fastest level: section pages shrink ~7x, and it
 	// costs a fraction of compress/gzip's CPU on the hottest path.
@@ -174,15 +179,10 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, before func(*App) e
 		// On the terminal, not in the log: it grants the first admin account.
 		fmt.Fprintf(os.Stdout, "setup: no account yet; create the platform admin at %s\n", url)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "base_url", c.BaseURL, "db", a.db.Dialect, "mail", mailMode(c))
+	log.Info("serving", "addr", ln.Addr().String(), "base_url", c.BaseURL, "db", a.db.Dialect)
+	stopMail := a.mail.start(ctx)
+	defer stopMail() // before the deferred Close: the worker stops first
 	return a.Serve(ctx, ln)
-}
-
-func mailMode(c *Config) string {
-	if c.SMTPURL == "" {
-		return "files in " + c.DataDir + "/outbox (no TILTLINE_SMTP_URL)"
-	}
-	return "smtp"
 }
 
 // offerSetup arms the one-time setup link when the installation has no

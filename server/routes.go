@@ -78,6 +78,10 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/campaigns/:id", a.campaignUpdate)
 	org.POST("/campaigns/:id/status", a.campaignStatus)
 	org.POST("/campaigns/:id/copy", a.campaignCopy)
+	org.POST("/campaigns/:id/invite", a.campaignInvite)
+	org.POST("/campaigns/:id/remind", a.campaignRemind)
+	org.GET("/campaigns/:id/mail", a.mailSettingsPage)
+	org.POST("/campaigns/:id/mail", a.mailSettingsSave)
 	org.GET("/campaigns/:id/participants", a.participantsPage)
 	org.POST("/campaigns/:id/participants/preview", a.participantsPreview, uploadLimit)
 	org.POST("/campaigns/:id/participants/import", a.participantsImport)
@@ -92,6 +96,13 @@ func (a *App) routes() *echo.Echo {
 	api.GET("/campaigns/:id", a.apiCampaignGet, readers)
 	admins := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin)
 	api.POST("/campaigns/:id/participants", a.apiParticipants, admins, uploadLimit)
+	api.POST("/campaigns/:id/invitations", a.apiInvitations, admins)
+	api.POST("/campaigns/:id/reminders", a.apiReminders, admins)
+
+	// Mail opt-out: outside the flow group, so it works on a submitted or
+	// closed survey too; GET asks (mail scanners follow links), POST acts.
+	e.GET("/s/:token/optout", a.mail.optOutForm)
+	e.POST("/s/:token/optout", a.mail.optOut)
 
 	// Respondents: the link token (or, for open links, a cookie) is the only key.
 	for _, flow := range []*echo.Group{

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	gomail "github.com/wneessen/go-mail"
+
+	"tiltline/survey"
+)
+
+// Sending: invitations to everyone not yet invited, reminders to everyone
+// who has not answered (and has not opted out), and the campaign's mail
+// texts. The outbox worker does the sending; these only queue.
+
+// queueMail runs a queueing function and wakes the worker.
+func (a *App) queueMail(c echo.Context, queue func(context.Context, *survey.DB, int64) (int, error)) (int, error) {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return 0, err
+	}
+	n, err := queue(c.Request().Context(), a.db, cp.ID)
+	switch {
+	case errors.Is(err, survey.ErrNotFound):
+		return 0, echo.ErrNotFound
+	case errors.Is(err, survey.ErrCampaignNotOpen), errors.Is(err, survey.ErrCampaignClosed):
+		return 0, echo.NewHTTPError(http.StatusConflict, a.i18n.T(localeOf(c), "admin.mail.not_open", nil))
+	case err != nil:
+		return 0, err
+	}
+	a.mail.Kick()
+	return n, nil
+}
+
+func (a *App) campaignInvite(c echo.Context) error {
+	n, err := a.queueMail(c, survey.QueueInvitations)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/campaigns/%s?notice=admin.mail.queued&n=%d", c.Param("id"), n))
+}
+
+func (a *App) campaignRemind(c echo.Context) error {
+	n, err := a.queueMail(c, survey.QueueReminders)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/campaigns/%s?notice=admin.mail.queued&n=%d", c.Param("id"), n))
+}
+
+func (a *App) apiInvitations(c echo.Context) error {
+	n, err := a.queueMail(c, survey.QueueInvitations)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]int{"queued": n})
+}
+
+func (a *App) apiReminders(c echo.Context) error {
+	n, err := a.queueMail(c, survey.QueueReminders)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]int{"queued": n})
+}
+
+type mailSettingsData struct {
+	Campaign *survey.Campaign
+	Settings survey.MailSettings
+	Days     string
+	Errors   map[string]string
+	Saved    bool
+	CSRF     string
+}
+
+func (a *App) mailSettingsPage(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	s, err := survey.CampaignMailSettings(c.Request().Context(), a.db, cp.ID)
+	if err != nil {
+		return err
+	}
+	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", mailSettingsData{
+		Campaign: cp, Settings: *s, Days: joinDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}))
+}
+
+func joinDays(days []int) string {
+	parts := make([]string, len(days))
+	for i, d := range days {
+		parts[i] = strconv.Itoa(d)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (a *App) mailSettingsSave(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	d := mailSettingsData{Campaign: cp, CSRF: csrfOf(c), Days: c.FormValue("reminder_days"), Settings: survey.MailSettings{
+		InviteSubject: c.FormValue("invite_subject"), InviteIntro: c.FormValue("invite_intro"),
+		ReminderSubject: c.FormValue("reminder_subject"), ReminderIntro: c.FormValue("reminder_intro"),
+	}}
+	days, derr := survey.ParseReminderDays(d.Days)
+	d.Settings.ReminderDays = days
+	err = survey.SaveMailSettings(c.Request().Context(), a.db, cp.ID, d.Settings)
+	fe, isForm := formErrors(err)
+	if derr != nil {
+		if fe == nil {
+			fe = map[string]string{}
+		}
+		fe["reminder_days"], isForm = "mail.error.reminder_days", true
+	}
+	if isForm {
+		d.Errors = fe
+		return a.render(c, http.StatusUnprocessableEntity, "admin_mail", a.page(c, "admin.mail.title", d))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/campaigns/%d/mail?saved=1", cp.ID))
+}
+
+// sendPasswordLink mails a set-password link to the account's owner, at
+// once and outside the outbox: it is one mail, asked for by the person
+// waiting for it, and holds a secret that should not sit in a queue.
+func (a *App) sendPasswordLink(c echo.Context, u *survey.User, link string) error {
+	lang := supported(u.Locale)
+	if lang == "" {
+		lang = localeOf(c)
+	}
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := msg.FromFormat(a.mail.from.Name, a.mail.from.Address); err != nil {
+		return err
+	}
+	if err := msg.AddTo(u.Email); err != nil {
+		return nil // an address we cannot write to: nothing to send, nothing to reveal
+	}
+	msg.Subject(a.i18n.T(lang, "auth.mail.subject", nil))
+	msg.SetDate()
+	msg.SetMessageIDWithValue(fmt.Sprintf("tiltline.pw.%d@%s", rand.Int64(), a.mail.domain))
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetBodyString(gomail.TypeTextPlain, a.i18n.T(lang, "auth.mail.body", map[string]any{"Link": link, "Hours": int(passwordLinkTTL.Hours())}))
+	tr := a.mail.transport()
+	defer tr.Close()
+	if err := tr.Send(survey.OutboxJob{ID: rand.Int64N(1e9), Kind: "password"}, msg); err != nil {
+		a.log.Warn("password mail not sent", "err", logSafe(err))
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "mail server unavailable")
+	}
+	return nil
+}
