@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,7 @@ func (a *App) apiReminders(c echo.Context) error {
 }
 
 type mailSettingsData struct {
+	Previews []mailPreview
 	Campaign *survey.Campaign
 	Settings survey.MailSettings
 	Days     string
@@ -88,8 +90,36 @@ func (a *App) mailSettingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", mailSettingsData{
-		Campaign: cp, Settings: *s, Days: joinDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}))
+	d := mailSettingsData{Campaign: cp, Settings: *s, Days: joinDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
+	if d.Previews, err = a.mailPreviews(c, cp.ID); err != nil {
+		return err
+	}
+	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", d))
+}
+
+// mailPreview is how a mail will read, shown under the settings.
+type mailPreview struct {
+	Kind, Subject, Text string
+}
+
+// mailPreviews renders the invitation and reminder as a participant would get
+// them in the admin's language, with an example name and a sample link.
+func (a *App) mailPreviews(c echo.Context, campaignID int64) ([]mailPreview, error) {
+	cm, err := a.mail.campaign(c.Request().Context(), campaignID)
+	if err != nil {
+		return nil, err
+	}
+	var out []mailPreview
+	for _, kind := range []string{survey.MailInvite, survey.MailReminder} {
+		job := survey.OutboxJob{Kind: kind, Locale: localeOf(c), Name: "Alex Example", InvitationID: "preview-example"}
+		v := a.mail.view(job, cm)
+		var text bytes.Buffer
+		if err := a.mail.text.Execute(&text, v); err != nil {
+			return nil, err
+		}
+		out = append(out, mailPreview{Kind: kind, Subject: v.Subject, Text: text.String()})
+	}
+	return out, nil
 }
 
 func joinDays(days []int) string {

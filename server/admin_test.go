@@ -286,3 +286,21 @@ func TestPasswordLinkWorksOnce(t *testing.T) {
 		t.Error("forgot-password reveals whether an account exists")
 	}
 }
+
+func TestMailSettingsPreviewAndValidation(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	path := fmt.Sprintf("/admin/campaigns/%d/mail", demo.CampaignID)
+	code, body, _ := f.do(http.MethodPost, path, "application/x-www-form-urlencoded", url.Values{
+		"csrf": {f.csrf}, "invite_subject": {"Your voice counts"}, "reminder_days": {"7, banana"}}.Encode())
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `value="Your voice counts"`) || !strings.Contains(body, `value="7, banana"`) {
+		t.Errorf("bad reminder days = %d; the typed values must stay", code)
+	}
+	if code, _ := f.post(path, url.Values{"invite_subject": {"Your voice counts"}, "reminder_days": {"7,12"}}); code != 303 {
+		t.Fatalf("save = %d", code)
+	}
+	_, page := f.get(path + "?lang=de")
+	if !strings.Contains(page, "Your voice counts") || !strings.Contains(page, "Alex Example") || !strings.Contains(page, `value="7, 12"`) {
+		t.Error("the preview must show the saved subject and an example participant")
+	}
+}
