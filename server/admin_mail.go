@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	gomail "github.com/wneessen/go-mail"
@@ -90,7 +88,7 @@ func (a *App) mailSettingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := mailSettingsData{Campaign: cp, Settings: *s, Days: joinDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
+	d := mailSettingsData{Campaign: cp, Settings: *s, Days: survey.FormatReminderDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
 	if d.Previews, err = a.mailPreviews(c, cp.ID); err != nil {
 		return err
 	}
@@ -120,14 +118,6 @@ func (a *App) mailPreviews(c echo.Context, campaignID int64) ([]mailPreview, err
 		out = append(out, mailPreview{Kind: kind, Subject: v.Subject, Text: text.String()})
 	}
 	return out, nil
-}
-
-func joinDays(days []int) string {
-	parts := make([]string, len(days))
-	for i, d := range days {
-		parts[i] = strconv.Itoa(d)
-	}
-	return strings.Join(parts, ", ")
 }
 
 func (a *App) mailSettingsSave(c echo.Context) error {

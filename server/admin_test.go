@@ -300,7 +300,7 @@ func TestMailSettingsPreviewAndValidation(t *testing.T) {
 		t.Fatalf("save = %d", code)
 	}
 	_, page := f.get(path + "?lang=de")
-	if !strings.Contains(page, "Your voice counts") || !strings.Contains(page, "Alex Example") || !strings.Contains(page, `value="7, 12"`) {
+	if !strings.Contains(page, "Your voice counts") || !strings.Contains(page, "Alex Example") || !strings.Contains(page, `value="7,12"`) {
 		t.Error("the preview must show the saved subject and an example participant")
 	}
 }

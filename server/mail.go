@@ -478,16 +478,7 @@ type mailView struct {
 }
 
 // T translates a message id; args are key/value pairs for its placeholders.
-func (v *mailView) T(id string, args ...any) string {
-	var data map[string]any
-	if len(args) > 1 {
-		data = make(map[string]any, len(args)/2)
-		for i := 0; i+1 < len(args); i += 2 {
-			data[fmt.Sprint(args[i])] = args[i+1]
-		}
-	}
-	return v.tr.T(v.Lang, id, data)
-}
+func (v *mailView) T(id string, args ...any) string { return v.tr.T(v.Lang, id, pairs(args)) }
 
 // mailLocale picks the language of a job: its own when Tiltline speaks it,
 // else the campaign's first, else English.

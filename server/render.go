@@ -91,15 +91,18 @@ type Page struct {
 }
 
 // T translates a message id; args are key/value pairs for the message template.
-func (p *Page) T(id string, args ...any) string {
-	var data map[string]any
-	if len(args) > 1 {
-		data = make(map[string]any, len(args)/2)
-		for i := 0; i+1 < len(args); i += 2 {
-			data[fmt.Sprint(args[i])] = args[i+1]
-		}
+func (p *Page) T(id string, args ...any) string { return p.tr.T(p.Lang, id, pairs(args)) }
+
+// pairs turns a template call's "Key", value, … arguments into message data.
+func pairs(args []any) map[string]any {
+	if len(args) < 2 {
+		return nil
 	}
-	return p.tr.T(p.Lang, id, data)
+	data := make(map[string]any, len(args)/2)
+	for i := 0; i+1 < len(args); i += 2 {
+		data[fmt.Sprint(args[i])] = args[i+1]
+	}
+	return data
 }
 
 // L picks the page's locale from a model text.

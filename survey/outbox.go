@@ -120,7 +120,8 @@ func ParseReminderDays(s string) ([]int, error) {
 	return days, nil
 }
 
-func formatReminderDays(days []int) string {
+// FormatReminderDays writes a schedule the way ParseReminderDays reads it: "7,12".
+func FormatReminderDays(days []int) string {
 	s := make([]string, len(days))
 	for i, d := range days {
 		s[i] = strconv.Itoa(d)
@@ -164,7 +165,7 @@ func SaveMailSettings(ctx context.Context, db *DB, campaignID int64, s MailSetti
 			fe[field] = "mail.error.too_long"
 		}
 	}
-	days, err := ParseReminderDays(formatReminderDays(s.ReminderDays))
+	days, err := ParseReminderDays(FormatReminderDays(s.ReminderDays))
 	if err != nil {
 		fe["reminder_days"] = "mail.error.reminder_days"
 	}
@@ -174,7 +175,7 @@ func SaveMailSettings(ctx context.Context, db *DB, campaignID int64, s MailSetti
 	res := db.Write.WithContext(ctx).Table("campaigns").Where("id = ?", campaignID).Updates(map[string]any{
 		"invite_subject": s.InviteSubject, "invite_intro": s.InviteIntro,
 		"reminder_subject": s.ReminderSubject, "reminder_intro": s.ReminderIntro,
-		"reminder_days": formatReminderDays(days),
+		"reminder_days": FormatReminderDays(days),
 	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
