@@ -5,10 +5,16 @@
 // port), drives it over HTTP with a Go load generator and prints one table
 // row per scenario:
 //
+//	P7 idle            the server's memory right after start (/readyz answered), before any load
 //	healthz            GET /healthz: the ceiling of the HTTP stack on this machine
 //	P1 survey page     GET /s/{token}/p/{n}, rotating over started links and pages 1..13
 //	P2 autosave        PUT /s/{token}/answers, one answer per request, each worker on its own link
 //	P3 full response   one fresh link per flow: welcome, start, 13 × (page + post), review, submit
+//	P6 import+queue    POST a 10,000-row participant CSV to the API, then queue its invitations
+//	P6 delivery        from the queue call until an SMTP sink in this process has every mail
+//
+// For P6 the server sends its mail to that sink (TILTLINE_SMTP_URL), as the
+// demo's org admin's API token allows (`admin create-token`).
 //
 // The load generator runs on the same machine as the server and competes with
 // it for CPU; the table shows how many cores each used (srv cpu, gen cpu) and
@@ -42,7 +48,7 @@ import (
 )
 
 // Scenario names as --scenarios takes them, in the order they run.
-var scenarioOrder = []string{"healthz", "P1", "P2", "P3"}
+var scenarioOrder = []string{"P7", "healthz", "P1", "P2", "P3", "P6"}
 
 type options struct {
 	db        string
@@ -52,14 +58,16 @@ type options struct {
 	quick     bool
 	scenarios map[string]bool
 	p3Links   int
+	p6Rows    int
 	keep      bool
 }
 
 const usageText = `Usage: tiltline bench [flags]
 
 Starts the tiltline server as a child process on a temporary database, drives
-it over HTTP and prints one row per scenario: healthz (ceiling of the HTTP
-stack), P1 survey page, P2 autosave, P3 full response flow.
+it over HTTP and prints one row per scenario: P7 idle memory, healthz
+(ceiling of the HTTP stack), P1 survey page, P2 autosave, P3 full response
+flow, P6 participant import and invitation mail through an SMTP sink.
 
 With --db postgres://… use an empty database made for the purpose: the demo
 organisation is replaced and drafts and responses accumulate in it.
@@ -83,8 +91,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.conc, "concurrency", 16, "concurrent workers per scenario")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measuring time per scenario")
 	fs.BoolVar(&o.quick, "quick", false, "2s per scenario and fewer links: a smoke run well under a minute")
-	fs.StringVar(&scen, "scenarios", strings.Join(scenarioOrder, ","), "comma-separated scenarios to run: healthz,P1,P2,P3")
+	fs.StringVar(&scen, "scenarios", strings.Join(scenarioOrder, ","), "comma-separated scenarios to run: "+strings.Join(scenarioOrder, ","))
 	fs.IntVar(&o.p3Links, "p3-links", 0, "fresh links prepared for P3; default about 250 per second of --duration")
+	fs.IntVar(&o.p6Rows, "p6-rows", 0, "participants imported and invited in P6; default 10,000 (2,000 with --quick)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server.log) and print its path")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -104,6 +113,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if o.conc < 1 || o.duration <= 0 || o.p3Links < 0 {
 		fmt.Fprintln(stderr, "tiltline bench: --concurrency and --duration must be positive")
 		return 2
+	}
+	switch {
+	case o.p6Rows < 0 || o.p6Rows > 50_000:
+		fmt.Fprintln(stderr, "tiltline bench: --p6-rows must be from 1 to 50000")
+		return 2
+	case o.p6Rows == 0 && o.quick:
+		o.p6Rows = 2_000
+	case o.p6Rows == 0:
+		o.p6Rows = 10_000
 	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(scen, ",") {
@@ -207,9 +225,18 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		db = "sqlite:" + dir + "/bench.db"
 	}
 	plan := planLinks(o)
+	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3}
+	var sink *smtpSink
+	if o.scenarios["P6"] {
+		if sink, err = startSMTPSink(); err != nil {
+			return fmt.Errorf("start the SMTP sink: %w", err)
+		}
+		defer sink.close() // after the server has stopped
+		setup.adminToken, setup.smtpURL = true, sink.url(p6SMTP)
+	}
 
 	started := time.Now()
-	srv, err := startServer(ctx, bin, db, dir, plan.p1+plan.p2+plan.p3, logf)
+	srv, err := startServer(ctx, bin, db, dir, setup, logf)
 	if err != nil {
 		return err
 	}
@@ -219,6 +246,13 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		}
 	}()
 	logf("server pid %d ready on %s after %s (%d links)", srv.pid(), srv.base, time.Since(started).Round(time.Millisecond), len(srv.links))
+
+	var results []*result
+	if o.scenarios["P7"] {
+		r := &result{name: "P7 idle", idle: true, errMsgs: map[string]int{}, srvCPU: -1, genCPU: -1, otherCPU: -1}
+		r.rssKB, r.hwmKB = procStatus(srv.pid())
+		results = append(results, r)
+	}
 
 	g := newGenerator(srv, model)
 	p1Links, p2Links, p3Links := srv.links[:plan.p1], srv.links[plan.p1:plan.p1+plan.p2], srv.links[plan.p1+plan.p2:]
@@ -231,13 +265,20 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		return fmt.Errorf("start P2 links: %w", err)
 	}
 
-	var results []*result
 	for _, name := range scenarioOrder {
-		if !o.scenarios[name] {
+		if !o.scenarios[name] || name == "P7" {
 			continue
 		}
 		if ctx.Err() != nil {
 			break
+		}
+		if name == "P6" {
+			logf("P6: import %d participants, queue and deliver their invitations", o.p6Rows)
+			results = append(results, g.mailWave(ctx, sink, o.p6Rows, logf)...)
+			if srv.exited() {
+				break
+			}
+			continue
 		}
 		var sc scenario
 		switch name {
@@ -276,12 +317,16 @@ func writeReport(w io.Writer, o *options, dialect string, results []*result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tconc\tcount\tunit\tper s\tp50 ms\tp99 ms\terrors\tsrv cpu\tgen cpu\tother cpu\trss MB\tpeak MB\t")
 	for _, r := range results {
+		if r.idle {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t%d\t-\t-\t-\t%s\t%s\t\n", r.name, r.errors, mb(r.rssKB), mb(r.hwmKB))
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.name, r.conc, r.count, r.unit, r.rate(), ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors,
 			cores(r.srvCPU), cores(r.genCPU), cores(r.otherCPU), mb(r.rssKB), mb(r.hwmKB))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "srv, gen, other cpu: cores used by the server, by this load generator and by the rest of the machine; rss, peak: server VmRSS and VmHWM after the scenario.")
+	fmt.Fprintln(w, "srv, gen, other cpu: cores used by the server, by this load generator and by the rest of the machine; rss, peak: server VmRSS and VmHWM after the scenario (P7: right after start).")
 	for _, r := range results {
 		for _, n := range r.notes {
 			fmt.Fprintf(w, "%s: %s\n", r.name, n)

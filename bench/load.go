@@ -152,13 +152,14 @@ func (g *generator) startAll(ctx context.Context, links []string, conc, prefill 
 // result is one table row.
 type result struct {
 	name    string
-	unit    string // "req" or "flow"
+	unit    string // "req", "flow", "row" or "mail"
 	conc    int
 	count   int64
 	errors  int64
 	elapsed time.Duration
 	lat     []time.Duration // per counted iteration, sorted
 	notes   []string
+	idle    bool // no load: only rss and peak (P7)
 
 	errMsgs  map[string]int
 	srvCPU   float64 // cores used by the server
@@ -225,8 +226,7 @@ type worker struct {
 
 // run repeats the scenario on conc workers for d and measures it.
 func (g *generator) run(ctx context.Context, sc scenario, conc int, d time.Duration) *result {
-	pid, self := g.srv.pid(), os.Getpid()
-	srv0, gen0, all0 := procCPU(pid), procCPU(self), machineBusy()
+	cpu0 := g.markCPU()
 	stopAt, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 
@@ -265,7 +265,7 @@ func (g *generator) run(ctx context.Context, sc scenario, conc int, d time.Durat
 	wg.Wait()
 	elapsed := time.Since(t0)
 
-	r := &result{name: sc.name, unit: sc.unit, conc: conc, elapsed: elapsed, errMsgs: map[string]int{}, srvCPU: -1, genCPU: -1, otherCPU: -1}
+	r := &result{name: sc.name, unit: sc.unit, conc: conc, elapsed: elapsed, errMsgs: map[string]int{}}
 	for _, w := range workers {
 		r.count += w.ok
 		r.errors += w.errs
@@ -275,18 +275,37 @@ func (g *generator) run(ctx context.Context, sc scenario, conc int, d time.Durat
 		}
 	}
 	slices.Sort(r.lat)
-	if srv1, gen1 := procCPU(pid), procCPU(self); srv0 >= 0 && srv1 >= 0 {
-		r.srvCPU = float64(srv1-srv0) / float64(elapsed)
-		r.genCPU = float64(gen1-gen0) / float64(elapsed)
-		if all1 := machineBusy(); all0 >= 0 && all1 >= 0 {
-			r.otherCPU = max(0, float64(all1-all0)/float64(elapsed)-r.srvCPU-r.genCPU)
-		}
-	}
-	r.rssKB, r.hwmKB = procStatus(pid)
+	cpu0.measure(r, elapsed)
 	if sc.finish != nil {
 		sc.finish(r, workers)
 	}
 	return r
+}
+
+// cpuMark is the CPU time used so far by the server, by this process and by
+// the whole machine (each -1 where unknown).
+type cpuMark struct {
+	pid            int
+	srv, gen, busy time.Duration
+}
+
+func (g *generator) markCPU() cpuMark {
+	pid := g.srv.pid()
+	return cpuMark{pid: pid, srv: procCPU(pid), gen: procCPU(os.Getpid()), busy: machineBusy()}
+}
+
+// measure fills a result's CPU columns with the cores used since the mark,
+// over elapsed, and its rss and peak with the server's current ones.
+func (m cpuMark) measure(r *result, elapsed time.Duration) {
+	r.srvCPU, r.genCPU, r.otherCPU = -1, -1, -1
+	if srv1, gen1 := procCPU(m.pid), procCPU(os.Getpid()); m.srv >= 0 && srv1 >= 0 && elapsed > 0 {
+		r.srvCPU = float64(srv1-m.srv) / float64(elapsed)
+		r.genCPU = float64(gen1-m.gen) / float64(elapsed)
+		if busy1 := machineBusy(); m.busy >= 0 && busy1 >= 0 {
+			r.otherCPU = max(0, float64(busy1-m.busy)/float64(elapsed)-r.srvCPU-r.genCPU)
+		}
+	}
+	r.rssKB, r.hwmKB = procStatus(m.pid)
 }
 
 // form encodes url.Values as a request body.

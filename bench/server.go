@@ -78,12 +78,26 @@ type server struct {
 	logPath string
 	base    string   // http://127.0.0.1:PORT
 	links   []string // respondent links from `demo`
+
+	campaignID int64  // the demo's open wave
+	adminToken string // API token of the demo's org admin, if asked for
 }
 
-// startServer creates the demo data with `nLinks` open links and starts
+// serverSetup is what startServer prepares besides the demo data.
+type serverSetup struct {
+	links      int    // open respondent links to create
+	adminToken bool   // create an API token for the demo's org admin
+	smtpURL    string // TILTLINE_SMTP_URL of the server; "" writes .eml files
+}
+
+// demoAdmin is the demo organisation's org admin (survey.CreateDemo): the
+// demo's own API token belongs to its manager, who may not import.
+const demoAdmin = "admin@demo-bank.example"
+
+// startServer creates the demo data with setup.links open links and starts
 // `serve` on a free port, sharing the data directory (and so the secret) with
 // the demo. It returns once /readyz answers 200.
-func startServer(ctx context.Context, bin, db, dir string, nLinks int, logf func(string, ...any)) (*server, error) {
+func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, logf func(string, ...any)) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -93,19 +107,37 @@ func startServer(ctx context.Context, bin, db, dir string, nLinks int, logf func
 
 	t0 := time.Now()
 	demo := exec.CommandContext(ctx, bin, "demo", "--db", db, "--data-dir", dir,
-		"--responses", "100", "--links", strconv.Itoa(nLinks), "--base-url", base)
+		"--responses", "100", "--links", strconv.Itoa(setup.links), "--base-url", base)
 	demo.Env = env
 	out, err := demo.Output()
 	if err != nil {
 		return nil, fmt.Errorf("%s demo: %w", bin, exitDetail(err))
 	}
 	links := parseLinks(out)
-	if len(links) < nLinks {
-		return nil, fmt.Errorf("%s demo printed %d links, want %d", bin, len(links), nLinks)
+	if len(links) < setup.links {
+		return nil, fmt.Errorf("%s demo printed %d links, want %d", bin, len(links), setup.links)
+	}
+	campaignID, err := strconv.ParseInt(outputValue(out, "campaign"), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s demo printed no campaign id", bin)
 	}
 	logf("demo data with %d links in %s", len(links), time.Since(t0).Round(time.Millisecond))
 
-	s := &server{done: make(chan struct{}), logPath: filepath.Join(dir, "server.log"), base: base, links: links}
+	s := &server{done: make(chan struct{}), logPath: filepath.Join(dir, "server.log"), base: base, links: links, campaignID: campaignID}
+	if setup.adminToken {
+		ct := exec.CommandContext(ctx, bin, "admin", "create-token", "--db", db, "--data-dir", dir, "--email", demoAdmin, "--name", "bench")
+		ct.Env = env
+		out, err := ct.Output()
+		if err != nil {
+			return nil, fmt.Errorf("%s admin create-token: %w", bin, exitDetail(err))
+		}
+		if s.adminToken = outputValue(out, "api-token"); s.adminToken == "" {
+			return nil, fmt.Errorf("%s admin create-token printed no api-token", bin)
+		}
+	}
+	if setup.smtpURL != "" {
+		env = append(env, "TILTLINE_SMTP_URL="+setup.smtpURL)
+	}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
@@ -149,6 +181,18 @@ func parseLinks(out []byte) []string {
 		}
 	}
 	return links
+}
+
+// outputValue is the value of the first `key: value` line of a command's
+// output, or "".
+func outputValue(out []byte, key string) string {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), key+": "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func (s *server) waitReady(ctx context.Context, limit time.Duration) error {
