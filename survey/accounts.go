@@ -10,18 +10,20 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
 	"gorm.io/gorm"
 )
 
-// argon2id parameters (RFC 9106 second recommendation, lighter memory for a
-// small server): t=3, m=64 MiB, p=2.
+// argon2id parameters: OWASP's recommended minimum (m=19 MiB, t=2, p=1).
+// Memory is per sign-in in flight, so it bounds what a burst of logins can
+// take from the server; stored hashes carry their own parameters.
 const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024
-	argonThreads = 2
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
 	argonKeyLen  = 32
 )
 
@@ -167,8 +169,8 @@ var ErrWeakPassword = errors.New("password too short")
 const MinPasswordLength = 10
 
 // dummyHash keeps the time of a sign-in with an unknown email the same as
-// with a wrong password.
-var dummyHash = HashPassword("no user has this password")
+// with a wrong password. Made on first use, not at start.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("no user has this password") })
 
 // Authenticate checks an email and password.
 func Authenticate(ctx context.Context, db *DB, email, password string) (*User, error) {
@@ -176,7 +178,7 @@ func Authenticate(ctx context.Context, db *DB, email, password string) (*User, e
 	email = strings.ToLower(strings.TrimSpace(email))
 	err := db.Read.WithContext(ctx).Where("email = ?", email).First(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
