@@ -53,8 +53,20 @@ type seenRequest struct {
 
 // startTestServer builds the real App on a fresh SQLite file, creates a demo
 // with the given number of responses and three open links, and serves it
-// until the test ends.
+// until the test ends. No mail is sent.
 func startTestServer(t *testing.T, responses int) *testServer {
+	t.Helper()
+	return startTestServerWith(t, testServerOptions{Responses: responses})
+}
+
+// testServerOptions tune startTestServerWith.
+type testServerOptions struct {
+	Responses int    // synthetic demo responses
+	SMTPURL   string // when set, the mail worker runs and sends there (e.g. startSink's URL)
+}
+
+// startTestServerWith is startTestServer with options.
+func startTestServerWith(t *testing.T, opt testServerOptions) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -68,12 +80,14 @@ func startTestServer(t *testing.T, responses int) *testServer {
 		KMin:         5,
 		PublicPortal: true,
 		Secret:       []byte("browser-test-secret-browser-test-secret"),
+		SMTPURL:      opt.SMTPURL,
+		MailFrom:     "Tiltline <no-reply@tiltline.test>",
 	}}
 	ts.URL = ts.cfg.BaseURL
 	t.Cleanup(ts.Stop)
 	ts.serve(ln, func(ctx context.Context, app *App) error {
 		demo, err := survey.CreateDemo(ctx, app.db, app.models.Latest(), survey.DemoOptions{
-			Responses: responses, Links: 3, BaseURL: ts.cfg.BaseURL, Secret: ts.cfg.Secret})
+			Responses: opt.Responses, Links: 3, BaseURL: ts.cfg.BaseURL, Secret: ts.cfg.Secret})
 		ts.Demo = demo
 		return err
 	})
@@ -130,6 +144,14 @@ func (ts *testServer) serve(ln net.Listener, setup func(context.Context, *App) e
 	// Registered before Serve starts: Echo applies Pre middleware per request.
 	app.echo.Pre(ts.record)
 
+	// With an SMTP server configured, the mail worker runs as in `serve`,
+	// polling often; scheduled reminders are left alone.
+	stopMail := func() {}
+	if ts.cfg.SMTPURL != "" {
+		app.mail.opts.Poll, app.mail.opts.Schedule = 50*time.Millisecond, time.Hour
+		stopMail = app.mail.start(ctx)
+	}
+
 	conns := &connTracker{Listener: ln}
 	served := make(chan error, 1)
 	go func() { served <- app.Serve(ctx, conns) }()
@@ -141,6 +163,7 @@ func (ts *testServer) serve(ln net.Listener, setup func(context.Context, *App) e
 				if err != nil {
 					t.Errorf("serve: %v", err)
 				}
+				stopMail() // before Close: the worker uses the database
 				if err := app.Close(); err != nil {
 					t.Errorf("close app: %v", err)
 				}
