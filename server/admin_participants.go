@@ -51,8 +51,9 @@ type participantsData struct {
 	Roles        []survey.Option
 	Seniority    []survey.Option
 	UnitList     []survey.BusinessUnit
-	FileError    string
-	CSRF         string
+	// FileError is why the whole file was refused, with the line and value its message names.
+	FileError *survey.ImportProblem
+	CSRF      string
 }
 
 const participantsPerPage = 100
@@ -104,7 +105,7 @@ func (a *App) participantsPreview(c echo.Context) error {
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return a.renderParticipants(c, http.StatusUnprocessableEntity, cp, 1, participantsData{FileError: "admin.participants.no_file"})
+		return a.renderParticipants(c, http.StatusUnprocessableEntity, cp, 1, participantsData{FileError: &survey.ImportProblem{Code: "admin.participants.no_file"}})
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -116,12 +117,12 @@ func (a *App) participantsPreview(c echo.Context) error {
 		return err
 	}
 	if len(data) > maxUpload {
-		return a.renderParticipants(c, http.StatusRequestEntityTooLarge, cp, 1, participantsData{FileError: "import.error.too_large"})
+		return a.renderParticipants(c, http.StatusRequestEntityTooLarge, cp, 1, participantsData{FileError: &survey.ImportProblem{Code: "import.error.too_large"}})
 	}
 	p, err := a.parseParticipants(c, cp, data)
 	var prob survey.ImportProblem
 	if errors.As(err, &prob) {
-		return a.renderParticipants(c, http.StatusUnprocessableEntity, cp, 1, participantsData{FileError: prob.Code})
+		return a.renderParticipants(c, http.StatusUnprocessableEntity, cp, 1, participantsData{FileError: &prob})
 	}
 	if err != nil {
 		return err
@@ -158,7 +159,7 @@ func (a *App) participantsImport(c echo.Context) error {
 	}
 	up, ok := a.uploads.lru.Get(c.FormValue("upload"))
 	if !ok || up.userID != viewerOf(c).ID || up.campaignID != cp.ID {
-		return a.renderParticipants(c, http.StatusGone, cp, 1, participantsData{FileError: "admin.participants.expired"})
+		return a.renderParticipants(c, http.StatusGone, cp, 1, participantsData{FileError: &survey.ImportProblem{Code: "admin.participants.expired"}})
 	}
 	p, err := a.parseParticipants(c, cp, up.data)
 	if err != nil {

@@ -61,6 +61,10 @@ func TestParticipantUploadPreviewsThenImports(t *testing.T) {
 	if code, _ := f.post(base+"/import", url.Values{"upload": {id[1]}}); code != http.StatusGone {
 		t.Errorf("importing the same upload twice = %d, want 410", code)
 	}
+	// A whole-file problem names what it found.
+	if code, page := f.upload(base+"/preview", "twice.csv", []byte("email,Email\na@example.com,b@example.com\n")); code != http.StatusUnprocessableEntity || strings.Contains(page, "no value") || !strings.Contains(page, "Email") {
+		t.Errorf("duplicate column = %d; the message must name the column", code)
+	}
 	// Garbage is a clear error page, never a 500.
 	if code, page := f.upload(base+"/preview", "photo.jpg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01")); code != http.StatusUnprocessableEntity || !strings.Contains(page, `class="error"`) {
 		t.Errorf("binary upload = %d", code)
