@@ -167,6 +167,8 @@ type campaignPageData struct {
 	Rates        []survey.UnitRate
 	OpenURL      string
 	Mail         survey.MailCounts
+	// EmlDir is set when no SMTP server is configured: mail goes to files there.
+	EmlDir string
 	Notice       string
 	NoticeN      string
 	CSRF         string
@@ -178,7 +180,7 @@ func (a *App) campaignPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	d := campaignPageData{Campaign: cp, CSRF: csrfOf(c), NoticeN: c.QueryParam("n")}
+	d := campaignPageData{Campaign: cp, CSRF: csrfOf(c), NoticeN: c.QueryParam("n"), EmlDir: a.mail.emlDir}
 	if n := c.QueryParam("notice"); strings.HasPrefix(n, "admin.") { // only our own messages
 		d.Notice = n
 	}

@@ -252,8 +252,12 @@ func TestResponseRatesHideSmallUnitsAndTheNextSmallest(t *testing.T) {
 		t.Errorf("%d units hidden: the small unit and at least the next-smallest must be", hidden)
 	}
 	f := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
-	if _, body := f.get(fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID)); !strings.Contains(body, "Too few people to show") {
+	_, page := f.get(fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID))
+	if !strings.Contains(page, "Too few people to show") {
 		t.Error("the page does not say why a unit is hidden")
+	}
+	if !strings.Contains(page, ".eml file") {
+		t.Error("without an SMTP server the page must say where mail goes")
 	}
 }
 
