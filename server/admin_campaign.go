@@ -168,10 +168,10 @@ type campaignPageData struct {
 	OpenURL      string
 	Mail         survey.MailCounts
 	// EmlDir is set when no SMTP server is configured: mail goes to files there.
-	EmlDir string
-	Notice       string
-	NoticeN      string
-	CSRF         string
+	EmlDir  string
+	Notice  string
+	NoticeN string
+	CSRF    string
 }
 
 func (a *App) campaignPage(c echo.Context) error {
