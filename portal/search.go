@@ -18,7 +18,8 @@ import (
 // Hit is one search result.
 type Hit struct {
 	Kind    string // "page" or "case"
-	Ref     string // the page's slug, or the contribution's id
+	Ref     string // the page's slug
+	Anchor  string // "case-ID" for a case on that page, else ""
 	Title   string
 	Snippet template.HTML // escaped text with the matches in <mark>
 }
@@ -94,7 +95,8 @@ func Search(ctx context.Context, db *survey.DB, locale, query string, limit int)
 	}
 	hits := make([]Hit, len(rows))
 	for i, r := range rows {
-		hits[i] = Hit{Kind: r.Kind, Ref: r.Ref, Title: r.Title, Snippet: highlight(r.Snippet)}
+		slug, anchor, _ := strings.Cut(r.Ref, "#")
+		hits[i] = Hit{Kind: r.Kind, Ref: slug, Anchor: anchor, Title: r.Title, Snippet: highlight(r.Snippet)}
 	}
 	return hits, nil
 }

@@ -3,7 +3,10 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -75,9 +78,29 @@ type learnPageData struct {
 	Subsection *survey.Subsection
 	Prev, Next *survey.Subsection
 	Related    []*survey.Subsection
+	Cases      []caseView
+	Form       caseForm
+}
+
+type caseView struct {
+	ID         int64
+	Title, Org string
+	Body       template.HTML
+}
+
+// caseForm is the "share a case" form under a page, for signed-in readers.
+type caseForm struct {
+	Input    portal.CaseInput
+	Errors   map[string]string
+	Proposed bool
+	CSRF     string
 }
 
 func (a *App) learnPage(c echo.Context) error {
+	return a.renderLearnPage(c, http.StatusOK, caseForm{Proposed: c.QueryParam("proposed") != ""})
+}
+
+func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	slug := c.Param("slug")
 	m := a.models.Latest()
 	sub, ok := m.Subsection(slug)
@@ -89,10 +112,25 @@ func (a *App) learnPage(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	if notModified(c, "page", slug, lang, a.portalVersion) {
+	cases, err := portal.PublishedCases(c.Request().Context(), a.db, slug, lang)
+	if err != nil {
+		return err
+	}
+	viewerID := ""
+	if v := viewerOf(c); v != nil {
+		viewerID, form.CSRF = strconv.FormatInt(v.ID, 10), v.CSRF
+	}
+	newest := ""
+	if len(cases) > 0 {
+		newest = strconv.FormatInt(cases[0].ID, 10)
+	}
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID) {
 		return nil
 	}
-	d := learnPageData{Page: pg, Section: sub.Section, Subsection: sub}
+	d := learnPageData{Page: pg, Section: sub.Section, Subsection: sub, Form: form}
+	for _, cs := range cases {
+		d.Cases = append(d.Cases, caseView{ID: cs.ID, Title: cs.Title, Org: cs.OrgName, Body: portal.RenderCase(cs.Body)})
+	}
 	all := m.Subsections()
 	for i, s := range all {
 		if s == sub {
@@ -111,7 +149,73 @@ func (a *App) learnPage(c echo.Context) error {
 	}
 	p := a.page(c, "", d)
 	p.Title = pg.Title
-	return a.render(c, http.StatusOK, "learn_page", p)
+	return a.render(c, status, "learn_page", p)
+}
+
+// caseCreate takes a proposed case; it waits for moderation before anyone sees it.
+func (a *App) caseCreate(c echo.Context) error {
+	in := portal.CaseInput{Subsection: c.Param("slug"), Locale: localeOf(c), Title: c.FormValue("title"), Body: c.FormValue("body"), OrgName: c.FormValue("org_name")}
+	_, err := portal.Propose(c.Request().Context(), a.db, a.models.Latest(), viewerOf(c).ID, in)
+	if fe, ok := formErrors(err); ok {
+		if _, known := a.models.Latest().Subsection(in.Subsection); !known {
+			return echo.ErrNotFound
+		}
+		return a.renderLearnPage(c, http.StatusUnprocessableEntity, caseForm{Input: in, Errors: fe})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, portal.PagePath(in.Subsection, "share")+"?proposed=1")
+}
+
+type moderationData struct {
+	Cases []moderationCase
+	CSRF  string
+}
+
+type moderationCase struct {
+	portal.Contribution
+	Rendered template.HTML
+	Author   string
+}
+
+// moderationPage lists pending cases for the platform admin, rendered as they would appear.
+func (a *App) moderationPage(c echo.Context) error {
+	cs, err := portal.PendingCases(c.Request().Context(), a.db)
+	if err != nil {
+		return err
+	}
+	d := moderationData{CSRF: csrfOf(c)}
+	for _, cs := range cs {
+		mc := moderationCase{Contribution: cs, Rendered: portal.RenderCase(cs.Body)}
+		if cs.AuthorID != nil {
+			if u, err := survey.UserByID(c.Request().Context(), a.db, *cs.AuthorID); err == nil {
+				mc.Author = u.Email
+			}
+		}
+		d.Cases = append(d.Cases, mc)
+	}
+	return a.render(c, http.StatusOK, "admin_moderation", a.page(c, "learn.case.moderation", d))
+}
+
+func (a *App) moderate(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	err = portal.Moderate(c.Request().Context(), a.db, id, viewerOf(c).ID, c.FormValue("decision") == "publish", c.FormValue("reason"))
+	switch {
+	case errors.Is(err, survey.ErrNotFound):
+		return echo.ErrNotFound
+	case errors.Is(err, portal.ErrAlreadyModerated):
+		return echo.NewHTTPError(http.StatusConflict)
+	case err != nil:
+		if _, ok := formErrors(err); ok {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, a.i18n.T(localeOf(c), "learn.case.error.reason", nil))
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/moderation")
 }
 
 type searchData struct {

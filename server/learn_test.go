@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,5 +73,55 @@ func TestPortalSearchPage(t *testing.T) {
 		if b := body(t, r); r.StatusCode != 200 || strings.Contains(b, "<script>alert") {
 			t.Errorf("%q: %d", q, r.StatusCode)
 		}
+	}
+}
+
+func TestCaseGoesThroughModerationToPublication(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	ctx := t.Context()
+	if _, err := survey.CreateUserWithPassword(ctx, a.db, "root@example.com", "", survey.RolePlatformAdmin, nil, "platform-password"); err != nil {
+		t.Fatal(err)
+	}
+	author := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	author.get("/learn/winback")
+	caseBody := strings.Repeat("We called every customer who left within a week and asked why. ", 5) +
+		"<script>alert('x')</script> [more](javascript:alert(1)) Our **winback** rate doubled."
+	code, page, _ := author.do(http.MethodPost, "/learn/winback/cases", "application/x-www-form-urlencoded",
+		url.Values{"csrf": {author.csrf}, "title": {"Calling within a week"}, "body": {"too short"}, "org_name": {"Demo Bank"}}.Encode())
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Calling within a week"`) {
+		t.Errorf("short case = %d; the title must stay", code)
+	}
+	if code, loc := author.post("/learn/winback/cases", url.Values{"title": {"Calling within a week"}, "body": {caseBody}, "org_name": {"Demo Bank"}}); code != 303 || !strings.Contains(loc, "proposed=1") {
+		t.Fatalf("propose: %d %q", code, loc)
+	}
+	if _, page := newFlow(t, a, "").get("/learn/winback"); strings.Contains(page, "Calling within a week") {
+		t.Fatal("a pending case is visible")
+	}
+	// Only a platform admin moderates.
+	if code, _ := author.get("/admin/moderation"); code != http.StatusNotFound {
+		t.Errorf("org admin sees moderation: %d", code)
+	}
+	mod := newFlow(t, a, "")
+	mod.post("/login", url.Values{"email": {"root@example.com"}, "password": {"platform-password"}})
+	_, queue := mod.get("/admin/moderation")
+	id := regexp.MustCompile(`/admin/moderation/(\d+)`).FindStringSubmatch(queue)
+	if id == nil || strings.Contains(queue, "<script>alert") {
+		t.Fatal("pending case not listed, or listed unsafely")
+	}
+	if code, _ := mod.post("/admin/moderation/"+id[1], url.Values{"decision": {"reject"}}); code != http.StatusUnprocessableEntity {
+		t.Errorf("reject without a reason = %d", code)
+	}
+	if code, _ := mod.post("/admin/moderation/"+id[1], url.Values{"decision": {"publish"}}); code != 303 {
+		t.Fatalf("publish = %d", code)
+	}
+	if code, _ := mod.post("/admin/moderation/"+id[1], url.Values{"decision": {"reject"}, "reason": {"late"}}); code != http.StatusConflict {
+		t.Errorf("second decision = %d, want 409", code)
+	}
+	_, page = newFlow(t, a, "").get("/learn/winback")
+	if !strings.Contains(page, "Calling within a week") || strings.Contains(page, "<script>alert") || strings.Contains(page, "javascript:") {
+		t.Error("the published case is missing or unsafe on the page")
+	}
+	if b := body(t, get(t, a, "/learn/search?q=doubled+winback")); !strings.Contains(b, "/learn/winback#case-") {
+		t.Error("the published case is not found by search")
 	}
 }

@@ -40,6 +40,7 @@ func (a *App) routes() *echo.Echo {
 	learn.GET("", a.learnIndex)
 	learn.GET("/search", a.learnSearch)
 	learn.GET("/:slug", a.learnPage)
+	learn.POST("/:slug/cases", a.caseCreate, a.requireRole(survey.UserRoles...))
 
 	// Accounts
 	e.GET("/login", a.loginPage)
@@ -58,6 +59,8 @@ func (a *App) routes() *echo.Echo {
 	admin.GET("/orgs", a.orgsPage, platform)
 	admin.POST("/orgs", a.orgCreate, platform)
 	admin.POST("/orgs/:id/manage", a.orgManage, platform)
+	admin.GET("/moderation", a.moderationPage, platform)
+	admin.POST("/moderation/:id", a.moderate, platform)
 	admin.GET("/tokens", a.tokensPage)
 	admin.POST("/tokens", a.tokenCreate)
 	admin.POST("/tokens/:id/revoke", a.tokenRevoke)
