@@ -1,0 +1,363 @@
+package survey
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strconv"
+)
+
+// The report: scores, gaps, leaders against staff and a unit breakdown for a
+// campaign, optionally filtered, always under the suppression rules. Built
+// from the packed responses in one pass; the JSON API, pages and exports
+// all read this one structure.
+
+// SeniorBand is the seniority band compared against everyone else.
+const SeniorBand = "senior-manager"
+
+// ReportRow is what a response contributes to a report.
+type ReportRow struct {
+	UnitID    *int64
+	Role      string
+	Seniority string
+	Answers   []byte
+}
+
+// LoadReportRows reads a campaign's responses, packed as stored.
+func LoadReportRows(ctx context.Context, db *DB, campaignID int64) ([]ReportRow, error) {
+	var rows []ReportRow
+	err := db.Read.WithContext(ctx).Model(&Response{}).Select("unit_id", "role", "seniority", "answers").
+		Where("campaign_id = ?", campaignID).Scan(&rows).Error
+	return rows, err
+}
+
+// CountResponses is cheap enough to ask on every request: it tells whether
+// cached rows are still current.
+func CountResponses(ctx context.Context, db *DB, campaignID int64) (int64, error) {
+	var n int64
+	err := db.Read.WithContext(ctx).Model(&Response{}).Where("campaign_id = ?", campaignID).Count(&n).Error
+	return n, err
+}
+
+// ReportFilter narrows a report to one unit, role or seniority band, or a combination.
+type ReportFilter struct {
+	UnitID    *int64 `json:"unit,omitempty"`
+	Role      string `json:"role,omitempty"`
+	Seniority string `json:"seniority,omitempty"`
+}
+
+func (f ReportFilter) empty() bool { return f.UnitID == nil && f.Role == "" && f.Seniority == "" }
+
+func (f ReportFilter) match(r *ReportRow) bool {
+	return (f.UnitID == nil || r.UnitID != nil && *r.UnitID == *f.UnitID) &&
+		(f.Role == "" || r.Role == f.Role) && (f.Seniority == "" || r.Seniority == f.Seniority)
+}
+
+// supersets are the views one condition wider: comparing with them is how
+// differencing would work, so each must differ by at least k.
+func (f ReportFilter) supersets() []ReportFilter {
+	var out []ReportFilter
+	if f.UnitID != nil {
+		g := f
+		g.UnitID = nil
+		out = append(out, g)
+	}
+	if f.Role != "" {
+		g := f
+		g.Role = ""
+		out = append(out, g)
+	}
+	if f.Seniority != "" {
+		g := f
+		g.Seniority = ""
+		out = append(out, g)
+	}
+	return out
+}
+
+// Num is a rounded score, or null when there is none to show.
+type Num = *float64
+
+func num(v Value) Num {
+	if !v.Valid || math.IsNaN(v.V) {
+		return nil
+	}
+	r := math.Round(v.V*10) / 10
+	return &r
+}
+
+// ReportScore is a pair of dimension scores with CEM and gap, in points.
+type ReportScore struct {
+	Intention Num `json:"intention"`
+	Reality   Num `json:"reality"`
+	CEM       Num `json:"cem"`
+	Gap       Num `json:"gap"`
+}
+
+func reportScore(s Score) ReportScore {
+	return ReportScore{Intention: num(s.Intention), Reality: num(s.Reality), CEM: num(s.CEM), Gap: num(s.Gap)}
+}
+
+type ReportSection struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	ReportScore
+}
+
+type ReportPractice struct {
+	ID           string `json:"id"`
+	Subsection   string `json:"subsection"`
+	ReportScore
+	Answered     int  `json:"answered"`
+	DontKnowRate Num  `json:"dont_know_rate"`
+	ViewsDiffer  bool `json:"views_differ"`
+}
+
+// Comparison of senior managers with everyone else on Reality.
+type LeaderComparison struct {
+	ID        string  `json:"id"`
+	Senior    Num     `json:"senior"`
+	Others    Num     `json:"others"`
+	Diff      Num     `json:"difference"`
+	Delta     float64 `json:"delta"`
+	Magnitude string  `json:"magnitude"`
+	P         float64 `json:"p"`
+	Q         float64 `json:"q,omitempty"` // Benjamini-Hochberg, practices only
+}
+
+type LeadersVsStaff struct {
+	Available bool               `json:"available"` // both groups have at least k responses
+	Seniors   int                `json:"seniors,omitempty"`
+	Others    int                `json:"others,omitempty"`
+	Overall   *LeaderComparison  `json:"overall,omitempty"`
+	Sections  []LeaderComparison `json:"sections,omitempty"`
+	// Practices with a medium or large difference, largest first.
+	Practices []LeaderComparison `json:"practices,omitempty"`
+}
+
+type ReportGroup struct {
+	Key        string       `json:"key"`
+	Name       string       `json:"name,omitempty"`
+	Suppressed bool         `json:"suppressed"`
+	Responses  *int         `json:"responses,omitempty"`
+	Overall    *ReportScore `json:"overall,omitempty"`
+}
+
+// Report is the whole result of a campaign (or a filtered view of it).
+type Report struct {
+	CampaignID  int64        `json:"campaign"`
+	Status      string       `json:"status"`
+	Preliminary bool         `json:"preliminary"` // the campaign is still open
+	K           int          `json:"k"`
+	Filter      ReportFilter `json:"filter"`
+	// Suppressed views show no numbers at all; Reason is "too_few" or "differencing".
+	Suppressed     bool             `json:"suppressed"`
+	Reason         string           `json:"reason,omitempty"`
+	Responses      *int             `json:"responses,omitempty"`
+	Overall        *ReportScore     `json:"overall,omitempty"`
+	DontKnowRate   Num              `json:"dont_know_rate,omitempty"`
+	Sections       []ReportSection  `json:"sections,omitempty"`
+	Practices      []ReportPractice `json:"practices,omitempty"`
+	LeadersVsStaff *LeadersVsStaff  `json:"leaders_vs_staff,omitempty"`
+	Units          []ReportGroup    `json:"units,omitempty"`
+	Seniority      []ReportGroup    `json:"seniority,omitempty"`
+}
+
+// BuildReport computes a campaign's report for a filter. unitNames maps unit
+// ids to names for the breakdown.
+func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNames map[int64]string) *Report {
+	k := EffectiveK(c.KMin)
+	rep := &Report{CampaignID: c.ID, Status: c.Status, Preliminary: c.Status == StatusOpen, K: k, Filter: f}
+	var sel []*ReportRow
+	for i := range rows {
+		if f.match(&rows[i]) {
+			sel = append(sel, &rows[i])
+		}
+	}
+	if len(sel) < k {
+		rep.Suppressed, rep.Reason = true, "too_few"
+		return rep
+	}
+	for _, sup := range f.supersets() {
+		n := 0
+		for i := range rows {
+			if sup.match(&rows[i]) {
+				n++
+			}
+		}
+		if !AllowFilter(len(sel), n, k) {
+			rep.Suppressed, rep.Reason = true, "differencing"
+			return rep
+		}
+	}
+	t := m.NewTally()
+	for _, r := range sel {
+		t.Add(r.Answers)
+	}
+	s := m.Scores(t)
+	n := len(sel)
+	rep.Responses = &n
+	ov := reportScore(s.Overall)
+	rep.Overall, rep.DontKnowRate = &ov, num(s.DontKnowRate)
+	for _, sec := range s.Sections {
+		rep.Sections = append(rep.Sections, ReportSection{ID: sec.Section.ID, Slug: sec.Section.Slug, ReportScore: reportScore(sec.Score)})
+	}
+	for _, p := range s.Practices {
+		st := p.IntentionStats
+		dk := Value{}
+		if tot := st.Answered + st.DontKnow + p.RealityStats.Answered + p.RealityStats.DontKnow; tot > 0 {
+			dk = Value{V: float64(st.DontKnow+p.RealityStats.DontKnow) / float64(tot), Valid: true}
+		}
+		rep.Practices = append(rep.Practices, ReportPractice{
+			ID: p.Practice.ID, Subsection: p.Practice.Subsection.Slug, ReportScore: reportScore(p.Score),
+			Answered: min(st.Answered, p.RealityStats.Answered), DontKnowRate: num(dk),
+			ViewsDiffer: st.ViewsDiffer || p.RealityStats.ViewsDiffer,
+		})
+	}
+	rep.LeadersVsStaff = leadersVsStaff(m, sel, k)
+	if f.empty() {
+		rep.Units = breakdown(m, sel, k, func(r *ReportRow) string {
+			if r.UnitID == nil {
+				return ""
+			}
+			return strconv.FormatInt(*r.UnitID, 10)
+		}, func(key string) string {
+			id, _ := strconv.ParseInt(key, 10, 64)
+			return unitNames[id]
+		})
+		rep.Seniority = breakdown(m, sel, k, func(r *ReportRow) string { return r.Seniority }, func(key string) string { return key })
+	}
+	return rep
+}
+
+// breakdown scores each group that the suppression rules let show.
+func breakdown(m *Model, rows []*ReportRow, k int, key func(*ReportRow) string, name func(string) string) []ReportGroup {
+	groups := map[string][]*ReportRow{}
+	counts := map[string]int{}
+	for _, r := range rows {
+		g := key(r)
+		groups[g] = append(groups[g], r)
+		counts[g]++
+	}
+	hidden := SuppressGroups(counts, k)
+	keys := make([]string, 0, len(groups))
+	for g := range groups {
+		keys = append(keys, g)
+	}
+	sort.Strings(keys)
+	out := make([]ReportGroup, 0, len(keys))
+	for _, g := range keys {
+		rg := ReportGroup{Key: g, Name: name(g), Suppressed: hidden[g]}
+		if !rg.Suppressed {
+			t := m.NewTally()
+			for _, r := range groups[g] {
+				t.Add(r.Answers)
+			}
+			n := len(groups[g])
+			sc := reportScore(m.Scores(t).Overall)
+			rg.Responses, rg.Overall = &n, &sc
+		}
+		out = append(out, rg)
+	}
+	return out
+}
+
+// ownScore is one respondent's mean Reality score over a set of practices.
+func ownScore(m *Model, answers []byte, ps []*Practice) (float64, bool) {
+	var sum float64
+	n := 0
+	for _, p := range ps {
+		if i := m.Slot(p, Reality); i < len(answers) && answers[i] >= 1 && answers[i] <= NumLevels {
+			sum += LevelScore(int(answers[i]))
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
+}
+
+// leadersVsStaff compares senior managers with everyone else on Reality:
+// respondents' own section and overall scores, and each practice's levels.
+func leadersVsStaff(m *Model, rows []*ReportRow, k int) *LeadersVsStaff {
+	var seniors, others []*ReportRow
+	for _, r := range rows {
+		if r.Seniority == SeniorBand {
+			seniors = append(seniors, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	out := &LeadersVsStaff{}
+	if len(seniors) < k || len(others) < k {
+		return out
+	}
+	out.Available, out.Seniors, out.Others = true, len(seniors), len(others)
+	compare := func(id string, ps []*Practice) LeaderComparison {
+		var a, b []float64
+		for _, r := range seniors {
+			if v, ok := ownScore(m, r.Answers, ps); ok {
+				a = append(a, v)
+			}
+		}
+		for _, r := range others {
+			if v, ok := ownScore(m, r.Answers, ps); ok {
+				b = append(b, v)
+			}
+		}
+		return leaderRow(id, MannWhitneyValues(a, b), mean(a), mean(b))
+	}
+	overall := compare("overall", m.Practices())
+	out.Overall = &overall
+	for _, s := range m.Sections {
+		out.Sections = append(out.Sections, compare(s.ID, s.Practices()))
+	}
+	ts, to := m.NewTally(), m.NewTally()
+	for _, r := range seniors {
+		ts.Add(r.Answers)
+	}
+	for _, r := range others {
+		to.Add(r.Answers)
+	}
+	var rowsP []LeaderComparison
+	var ps []float64
+	for _, p := range m.Practices() {
+		i := m.Slot(p, Reality)
+		cmp := MannWhitney(ts.Slots[i].ByScore(), to.Slots[i].ByScore())
+		if !cmp.Valid {
+			continue
+		}
+		rowsP = append(rowsP, leaderRow(p.ID, cmp, ts.Slots[i].Mean(), to.Slots[i].Mean()))
+		ps = append(ps, cmp.P)
+	}
+	adj, _ := BenjaminiHochberg(ps, 0.05)
+	for i := range rowsP {
+		rowsP[i].Q = math.Round(adj[i]*1000) / 1000
+		if rowsP[i].Magnitude == DeltaMedium || rowsP[i].Magnitude == DeltaLarge {
+			out.Practices = append(out.Practices, rowsP[i])
+		}
+	}
+	sort.SliceStable(out.Practices, func(i, j int) bool { return math.Abs(out.Practices[i].Delta) > math.Abs(out.Practices[j].Delta) })
+	return out
+}
+
+func leaderRow(id string, c Comparison, senior, others Value) LeaderComparison {
+	lc := LeaderComparison{ID: id, Senior: num(senior), Others: num(others),
+		Delta: math.Round(c.Delta*1000) / 1000, Magnitude: c.Magnitude, P: math.Round(c.P*1000) / 1000}
+	if senior.Valid && others.Valid {
+		lc.Diff = num(Value{V: senior.V - others.V, Valid: true})
+	}
+	return lc
+}
+
+func mean(vs []float64) Value {
+	if len(vs) == 0 {
+		return Value{}
+	}
+	var s float64
+	for _, v := range vs {
+		s += v
+	}
+	return Value{V: s / float64(len(vs)), Valid: true}
+}
