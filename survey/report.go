@@ -105,8 +105,8 @@ type ReportSection struct {
 }
 
 type ReportPractice struct {
-	ID           string `json:"id"`
-	Subsection   string `json:"subsection"`
+	ID         string `json:"id"`
+	Subsection string `json:"subsection"`
 	ReportScore
 	Answered     int  `json:"answered"`
 	DontKnowRate Num  `json:"dont_know_rate"`
