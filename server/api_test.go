@@ -91,3 +91,36 @@ func TestAPITokensAndTenantScoping(t *testing.T) {
 		t.Errorf("revoked token = %d", code)
 	}
 }
+
+func TestAPIReportFollowsSuppressionAndNewResponses(t *testing.T) {
+	a, demo, _ := newTestApp(t) // 20 demo responses, one unit of 3
+	path := fmt.Sprintf("/api/v1/campaigns/%d/report", demo.CampaignID)
+	code, rep := apiCall(t, a, http.MethodGet, path, demo.APIToken, "")
+	if code != 200 || rep["suppressed"] != false || rep["responses"].(float64) != 20 || rep["preliminary"] != true {
+		t.Fatalf("%d %v", code, rep)
+	}
+	var small survey.BusinessUnit
+	a.db.Read.Where("name = ?", "Innovation Lab").First(&small)
+	code, rep = apiCall(t, a, http.MethodGet, fmt.Sprintf("%s?unit=%d", path, small.ID), demo.APIToken, "")
+	if code != 200 || rep["suppressed"] != true || rep["reason"] != "too_few" || rep["overall"] != nil || rep["responses"] != nil {
+		t.Errorf("unit of 3: %v", rep)
+	}
+	for _, q := range []string{"?unit=999999", "?unit=abc", "?role=astronaut", "?seniority=intern"} {
+		if code, out := apiCall(t, a, http.MethodGet, path+q, demo.APIToken, ""); code != 400 || errorCode(out) == "" {
+			t.Errorf("%s: %d", q, code)
+		}
+	}
+	// A new response shows at once: the cached rows follow the count.
+	f := newFlow(t, a, linkPath(demo.Links[0]))
+	f.get("")
+	f.post("/start", nil)
+	f.post("/submit", nil)
+	if _, rep = apiCall(t, a, http.MethodGet, path, demo.APIToken, ""); rep["responses"].(float64) != 21 {
+		t.Errorf("after a submit: %v responses", rep["responses"])
+	}
+	email, _ := otherOrgAdmin(t, a)
+	other, _ := survey.CreateAPIToken(t.Context(), a.db, email, "x")
+	if code, _ := apiCall(t, a, http.MethodGet, path, other, ""); code != 404 {
+		t.Errorf("another organisation's report = %d", code)
+	}
+}

@@ -38,6 +38,7 @@ type App struct {
 	logins   *loginLimiter
 	uploads  *uploads
 	mail     *mailer
+	reports  reportRows
 	library  *portal.Library
 	// portalVersion changes with the binary, so cached portal pages renew on upgrade.
 	portalVersion string

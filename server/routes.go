@@ -97,6 +97,7 @@ func (a *App) routes() *echo.Echo {
 	api.GET("/model", a.apiModel)
 	api.GET("/campaigns", a.apiCampaigns, readers)
 	api.GET("/campaigns/:id", a.apiCampaignGet, readers)
+	api.GET("/campaigns/:id/report", a.apiReport, readers)
 	admins := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin)
 	api.POST("/campaigns/:id/participants", a.apiParticipants, admins, uploadLimit)
 	api.POST("/campaigns/:id/invitations", a.apiInvitations, admins)
