@@ -2,6 +2,7 @@ package survey_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"tiltline/survey"
@@ -104,5 +105,30 @@ func TestReportOnTheDemoShowsTheSeedsPatternsUnderSuppression(t *testing.T) {
 	r := survey.BuildReport(m, &c, rowsPlus, survey.ReportFilter{UnitID: &big, Role: "campaign-owner"}, names)
 	if r.Reason != "differencing" {
 		t.Errorf("unit minus 2 people: reason %q, want differencing", r.Reason)
+	}
+}
+
+// BenchmarkReport measures building the whole unfiltered report from rows
+// already in memory (what the API does on a cache hit), at 10k and 100k
+// respondents: go test ./survey -bench Report -run XXX
+func BenchmarkReport(b *testing.B) {
+	m := surveytest.Model(b)
+	for _, n := range []int{10_000, 100_000} {
+		rows := make([]survey.ReportRow, n)
+		units := []int64{1, 2, 3, 4, 5, 6}
+		sen := []string{"senior-manager", "manager", "staff", "staff", "staff"}
+		for i := range rows {
+			a := make([]byte, m.AnswerSlots())
+			for j := range a {
+				a[j] = byte(1 + (i*7+j*13)%6)
+			}
+			rows[i] = survey.ReportRow{UnitID: &units[i%len(units)], Role: m.Roles[i%len(m.Roles)].Key, Seniority: sen[i%len(sen)], Answers: a}
+		}
+		c := &survey.Campaign{ID: 1, KMin: 5, Status: survey.StatusOpen}
+		b.Run(fmt.Sprintf("respondents=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				survey.BuildReport(m, c, rows, survey.ReportFilter{}, nil)
+			}
+		})
 	}
 }
