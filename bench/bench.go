@@ -48,7 +48,7 @@ import (
 )
 
 // Scenario names as --scenarios takes them, in the order they run.
-var scenarioOrder = []string{"P7", "healthz", "P1", "P2", "P3", "P6"}
+var scenarioOrder = []string{"P7", "healthz", "P1", "P2", "P3", "P4", "P6"}
 
 type options struct {
 	db        string
@@ -59,6 +59,7 @@ type options struct {
 	scenarios map[string]bool
 	p3Links   int
 	p6Rows    int
+	p4Resp    int
 	keep      bool
 }
 
@@ -93,6 +94,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quick, "quick", false, "2s per scenario and fewer links: a smoke run well under a minute")
 	fs.StringVar(&scen, "scenarios", strings.Join(scenarioOrder, ","), "comma-separated scenarios to run: "+strings.Join(scenarioOrder, ","))
 	fs.IntVar(&o.p3Links, "p3-links", 0, "fresh links prepared for P3; default about 250 per second of --duration")
+	fs.IntVar(&o.p4Resp, "p4-responses", 0, "responses in the campaign whose report P4 reads; default 10,000 (2,000 with --quick)")
 	fs.IntVar(&o.p6Rows, "p6-rows", 0, "participants imported and invited in P6; default 10,000 (2,000 with --quick)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server.log) and print its path")
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +124,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		o.p6Rows = 2_000
 	case o.p6Rows == 0:
 		o.p6Rows = 10_000
+	}
+	switch {
+	case o.p4Resp < 0 || o.p4Resp > 200_000:
+		fmt.Fprintln(stderr, "tiltline bench: --p4-responses must be from 1 to 200000")
+		return 2
+	case o.p4Resp == 0 && o.quick:
+		o.p4Resp = 2_000
+	case o.p4Resp == 0:
+		o.p4Resp = 10_000
 	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(scen, ",") {
@@ -225,7 +236,10 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		db = "sqlite:" + dir + "/bench.db"
 	}
 	plan := planLinks(o)
-	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3}
+	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3, responses: 100}
+	if o.scenarios["P4"] {
+		setup.responses = o.p4Resp
+	}
 	var sink *smtpSink
 	if o.scenarios["P6"] {
 		if sink, err = startSMTPSink(); err != nil {
@@ -290,6 +304,8 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 			sc = g.autosave(p2)
 		case "P3":
 			sc = g.fullResponse(p3Links)
+		case "P4":
+			sc = g.report(o.p4Resp)
 		}
 		logf("%s: %d workers for %s", sc.name, o.conc, o.duration)
 		r := g.run(ctx, sc, o.conc, o.duration)

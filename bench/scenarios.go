@@ -65,6 +65,18 @@ func (g *generator) healthz() scenario {
 	}}
 }
 
+// report reads the open wave's whole report through the JSON API, as a
+// dashboard or a BI tool does: scores, leaders against staff, breakdowns.
+func (g *generator) report(responses int) scenario {
+	u := fmt.Sprintf("%s/api/v1/campaigns/%d/report", g.srv.base, g.srv.campaignID)
+	auth := map[string]string{"Authorization": "Bearer " + g.srv.readToken}
+	name := fmt.Sprintf("P4 report %dk", responses/1000)
+	return scenario{name: name, unit: "req", iter: func(ctx context.Context, w *worker) error {
+		_, err := w.call(ctx, "GET /api/v1/campaigns/:id/report", http.MethodGet, u, "", nil, auth, http.StatusOK, false)
+		return err
+	}}
+}
+
 // surveyPage reads section pages of started surveys, rotating over links and
 // pages so that consecutive requests for a link show another page — as a
 // respondent moving through the survey does, which also makes the server

@@ -81,11 +81,13 @@ type server struct {
 
 	campaignID int64  // the demo's open wave
 	adminToken string // API token of the demo's org admin, if asked for
+	readToken  string // the demo manager's API token, which may read reports
 }
 
 // serverSetup is what startServer prepares besides the demo data.
 type serverSetup struct {
 	links      int    // open respondent links to create
+	responses  int    // completed responses in the open wave (P4 reads its report)
 	adminToken bool   // create an API token for the demo's org admin
 	smtpURL    string // TILTLINE_SMTP_URL of the server; "" writes .eml files
 }
@@ -107,7 +109,7 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 
 	t0 := time.Now()
 	demo := exec.CommandContext(ctx, bin, "demo", "--db", db, "--data-dir", dir,
-		"--responses", "100", "--links", strconv.Itoa(setup.links), "--base-url", base)
+		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--base-url", base)
 	demo.Env = env
 	out, err := demo.Output()
 	if err != nil {
@@ -123,7 +125,8 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 	}
 	logf("demo data with %d links in %s", len(links), time.Since(t0).Round(time.Millisecond))
 
-	s := &server{done: make(chan struct{}), logPath: filepath.Join(dir, "server.log"), base: base, links: links, campaignID: campaignID}
+	s := &server{done: make(chan struct{}), logPath: filepath.Join(dir, "server.log"), base: base, links: links, campaignID: campaignID,
+		readToken: outputValue(out, "api-token")}
 	if setup.adminToken {
 		ct := exec.CommandContext(ctx, bin, "admin", "create-token", "--db", db, "--data-dir", dir, "--email", demoAdmin, "--name", "bench")
 		ct.Env = env

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -10,43 +11,66 @@ import (
 	"tiltline/survey"
 )
 
-// reportRows keeps each campaign's packed responses in memory, keyed by
-// campaign and checked against the response count on every request, so a
-// report after a submit (here or on another instance) sees the new response
-// and repeated reports never reload 10,000 rows.
+// reportRows keeps each campaign's packed responses and the reports built
+// from them in memory, checked against the response count on every request:
+// a report after a submit (here or on another instance) sees the new
+// response, and repeated reports cost one count query.
 type reportRows struct {
 	mu sync.Mutex
 	m  map[int64]cachedRows
 }
 
 type cachedRows struct {
-	count int64
-	rows  []survey.ReportRow
+	count  int64
+	rows   []survey.ReportRow
+	status string // the campaign's status when built: "preliminary" follows it
+	// built reports by filter key, valid for this count and status
+	reports map[string]*survey.Report
 }
 
-func (rc *reportRows) get(c echo.Context, db *survey.DB, campaignID int64) ([]survey.ReportRow, error) {
+// build returns the report for a filter, from memory while no response has
+// arrived since it was built.
+func (rc *reportRows) build(c echo.Context, db *survey.DB, cp *survey.Campaign, f survey.ReportFilter, make func([]survey.ReportRow) *survey.Report) (*survey.Report, error) {
 	ctx := c.Request().Context()
-	n, err := survey.CountResponses(ctx, db, campaignID)
+	n, err := survey.CountResponses(ctx, db, cp.ID)
 	if err != nil {
 		return nil, err
 	}
+	key := fmt.Sprintf("%d|%s|%s", unitOf(f), f.Role, f.Seniority)
 	rc.mu.Lock()
-	cached, ok := rc.m[campaignID]
+	cached, ok := rc.m[cp.ID]
 	rc.mu.Unlock()
-	if ok && cached.count == n {
-		return cached.rows, nil
+	if !ok || cached.count != n || cached.status != cp.Status {
+		rows, err := survey.LoadReportRows(ctx, db, cp.ID)
+		if err != nil {
+			return nil, err
+		}
+		cached = cachedRows{count: int64(len(rows)), status: cp.Status, rows: rows, reports: map[string]*survey.Report{}}
 	}
-	rows, err := survey.LoadReportRows(ctx, db, campaignID)
-	if err != nil {
-		return nil, err
+	if r, ok := cached.reports[key]; ok {
+		return r, nil
 	}
+	rep := make(cached.rows)
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}
 	}
-	rc.m[campaignID] = cachedRows{count: int64(len(rows)), rows: rows}
+	if cur, ok := rc.m[cp.ID]; ok && cur.count == cached.count && cur.status == cached.status {
+		cached = cur
+	}
+	if len(cached.reports) < 256 { // bound the filter combinations kept
+		cached.reports[key] = rep
+	}
+	rc.m[cp.ID] = cached
 	rc.mu.Unlock()
-	return rows, nil
+	return rep, nil
+}
+
+func unitOf(f survey.ReportFilter) int64 {
+	if f.UnitID == nil {
+		return 0
+	}
+	return *f.UnitID
 }
 
 // reportFilter reads ?unit=, ?role=, ?seniority=; an unknown value is a 400,
@@ -93,11 +117,9 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, error
 	if err != nil {
 		return nil, err
 	}
-	rows, err := a.reports.get(c, a.db, cp.ID)
-	if err != nil {
-		return nil, err
-	}
-	return survey.BuildReport(m, cp, rows, f, names), nil
+	return a.reports.build(c, a.db, cp, f, func(rows []survey.ReportRow) *survey.Report {
+		return survey.BuildReport(m, cp, rows, f, names)
+	})
 }
 
 // apiReport is GET /api/v1/campaigns/{id}/report.
