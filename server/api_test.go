@@ -124,3 +124,16 @@ func TestAPIReportFollowsSuppressionAndNewResponses(t *testing.T) {
 		t.Errorf("another organisation's report = %d", code)
 	}
 }
+
+func TestAPIReportRecommendsWithMovementSinceLastWave(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	_, rep := apiCall(t, a, http.MethodGet, fmt.Sprintf("/api/v1/campaigns/%d/report", demo.CampaignID), demo.APIToken, "")
+	recs, _ := rep["recommendations"].([]any)
+	if len(recs) == 0 || len(recs) > 10 {
+		t.Fatalf("%d recommendations", len(recs))
+	}
+	first := recs[0].(map[string]any)
+	if first["subsection"] == "" || first["movement"] == nil || len(first["kinds"].([]any)) == 0 {
+		t.Errorf("recommendation lacks its page, reason or movement since the previous wave: %v", first)
+	}
+}

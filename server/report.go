@@ -118,8 +118,35 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, error
 		return nil, err
 	}
 	return a.reports.build(c, a.db, cp, f, func(rows []survey.ReportRow) *survey.Report {
-		return survey.BuildReport(m, cp, rows, f, names)
+		rep := survey.BuildReport(m, cp, rows, f, names)
+		if prev := a.previousReport(c, cp, f, names); prev != nil {
+			survey.WithMovement(rep.Recommendations, prev)
+		}
+		return rep
 	})
+}
+
+// previousReport is the previous wave's report for the same filter, to show
+// movement; nil when there is no previous wave or it cannot be read.
+func (a *App) previousReport(c echo.Context, cp *survey.Campaign, f survey.ReportFilter, names map[int64]string) *survey.Report {
+	if cp.PreviousID == nil {
+		return nil
+	}
+	prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cp.PreviousID)
+	if err != nil {
+		return nil
+	}
+	m, ok := a.models.Version(prev.ModelVersion)
+	if !ok {
+		return nil
+	}
+	rep, err := a.reports.build(c, a.db, prev, f, func(rows []survey.ReportRow) *survey.Report {
+		return survey.BuildReport(m, prev, rows, f, names)
+	})
+	if err != nil {
+		return nil
+	}
+	return rep
 }
 
 // apiReport is GET /api/v1/campaigns/{id}/report.

@@ -159,8 +159,10 @@ type Report struct {
 	Sections       []ReportSection  `json:"sections,omitempty"`
 	Practices      []ReportPractice `json:"practices,omitempty"`
 	LeadersVsStaff *LeadersVsStaff  `json:"leaders_vs_staff,omitempty"`
-	Units          []ReportGroup    `json:"units,omitempty"`
-	Seniority      []ReportGroup    `json:"seniority,omitempty"`
+	// Recommendations are the ten practices to act on first.
+	Recommendations []Recommendation `json:"recommendations,omitempty"`
+	Units           []ReportGroup    `json:"units,omitempty"`
+	Seniority       []ReportGroup    `json:"seniority,omitempty"`
 }
 
 // BuildReport computes a campaign's report for a filter. unitNames maps unit
@@ -215,6 +217,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 		})
 	}
 	rep.LeadersVsStaff = leadersVsStaff(m, sel, k)
+	rep.Recommendations = Recommend(rep, nil, 10)
 	if f.empty() {
 		rep.Units = breakdown(m, sel, k, func(r *ReportRow) string {
 			if r.UnitID == nil {
