@@ -44,6 +44,11 @@ type viewer struct {
 
 func (v *viewer) Is(roles ...string) bool { return v != nil && slices.Contains(roles, v.Role) }
 
+// CanRead is true for people who may read their organisation's results.
+func (v *viewer) CanRead() bool {
+	return v.Is(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager)
+}
+
 // CanAdmin is true for people who manage an organisation's set-up.
 func (v *viewer) CanAdmin() bool { return v.Is(survey.RolePlatformAdmin, survey.RoleOrgAdmin) }
 
@@ -147,9 +152,18 @@ type loginForm struct {
 	CSRF        string
 }
 
-// safeNext keeps post-login redirects on this site.
-func safeNext(next string) string {
+// safeNext keeps post-login redirects on this site; without one, each role
+// lands where its work is.
+func safeNext(next string, u *survey.User) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		switch {
+		case u == nil:
+			return "/"
+		case u.Role == survey.RoleManager:
+			return "/results"
+		case u.Role == survey.RoleLearner:
+			return "/learn"
+		}
 		return "/admin"
 	}
 	return next
@@ -157,7 +171,7 @@ func safeNext(next string) string {
 
 func (a *App) loginPage(c echo.Context) error {
 	if viewerOf(c) != nil {
-		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next"), viewerOf(c).User))
 	}
 	return a.render(c, http.StatusOK, "login", a.page(c, "auth.login.title", loginForm{Next: c.QueryParam("next")}))
 }
@@ -182,7 +196,7 @@ func (a *App) login(c echo.Context) error {
 	if err := a.signIn(c, u); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, safeNext(f.Next))
+	return c.Redirect(http.StatusSeeOther, safeNext(f.Next, u))
 }
 
 func (a *App) logout(c echo.Context) error {

@@ -43,6 +43,18 @@ func templateFuncs(as *assets) template.FuncMap {
 			}
 			return strconv.Itoa(100*part/whole) + " %"
 		},
+		"pct": func(v *float64) string {
+			if v == nil {
+				return "–"
+			}
+			return strconv.FormatFloat(*v, 'f', 0, 64) + " %"
+		},
+		"pts": func(v *float64) string {
+			if v == nil {
+				return "–"
+			}
+			return strconv.FormatFloat(*v, 'f', 1, 64)
+		},
 		// pair hands a partial both the page (for translations) and its own data.
 		"pair": func(p *Page, d any) pagePart { return pagePart{P: p, D: d} },
 	}

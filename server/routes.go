@@ -91,6 +91,11 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/campaigns/:id/participants/add", a.participantAdd)
 	org.POST("/campaigns/:id/participants/:pid/delete", a.participantDelete)
 
+	// Results: managers and admins of the organisation; never individual answers.
+	results := e.Group("/results", a.requireRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager), requireOrg)
+	results.GET("", a.resultsIndex)
+	results.GET("/:id", a.resultsPage)
+
 	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
 	api := e.Group("/api/v1", a.apiAuth)
 	readers := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager)

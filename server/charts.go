@@ -1,0 +1,100 @@
+package server
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"strings"
+
+	"tiltline/survey"
+)
+
+// Charts are inline SVG written here, in Go: no script, no library, crisp at
+// any size, and each comes with a data table and a text summary on the page
+// for screen-reader users (the SVG itself is labelled as an image).
+
+type chartSeries struct {
+	Name   string
+	Class  string // CSS class: colour and line style
+	Values []*float64
+}
+
+// radarSVG draws one polygon per series on n spokes, rings at 25/50/75/100.
+func radarSVG(title string, labels []string, series []chartSeries) template.HTML {
+	const size, c, r = 420.0, 210.0, 150.0
+	n := len(labels)
+	pt := func(i int, v float64) (float64, float64) {
+		a := -math.Pi/2 + 2*math.Pi*float64(i)/float64(n)
+		return c + r*v/100*math.Cos(a), c + r*v/100*math.Sin(a)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart radar" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, size, size, template.HTMLEscapeString(title))
+	for _, ring := range []float64{25, 50, 75, 100} {
+		b.WriteString(`<polygon class="ring" points="`)
+		for i := range n {
+			x, y := pt(i, ring)
+			fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
+		}
+		b.WriteString(`"/>`)
+		x, y := pt(0, ring)
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f">%.0f</text>`, x+4, y+4, ring)
+	}
+	for i, l := range labels {
+		x, y := pt(i, 100)
+		fmt.Fprintf(&b, `<line class="spoke" x1="%.0f" y1="%.0f" x2="%.1f" y2="%.1f"/>`, c, c, x, y)
+		lx, ly := pt(i, 114)
+		fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, lx, ly+4, template.HTMLEscapeString(l))
+	}
+	for _, s := range series {
+		fmt.Fprintf(&b, `<polygon class="series %s" points="`, s.Class)
+		for i, v := range s.Values {
+			val := 0.0
+			if v != nil {
+				val = *v
+			}
+			x, y := pt(i, val)
+			fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
+		}
+		b.WriteString(`"/>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// barsSVG draws, per row, one bar per series on a 0–100 scale.
+func barsSVG(title string, labels []string, series []chartSeries) template.HTML {
+	const width, left, bar, gap = 640.0, 220.0, 12.0, 10.0
+	rowH := bar*float64(len(series)) + gap
+	height := rowH*float64(len(labels)) + 30
+	scale := (width - left - 50) / 100
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart bars" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, width, height, template.HTMLEscapeString(title))
+	for _, tick := range []float64{0, 25, 50, 75, 100} {
+		x := left + tick*scale
+		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="0" x2="%.1f" y2="%.1f"/><text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%.0f</text>`,
+			x, x, height-20, x, height-6, tick)
+	}
+	for i, l := range labels {
+		y := float64(i) * rowH
+		fmt.Fprintf(&b, `<text class="label" x="%.0f" y="%.1f" text-anchor="end">%s</text>`, left-8, y+bar+2, template.HTMLEscapeString(l))
+		for j, s := range series {
+			v := s.Values[i]
+			if v == nil {
+				continue
+			}
+			fmt.Fprintf(&b, `<rect class="series %s" x="%.0f" y="%.1f" width="%.1f" height="%.0f"/><text class="value" x="%.1f" y="%.1f">%.0f</text>`,
+				s.Class, left, y+float64(j)*bar, *v*scale, bar-2, left+*v*scale+4, y+float64(j)*bar+bar-3, *v)
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// sectionSeries pulls one dimension of the report's sections.
+func sectionSeries(rep *survey.Report, pick func(survey.ReportScore) survey.Num) []*float64 {
+	out := make([]*float64, len(rep.Sections))
+	for i, s := range rep.Sections {
+		out[i] = pick(s.ReportScore)
+	}
+	return out
+}

@@ -1,0 +1,43 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"tiltline/survey"
+)
+
+func TestManagerSeesResultsUnderSuppression(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := newFlow(t, a, "")
+	if code, loc := f.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}}); code != 303 || loc != "/results" {
+		t.Fatalf("manager sign-in lands on %q (%d)", loc, code)
+	}
+	path := fmt.Sprintf("/results/%d", demo.CampaignID)
+	code, page := f.get(path)
+	if code != 200 {
+		t.Fatalf("results = %d", code)
+	}
+	for _, want := range []string{`<svg class="chart radar"`, `<svg class="chart bars"`, "Do leaders see what staff see?", `href="/learn/`, "Preliminary", "Not enough responses to show this", "<caption>Scores per section"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("results page lacks %q", want)
+		}
+	}
+	var small survey.BusinessUnit
+	a.db.Read.Where("name = ?", "Innovation Lab").First(&small)
+	_, page = f.get(fmt.Sprintf("%s?unit=%d&lang=de", path, small.ID))
+	if !strings.Contains(page, "Nicht genug Antworten") || strings.Contains(page, "<svg") {
+		t.Error("the unit of 3 must show the suppression message and no chart")
+	}
+	if code, _ := f.get(path + "?role=astronaut"); code != http.StatusBadRequest {
+		t.Errorf("unknown role filter = %d", code)
+	}
+	email, password := otherOrgAdmin(t, a)
+	g := signedIn(t, a, email, password)
+	if code, _ := g.get(path); code != http.StatusNotFound {
+		t.Errorf("another organisation's results = %d", code)
+	}
+}
