@@ -116,23 +116,21 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tiltline bench: --concurrency and --duration must be positive")
 		return 2
 	}
-	switch {
-	case o.p6Rows < 0 || o.p6Rows > 50_000:
-		fmt.Fprintln(stderr, "tiltline bench: --p6-rows must be from 1 to 50000")
-		return 2
-	case o.p6Rows == 0 && o.quick:
-		o.p6Rows = 2_000
-	case o.p6Rows == 0:
-		o.p6Rows = 10_000
-	}
-	switch {
-	case o.p4Resp < 0 || o.p4Resp > 200_000:
-		fmt.Fprintln(stderr, "tiltline bench: --p4-responses must be from 1 to 200000")
-		return 2
-	case o.p4Resp == 0 && o.quick:
-		o.p4Resp = 2_000
-	case o.p4Resp == 0:
-		o.p4Resp = 10_000
+	for _, size := range []struct {
+		flag     string
+		v        *int
+		max      int
+		full, qk int
+	}{{"p6-rows", &o.p6Rows, 50_000, 10_000, 2_000}, {"p4-responses", &o.p4Resp, 200_000, 10_000, 2_000}} {
+		switch {
+		case *size.v < 0 || *size.v > size.max:
+			fmt.Fprintf(stderr, "tiltline bench: --%s must be from 1 to %d\n", size.flag, size.max)
+			return 2
+		case *size.v == 0 && o.quick:
+			*size.v = size.qk
+		case *size.v == 0:
+			*size.v = size.full
+		}
 	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(scen, ",") {

@@ -238,26 +238,24 @@ func loadCampaign(ctx context.Context, db *DB, id int64) (*Campaign, error) {
 // becomes "sent" only once the mail is delivered (MarkSent). It returns the
 // number of mails queued; calling it again queues only newcomers.
 func QueueInvitations(ctx context.Context, db *DB, campaignID int64) (int, error) {
-	c, err := loadCampaign(ctx, db, campaignID)
-	if err != nil {
-		return 0, err
-	}
-	now := time.Now().UTC()
-	if err := c.mailable(now); err != nil {
-		return 0, err
-	}
-	return queue(db.Write.WithContext(ctx), c, MailInvite, 0, now,
-		// No NOT EXISTS on outbox here: the unique index outbox_one_invite
-		// skips invitations that have their mail. A statement reading the
-		// table it fills can take a quadratic plan on Postgres while the
-		// statistics are fresh off an import (3 s instead of 0.1 s for 10,000).
-		`i.campaign_id = ? AND i.status = ? AND NOT i.opted_out`, c.ID, InvitePending)
+	// No NOT EXISTS on outbox here: the unique index outbox_one_invite skips
+	// invitations that have their mail. A statement reading the table it
+	// fills can take a quadratic plan on Postgres while the statistics are
+	// fresh off an import (3 s instead of 0.1 s for 10,000).
+	return queueFor(ctx, db, campaignID, MailInvite, `i.status = ?`, InvitePending)
 }
 
 // QueueReminders queues one reminder for every invitation that was
 // delivered (sent or opened) and is not completed, bounced or opted out, and
-// has no reminder waiting already.
+// has no reminder waiting already (the unique index
+// outbox_one_waiting_reminder skips those).
 func QueueReminders(ctx context.Context, db *DB, campaignID int64) (int, error) {
+	return queueFor(ctx, db, campaignID, MailReminder, `i.status IN ?`, remindable)
+}
+
+// queueFor queues mail of a kind to the campaign's invitations in a state,
+// if the campaign can still be answered; opted-out invitations never get mail.
+func queueFor(ctx context.Context, db *DB, campaignID int64, kind, status string, statusArg any) (int, error) {
 	c, err := loadCampaign(ctx, db, campaignID)
 	if err != nil {
 		return 0, err
@@ -266,10 +264,8 @@ func QueueReminders(ctx context.Context, db *DB, campaignID int64) (int, error) 
 	if err := c.mailable(now); err != nil {
 		return 0, err
 	}
-	return queue(db.Write.WithContext(ctx), c, MailReminder, 0, now,
-		// The unique index outbox_one_waiting_reminder skips those with a
-		// reminder waiting (see QueueInvitations for why not NOT EXISTS).
-		`i.campaign_id = ? AND i.status IN ? AND NOT i.opted_out`, c.ID, remindable)
+	return queue(db.Write.WithContext(ctx), c, kind, 0, now,
+		`i.campaign_id = ? AND `+status+` AND NOT i.opted_out`, c.ID, statusArg)
 }
 
 // remindable are the invitation states a reminder may go to.
