@@ -161,3 +161,37 @@ func (a *App) apiReport(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, rep)
 }
+
+// exportCSV streams the anonymous response file: GET
+// /api/v1/campaigns/{id}/export.csv, and the same from the results page.
+func (a *App) exportCSV(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		return echo.ErrNotFound
+	}
+	rows, err := survey.LoadReportRows(c.Request().Context(), a.db, cp.ID)
+	if err != nil {
+		return err
+	}
+	if len(rows) < survey.EffectiveK(cp.KMin) {
+		return echo.NewHTTPError(http.StatusConflict, a.i18n.T(localeOf(c), "results.suppressed.too_few", map[string]any{"K": survey.EffectiveK(cp.KMin)}))
+	}
+	units, err := survey.Units(c.Request().Context(), a.db, cp.OrganisationID)
+	if err != nil {
+		return err
+	}
+	names := make(map[int64]string, len(units))
+	for _, u := range units {
+		names[u.ID] = u.Name
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="tiltline-campaign-%d-responses.csv"`, cp.ID))
+	h.Set("Cache-Control", "private, no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	return survey.WriteResponsesCSV(c.Response(), m, rows, cp.KMin, names)
+}

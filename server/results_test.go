@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -39,5 +40,25 @@ func TestManagerSeesResultsUnderSuppression(t *testing.T) {
 	g := signedIn(t, a, email, password)
 	if code, _ := g.get(path); code != http.StatusNotFound {
 		t.Errorf("another organisation's results = %d", code)
+	}
+}
+
+func TestExportCSVThroughAPIAndPage(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/v1/campaigns/%d/export.csv", demo.CampaignID), nil)
+	req.Header.Set("Authorization", "Bearer "+demo.APIToken)
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	lines := strings.Count(rec.Body.String(), "\r\n")
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") || lines != 21 {
+		t.Fatalf("export: %d, %d lines", rec.Code, lines)
+	}
+	if strings.Contains(strings.SplitN(rec.Body.String(), "\r\n", 2)[0], "unit") {
+		t.Error("the unit column is exported although the demo has a unit of 3")
+	}
+	f := newFlow(t, a, "")
+	f.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}})
+	if code, body := f.get(fmt.Sprintf("/results/%d/export.csv", demo.CampaignID)); code != 200 || !strings.HasPrefix(body, "response,") {
+		t.Errorf("export from the page = %d", code)
 	}
 }

@@ -95,6 +95,7 @@ func (a *App) routes() *echo.Echo {
 	results := e.Group("/results", a.requireRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager), requireOrg)
 	results.GET("", a.resultsIndex)
 	results.GET("/:id", a.resultsPage)
+	results.GET("/:id/export.csv", a.exportCSV)
 
 	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
 	api := e.Group("/api/v1", a.apiAuth)
@@ -103,6 +104,7 @@ func (a *App) routes() *echo.Echo {
 	api.GET("/campaigns", a.apiCampaigns, readers)
 	api.GET("/campaigns/:id", a.apiCampaignGet, readers)
 	api.GET("/campaigns/:id/report", a.apiReport, readers)
+	api.GET("/campaigns/:id/export.csv", a.exportCSV, readers)
 	admins := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin)
 	api.POST("/campaigns/:id/participants", a.apiParticipants, admins, uploadLimit)
 	api.POST("/campaigns/:id/invitations", a.apiInvitations, admins)
