@@ -28,40 +28,53 @@ type cachedRows struct {
 	reports map[string]*survey.Report
 }
 
+// current returns the campaign's cached rows, reloading them when a
+// response arrived or the status changed since they were read.
+func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign) (cachedRows, error) {
+	ctx := c.Request().Context()
+	n, err := survey.CountResponses(ctx, db, cp.ID)
+	if err != nil {
+		return cachedRows{}, err
+	}
+	rc.mu.Lock()
+	cached, ok := rc.m[cp.ID]
+	rc.mu.Unlock()
+	if ok && cached.count == n && cached.status == cp.Status {
+		return cached, nil
+	}
+	rows, err := survey.LoadReportRows(ctx, db, cp.ID)
+	if err != nil {
+		return cachedRows{}, err
+	}
+	cached = cachedRows{count: int64(len(rows)), status: cp.Status, rows: rows, reports: map[string]*survey.Report{}}
+	rc.mu.Lock()
+	if rc.m == nil {
+		rc.m = map[int64]cachedRows{}
+	}
+	rc.m[cp.ID] = cached
+	rc.mu.Unlock()
+	return cached, nil
+}
+
 // build returns the report for a filter, from memory while no response has
 // arrived since it was built.
 func (rc *reportRows) build(c echo.Context, db *survey.DB, cp *survey.Campaign, f survey.ReportFilter, make func([]survey.ReportRow) *survey.Report) (*survey.Report, error) {
-	ctx := c.Request().Context()
-	n, err := survey.CountResponses(ctx, db, cp.ID)
+	cached, err := rc.current(c, db, cp)
 	if err != nil {
 		return nil, err
 	}
 	key := fmt.Sprintf("%d|%s|%s", unitOf(f), f.Role, f.Seniority)
 	rc.mu.Lock()
-	cached, ok := rc.m[cp.ID]
+	r, ok := cached.reports[key]
 	rc.mu.Unlock()
-	if !ok || cached.count != n || cached.status != cp.Status {
-		rows, err := survey.LoadReportRows(ctx, db, cp.ID)
-		if err != nil {
-			return nil, err
-		}
-		cached = cachedRows{count: int64(len(rows)), status: cp.Status, rows: rows, reports: map[string]*survey.Report{}}
-	}
-	if r, ok := cached.reports[key]; ok {
+	if ok {
 		return r, nil
 	}
 	rep := make(cached.rows)
 	rc.mu.Lock()
-	if rc.m == nil {
-		rc.m = map[int64]cachedRows{}
-	}
-	if cur, ok := rc.m[cp.ID]; ok && cur.count == cached.count && cur.status == cached.status {
-		cached = cur
-	}
 	if len(cached.reports) < 256 { // bound the filter combinations kept
 		cached.reports[key] = rep
 	}
-	rc.m[cp.ID] = cached
 	rc.mu.Unlock()
 	return rep, nil
 }
@@ -99,31 +112,42 @@ func (a *App) reportFilter(c echo.Context, cp *survey.Campaign, m *survey.Model,
 	return f, nil
 }
 
-// report builds the campaign's report for the request's filter.
-func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, error) {
-	m, ok := a.models.Version(cp.ModelVersion)
-	if !ok {
-		return nil, echo.ErrNotFound
-	}
-	units, err := survey.Units(c.Request().Context(), a.db, cp.OrganisationID)
+// unitNames lists an organisation's units and maps their ids to names.
+func (a *App) unitNames(c echo.Context, orgID int64) ([]survey.BusinessUnit, map[int64]string, error) {
+	units, err := survey.Units(c.Request().Context(), a.db, orgID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := make(map[int64]string, len(units))
 	for _, u := range units {
 		names[u.ID] = u.Name
 	}
+	return units, names, nil
+}
+
+// report builds the campaign's report for the request's filter; it also
+// returns the organisation's units, which the results page lists.
+func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []survey.BusinessUnit, error) {
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		return nil, nil, echo.ErrNotFound
+	}
+	units, names, err := a.unitNames(c, cp.OrganisationID)
+	if err != nil {
+		return nil, nil, err
+	}
 	f, err := a.reportFilter(c, cp, m, names)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.reports.build(c, a.db, cp, f, func(rows []survey.ReportRow) *survey.Report {
+	rep, err := a.reports.build(c, a.db, cp, f, func(rows []survey.ReportRow) *survey.Report {
 		rep := survey.BuildReport(m, cp, rows, f, names)
 		if prev := a.previousReport(c, cp, f, names); prev != nil {
 			survey.WithMovement(rep.Recommendations, prev)
 		}
 		return rep
 	})
+	return rep, units, err
 }
 
 // previousReport is the previous wave's report for the same filter, to show
@@ -155,7 +179,7 @@ func (a *App) apiReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := a.report(c, cp)
+	rep, _, err := a.report(c, cp)
 	if err != nil {
 		return err
 	}
@@ -173,20 +197,17 @@ func (a *App) exportCSV(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	rows, err := survey.LoadReportRows(c.Request().Context(), a.db, cp.ID)
+	cached, err := a.reports.current(c, a.db, cp)
 	if err != nil {
 		return err
 	}
+	rows := cached.rows
 	if len(rows) < survey.EffectiveK(cp.KMin) {
 		return echo.NewHTTPError(http.StatusConflict, a.i18n.T(localeOf(c), "results.suppressed.too_few", map[string]any{"K": survey.EffectiveK(cp.KMin)}))
 	}
-	units, err := survey.Units(c.Request().Context(), a.db, cp.OrganisationID)
+	_, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {
 		return err
-	}
-	names := make(map[int64]string, len(units))
-	for _, u := range units {
-		names[u.ID] = u.Name
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")

@@ -58,7 +58,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := a.report(c, cp)
+	rep, units, err := a.report(c, cp)
 	var he *echo.HTTPError
 	if errors.As(err, &he) && he.Code == http.StatusBadRequest {
 		return echo.NewHTTPError(http.StatusBadRequest)
@@ -69,10 +69,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	m, _ := a.models.Version(cp.ModelVersion)
 	lang := localeOf(c)
 	ctx := c.Request().Context()
-	d := resultsData{Campaign: cp, Report: rep, Model: m, FilterUnit: c.QueryParam("unit")}
-	if d.Units, err = survey.Units(ctx, a.db, cp.OrganisationID); err != nil {
-		return err
-	}
+	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, FilterUnit: c.QueryParam("unit")}
 	d.UnitName = map[string]string{}
 	for _, u := range d.Units {
 		d.UnitName[strconv.FormatInt(u.ID, 10)] = u.Name
