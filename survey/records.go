@@ -80,6 +80,7 @@ type Campaign struct {
 	ContactName    string
 	ContactEmail   string
 	PreviousID     *int64
+	SectionWeights string
 	CreatedAt      time.Time
 }
 
