@@ -34,6 +34,14 @@ type campaignForm struct {
 	Errors  map[string]string
 	Locales []string
 	CSRF    string
+	// Weights as typed, by section id; empty means 1.
+	Weights map[string]string
+	// Sections lists the weight fields, in the model's order.
+	Sections []weightField
+}
+
+type weightField struct {
+	ID, Title, Value string
 }
 
 func (f campaignForm) HasLocale(l string) bool {
@@ -54,8 +62,8 @@ func dateString(t *time.Time) string {
 
 // campaignInput reads the form; date fields that do not parse are reported
 // as field errors next to everything else.
-func campaignInput(c echo.Context) (survey.CampaignInput, campaignForm) {
-	f := campaignForm{Opens: strings.TrimSpace(c.FormValue("opens_at")), Closes: strings.TrimSpace(c.FormValue("closes_at")), Errors: map[string]string{}}
+func campaignInput(c echo.Context, m *survey.Model) (survey.CampaignInput, campaignForm) {
+	f := campaignForm{Opens: strings.TrimSpace(c.FormValue("opens_at")), Closes: strings.TrimSpace(c.FormValue("closes_at")), Errors: map[string]string{}, Weights: map[string]string{}}
 	in := survey.CampaignInput{
 		Name: c.FormValue("name"), WaveLabel: c.FormValue("wave_label"),
 		AskUnit: c.FormValue("ask_unit") == "on", AskRole: c.FormValue("ask_role") == "on", AskSenior: c.FormValue("ask_seniority") == "on",
@@ -70,6 +78,17 @@ func campaignInput(c echo.Context) (survey.CampaignInput, campaignForm) {
 		k = 5
 	}
 	in.KMin = k
+	weights := map[string]float64{}
+	for _, sec := range m.Sections {
+		raw := c.FormValue("weight_" + sec.ID)
+		f.Weights[sec.ID] = raw
+		if w, ok := survey.ParseWeightField(raw); ok {
+			weights[sec.ID] = w
+		} else {
+			f.Errors["weight_"+sec.ID] = "form.error.weight"
+		}
+	}
+	in.SectionWeights = survey.FormatSectionWeights(weights)
 	for _, d := range []struct {
 		raw   string
 		field string
@@ -99,6 +118,15 @@ func campaignInput(c echo.Context) (survey.CampaignInput, campaignForm) {
 
 func (a *App) renderCampaignForm(c echo.Context, status int, f campaignForm) error {
 	f.Locales, f.CSRF = survey.Locales, csrfOf(c)
+	if f.Weights == nil { // a stored campaign: show its weights, 1 as empty
+		f.Weights = map[string]string{}
+		for id, w := range survey.ParseSectionWeights(f.Input.SectionWeights) {
+			f.Weights[id] = strconv.FormatFloat(w, 'f', -1, 64)
+		}
+	}
+	for _, sec := range a.models.Latest().Sections {
+		f.Sections = append(f.Sections, weightField{ID: sec.ID, Title: sec.Title.In(localeOf(c)), Value: f.Weights[sec.ID]})
+	}
 	title := "admin.campaign.new"
 	if f.ID != 0 {
 		title = "admin.campaign.edit"
@@ -114,7 +142,7 @@ func (a *App) campaignNewPage(c echo.Context) error {
 }
 
 func (a *App) campaignCreate(c echo.Context) error {
-	in, f := campaignInput(c)
+	in, f := campaignInput(c, a.models.Latest())
 	if len(f.Errors) == 0 {
 		cp, err := survey.CreateCampaign(c.Request().Context(), a.db, viewerOf(c).OrgID, a.models.Latest().Version, in)
 		if err == nil {
@@ -142,7 +170,11 @@ func (a *App) campaignUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in, f := campaignInput(c)
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		m = a.models.Latest()
+	}
+	in, f := campaignInput(c, m)
 	f.ID = cp.ID
 	if len(f.Errors) == 0 {
 		err := survey.UpdateCampaign(c.Request().Context(), a.db, cp, in)

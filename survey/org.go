@@ -142,6 +142,8 @@ type CampaignInput struct {
 	AskUnit, AskRole, AskSenior bool
 	OpenLink                    bool
 	ContactName, ContactEmail   string
+	// SectionWeights in the stored form ("RE=2,TS=0.5"); see ParseSectionWeights.
+	SectionWeights string
 }
 
 // Validate checks a campaign form; k can never go below 3.
@@ -184,6 +186,7 @@ func (in *CampaignInput) apply(c *Campaign) {
 	c.Locales, c.KMin = strings.Join(in.Locales, ","), in.KMin
 	c.AskUnit, c.AskRole, c.AskSeniority, c.OpenLink = in.AskUnit, in.AskRole, in.AskSenior, in.OpenLink
 	c.ContactName, c.ContactEmail = strings.TrimSpace(in.ContactName), in.ContactEmail
+	c.SectionWeights = in.SectionWeights
 	if c.OpenLink && c.OpenKey == nil {
 		key := NewOpenToken()
 		c.OpenKey = &key
@@ -194,7 +197,8 @@ func (in *CampaignInput) apply(c *Campaign) {
 func InputOf(c *Campaign) CampaignInput {
 	return CampaignInput{Name: c.Name, WaveLabel: c.WaveLabel, OpensAt: c.OpensAt, ClosesAt: c.ClosesAt,
 		Locales: strings.Split(c.Locales, ","), KMin: c.KMin, AskUnit: c.AskUnit, AskRole: c.AskRole,
-		AskSenior: c.AskSeniority, OpenLink: c.OpenLink, ContactName: c.ContactName, ContactEmail: c.ContactEmail}
+		AskSenior: c.AskSeniority, OpenLink: c.OpenLink, ContactName: c.ContactName, ContactEmail: c.ContactEmail,
+		SectionWeights: c.SectionWeights}
 }
 
 // CreateCampaign starts a wave in draft, pinned to the given model version.

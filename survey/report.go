@@ -141,6 +141,8 @@ type ReportGroup struct {
 	Suppressed bool         `json:"suppressed"`
 	Responses  *int         `json:"responses,omitempty"`
 	Overall    *ReportScore `json:"overall,omitempty"`
+	// Sections holds the group's CEM score per section, in the model's order: a heatmap row.
+	Sections []Num `json:"sections,omitempty"`
 }
 
 // Report is the whole result of a campaign (or a filtered view of it).
@@ -162,6 +164,7 @@ type Report struct {
 	// Recommendations are the ten practices to act on first.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	Units           []ReportGroup    `json:"units,omitempty"`
+	Roles           []ReportGroup    `json:"roles,omitempty"`
 	Seniority       []ReportGroup    `json:"seniority,omitempty"`
 }
 
@@ -217,7 +220,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 		})
 	}
 	rep.LeadersVsStaff = leadersVsStaff(m, sel, k)
-	rep.Recommendations = Recommend(rep, nil, 10)
+	rep.Recommendations = Recommend(rep, ParseSectionWeights(c.SectionWeights), 10)
 	if f.empty() {
 		rep.Units = breakdown(m, sel, k, func(r *ReportRow) string {
 			if r.UnitID == nil {
@@ -228,6 +231,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 			id, _ := strconv.ParseInt(key, 10, 64)
 			return unitNames[id]
 		})
+		rep.Roles = breakdown(m, sel, k, func(r *ReportRow) string { return r.Role }, func(key string) string { return key })
 		rep.Seniority = breakdown(m, sel, k, func(r *ReportRow) string { return r.Seniority }, func(key string) string { return key })
 	}
 	return rep
@@ -257,8 +261,13 @@ func breakdown(m *Model, rows []*ReportRow, k int, key func(*ReportRow) string, 
 				t.Add(r.Answers)
 			}
 			n := len(groups[g])
-			sc := reportScore(m.Scores(t).Overall)
+			scores := m.Scores(t)
+			sc := reportScore(scores.Overall)
 			rg.Responses, rg.Overall = &n, &sc
+			rg.Sections = make([]Num, len(scores.Sections))
+			for i, sec := range scores.Sections {
+				rg.Sections[i] = num(sec.Score.CEM)
+			}
 		}
 		out = append(out, rg)
 	}
