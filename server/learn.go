@@ -44,7 +44,9 @@ func notModified(c echo.Context, parts ...string) bool {
 	if viewerOf(c) == nil {
 		hd.Set("Cache-Control", "public, max-age=300")
 	} else {
-		hd.Set("Cache-Control", "private, max-age=60")
+		// Signed-in pages carry read marks and the organisation's figures:
+		// always revalidate, so a page marked read never comes from the cache.
+		hd.Set("Cache-Control", "private, no-cache")
 	}
 	if c.Request().Header.Get("If-None-Match") == etag {
 		c.NoContent(http.StatusNotModified)
@@ -80,6 +82,10 @@ type learnPageData struct {
 	Related    []*survey.Subsection
 	Cases      []caseView
 	Form       caseForm
+	// Org is "your organisation" on this topic, for signed-in members; nil otherwise.
+	Org *orgFigures
+	// Reading is the "mark as read" control; nil for anonymous readers.
+	Reading *readState
 }
 
 type caseView struct {
@@ -116,18 +122,31 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	if err != nil {
 		return err
 	}
-	viewerID := ""
+	d := learnPageData{Page: pg, Section: sub.Section, Subsection: sub}
+	viewerID, readMark := "", ""
 	if v := viewerOf(c); v != nil {
 		viewerID, form.CSRF = strconv.FormatInt(v.ID, 10), v.CSRF
+		read, err := survey.ReadSlugs(c.Request().Context(), a.db, v.ID)
+		if err != nil {
+			return err
+		}
+		_, isRead := read[slug]
+		d.Reading = &readState{Read: isRead, CSRF: v.CSRF}
+		readMark = strconv.FormatBool(isRead)
+		o, err := a.orgResultsOf(c)
+		if err != nil {
+			return err
+		}
+		d.Org = o.figuresFor(slug, v)
 	}
+	d.Form = form
 	newest := ""
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, readMark, d.Org.etag()) {
 		return nil
 	}
-	d := learnPageData{Page: pg, Section: sub.Section, Subsection: sub, Form: form}
 	for _, cs := range cases {
 		d.Cases = append(d.Cases, caseView{ID: cs.ID, Title: cs.Title, Org: cs.OrgName, Body: portal.RenderCase(cs.Body)})
 	}

@@ -39,8 +39,10 @@ func (a *App) routes() *echo.Echo {
 	learn := e.Group("/learn", a.requirePortalAccess)
 	learn.GET("", a.learnIndex)
 	learn.GET("/search", a.learnSearch)
+	learn.GET("/path", a.learnPath)
 	learn.GET("/:slug", a.learnPage)
 	learn.POST("/:slug/cases", a.caseCreate, a.requireRole(survey.UserRoles...))
+	learn.POST("/:slug/read", a.markRead, a.requireRole(survey.UserRoles...))
 
 	// Accounts
 	e.GET("/login", a.loginPage)
@@ -96,6 +98,9 @@ func (a *App) routes() *echo.Echo {
 	results.GET("", a.resultsIndex)
 	results.GET("/:id", a.resultsPage)
 	results.GET("/:id/export.csv", a.exportCSV)
+	results.GET("/:id/export.xlsx", a.exportXLSX)
+	results.GET("/:id/export.pdf", a.exportPDF)
+	results.GET("/:id/aggregate.csv", a.exportAggregateCSV)
 
 	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
 	api := e.Group("/api/v1", a.apiAuth)
@@ -105,6 +110,9 @@ func (a *App) routes() *echo.Echo {
 	api.GET("/campaigns/:id", a.apiCampaignGet, readers)
 	api.GET("/campaigns/:id/report", a.apiReport, readers)
 	api.GET("/campaigns/:id/export.csv", a.exportCSV, readers)
+	api.GET("/campaigns/:id/export.xlsx", a.exportXLSX, readers)
+	api.GET("/campaigns/:id/export.pdf", a.exportPDF, readers)
+	api.GET("/campaigns/:id/aggregate.csv", a.exportAggregateCSV, readers)
 	admins := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin)
 	api.POST("/campaigns/:id/participants", a.apiParticipants, admins, uploadLimit)
 	api.POST("/campaigns/:id/invitations", a.apiInvitations, admins)
