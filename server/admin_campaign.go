@@ -244,6 +244,7 @@ func (a *App) campaignStatus(c echo.Context) error {
 		return err
 	}
 	a.links.lru.Purge()
+	a.contributeToPool(c, cp)
 	return c.Redirect(http.StatusSeeOther, "/admin/campaigns/"+strconv.FormatInt(cp.ID, 10))
 }
 

@@ -39,6 +39,7 @@ type App struct {
 	uploads  *uploads
 	mail     *mailer
 	reports  reportRows
+	pool     benchmarkPool
 	library  *portal.Library
 	// portalVersion changes with the binary, so cached portal pages renew on upgrade.
 	portalVersion string

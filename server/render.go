@@ -55,6 +55,28 @@ func templateFuncs(as *assets) template.FuncMap {
 			}
 			return strconv.FormatFloat(*v, 'f', 1, 64)
 		},
+		// rate shows a 0–1 share as a whole percentage.
+		"rate": func(v *float64) string {
+			if v == nil {
+				return "–"
+			}
+			return strconv.FormatFloat(*v*100, 'f', 0, 64) + " %"
+		},
+		"topShare": topShare,
+		// signed is a change in points with its sign.
+		"signed": func(v *float64) string {
+			if v == nil {
+				return "–"
+			}
+			return fmt.Sprintf("%+.1f", *v)
+		},
+		// whole is a score without its unit, for dense tables whose caption gives it.
+		"whole": func(v *float64) string {
+			if v == nil {
+				return "–"
+			}
+			return strconv.FormatFloat(*v, 'f', 0, 64)
+		},
 		// pair hands a partial both the page (for translations) and its own data.
 		"pair": func(p *Page, d any) pagePart { return pagePart{P: p, D: d} },
 	}

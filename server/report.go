@@ -24,6 +24,8 @@ type cachedRows struct {
 	count  int64
 	rows   []survey.ReportRow
 	status string // the campaign's status when built: "preliminary" follows it
+	// the campaign's section weights when built: recommendations follow them
+	weights string
 	// built reports by filter key, valid for this count and status
 	reports map[string]*survey.Report
 }
@@ -39,14 +41,14 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	rc.mu.Lock()
 	cached, ok := rc.m[cp.ID]
 	rc.mu.Unlock()
-	if ok && cached.count == n && cached.status == cp.Status {
+	if ok && cached.count == n && cached.status == cp.Status && cached.weights == cp.SectionWeights {
 		return cached, nil
 	}
 	rows, err := survey.LoadReportRows(ctx, db, cp.ID)
 	if err != nil {
 		return cachedRows{}, err
 	}
-	cached = cachedRows{count: int64(len(rows)), status: cp.Status, rows: rows, reports: map[string]*survey.Report{}}
+	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows, reports: map[string]*survey.Report{}}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -51,6 +53,12 @@ type resultsData struct {
 	UnitName   map[string]string
 	Invited    int64
 	FilterUnit string
+	Bench      benchView
+	Heatmaps   []*heatmap
+	HeatCols   []sectionRow // the heatmaps' columns
+	Practices  practiceTable
+	Trend      *trendView
+	Query      url.Values // the request's query, kept by the practice table's form
 }
 
 func (a *App) resultsPage(c echo.Context) error {
@@ -69,12 +77,23 @@ func (a *App) resultsPage(c echo.Context) error {
 	m, _ := a.models.Version(cp.ModelVersion)
 	lang := localeOf(c)
 	ctx := c.Request().Context()
-	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, FilterUnit: c.QueryParam("unit")}
+	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, FilterUnit: c.QueryParam("unit"), Query: c.QueryParams()}
 	d.UnitName = map[string]string{}
 	for _, u := range d.Units {
 		d.UnitName[strconv.FormatInt(u.ID, 10)] = u.Name
 	}
 	a.db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ?", cp.ID).Count(&d.Invited)
+	bench, err := a.benchmark(c, m)
+	if err != nil {
+		return err
+	}
+	d.Bench = benchmarkView(bench, rep, m, lang)
+	t := func(id string) string { return a.i18n.T(lang, id, nil) }
+	_, names, err := a.unitNames(c, cp.OrganisationID)
+	if err != nil {
+		return err
+	}
+	d.Trend = trendViewOf(survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)), m, lang, t("results.trend.chart"), t("results.cem"))
 	if !rep.Suppressed {
 		labels := make([]string, len(rep.Sections))
 		titles := make([]string, len(rep.Sections))
@@ -85,7 +104,8 @@ func (a *App) resultsPage(c echo.Context) error {
 		}
 		intention := chartSeries{Name: a.i18n.T(lang, "results.intention", nil), Class: "intention", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Intention })}
 		reality := chartSeries{Name: a.i18n.T(lang, "results.reality", nil), Class: "reality", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Reality })}
-		d.Radar = radarSVG(a.i18n.T(lang, "results.radar", nil), labels, []chartSeries{intention, reality})
+		rings := quartileSeries(bench, [2]string{t("results.bench.p25"), t("results.bench.p75")})
+		d.Radar = radarSVG(t("results.radar"), labels, append(rings, intention, reality))
 		d.Bars = barsSVG(a.i18n.T(lang, "results.bars", nil), titles, []chartSeries{intention, reality})
 		for _, r := range rep.Recommendations {
 			p, _ := m.Practice(r.Practice)
@@ -93,6 +113,34 @@ func (a *App) resultsPage(c echo.Context) error {
 			rv.Kinds = append(rv.Kinds, r.Kinds...)
 			d.Recs = append(d.Recs, rv)
 		}
+		d.HeatCols = d.Sections
+		unitName := func(g survey.ReportGroup) string {
+			if g.Key == "" {
+				return t("admin.rates.no_unit")
+			}
+			return g.Name
+		}
+		option := func(opts []survey.Option) func(survey.ReportGroup) string {
+			return func(g survey.ReportGroup) string {
+				for _, o := range opts {
+					if o.Key == g.Key {
+						return o.Title.In(lang)
+					}
+				}
+				return cmp.Or(g.Key, t("results.not_given"))
+			}
+		}
+		role, band := option(m.Roles), option(m.Seniority)
+		for _, h := range []*heatmap{
+			heatmapOf("heat-units", t("results.heat.units"), t("survey.profile.unit"), rep.Units, unitName),
+			heatmapOf("heat-roles", t("results.heat.roles"), t("survey.profile.role"), rep.Roles, role),
+			heatmapOf("heat-seniority", t("results.heat.seniority"), t("survey.profile.seniority"), rep.Seniority, band),
+		} {
+			if h != nil {
+				d.Heatmaps = append(d.Heatmaps, h)
+			}
+		}
+		d.Practices = practiceTableOf(c, rep, m, lang, func(key string) string { return t("results.col." + key) })
 		if lv := rep.LeadersVsStaff; lv != nil && lv.Available {
 			for i, s := range lv.Sections {
 				d.Leaders = append(d.Leaders, sectionRow{ID: s.ID, Title: m.Sections[i].Title.In(lang), ReportScore: survey.ReportScore{Intention: s.Senior, Reality: s.Others, Gap: s.Diff}})

@@ -29,7 +29,7 @@ func TestContributeToPool(t *testing.T) {
 			}
 			rep := survey.BuildReport(m, &c, rows, survey.ReportFilter{}, nil)
 			now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-			for range 2 { // twice: the second updates, never duplicates
+			for range 2 { // again after the demo did: updates, never duplicates
 				if err := survey.ContributeToPool(ctx, db, &org, &c, rep, now); err != nil {
 					t.Fatal(err)
 				}

@@ -145,6 +145,23 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 	if err != nil {
 		return nil, fmt.Errorf("create demo: %w", err)
 	}
+	// The organisation opted in, so its closed wave is in the benchmark pool,
+	// as closing it would have put it there.
+	var prev Campaign
+	var org Organisation
+	if err := db.Write.WithContext(ctx).First(&prev, res.PreviousCampaignID).Error; err != nil {
+		return nil, fmt.Errorf("create demo: %w", err)
+	}
+	if err := db.Write.WithContext(ctx).First(&org, prev.OrganisationID).Error; err != nil {
+		return nil, fmt.Errorf("create demo: %w", err)
+	}
+	rows, err := LoadReportRows(ctx, db, prev.ID)
+	if err == nil {
+		err = ContributeToPool(ctx, db, &org, &prev, BuildReport(m, &prev, rows, ReportFilter{}, nil), opt.Now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create demo: benchmark pool: %w", err)
+	}
 	return res, nil
 }
 
