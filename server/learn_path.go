@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -216,9 +217,11 @@ type pathItem struct {
 	// Recommended: the organisation's recommendations name practices of this page.
 	Recommended bool
 	Priority    float64
-	Kinds       []string
-	Practices   []string
-	Score       *subScore
+	// PriorityText is Priority as the reader's language writes it: 80.5, 80,5.
+	PriorityText string
+	Kinds        []string
+	Practices    []string
+	Score        *subScore
 }
 
 // PracticeList names the recommended practices of the page: "AP-03, AP-05".
@@ -278,6 +281,9 @@ func (a *App) learnPath(c echo.Context) error {
 	d.Total = len(d.Items)
 	if d.Reason == pathRecommended {
 		d.Items = orderPath(d.Items, o)
+		for i := range d.Items {
+			d.Items[i].PriorityText = decimal(lang, d.Items[i].Priority)
+		}
 	}
 	return a.render(c, http.StatusOK, "learn_path", a.page(c, "learn.path.title", d))
 }
@@ -337,6 +343,15 @@ func orderPath(items []pathItem, o *orgResults) []pathItem {
 		return cmp.Compare(100-*cy, 100-*cx) // larger (100 − CEM) first
 	})
 	return append(first, rest...)
+}
+
+// decimal writes a number with one decimal in the language's way.
+func decimal(lang string, v float64) string {
+	s := strconv.FormatFloat(v, 'f', 1, 64)
+	if lang == "de" || lang == "fr" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
 func cemOf(it pathItem) survey.Num {

@@ -179,6 +179,12 @@ func TestLearningPathFollowsTheRecommendations(t *testing.T) {
 		t.Error("progress of a new learner is not 0 of 41")
 	}
 
+	// German writes the priority with a decimal comma.
+	_, de := f.get("/learn/path?lang=de")
+	if want := "Priorität " + strings.Replace(fmt.Sprintf("%.1f", first.Priority), ".", ",", 1); !strings.Contains(de, want) {
+		t.Errorf("the German path lacks %q", want)
+	}
+
 	// A manager gets the same order and a link to the results.
 	mgr := newFlow(t, a, "")
 	mgr.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}})
