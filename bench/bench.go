@@ -10,6 +10,7 @@
 //	P1 survey page     GET /s/{token}/p/{n}, rotating over started links and pages 1..13
 //	P2 autosave        PUT /s/{token}/answers, one answer per request, each worker on its own link
 //	P3 full response   one fresh link per flow: welcome, start, 13 × (page + post), review, submit
+//	P5 export.…        the open wave's result files through the API, one after another (see export.go)
 //	P6 import+queue    POST a 10,000-row participant CSV to the API, then queue its invitations
 //	P6 delivery        from the queue call until an SMTP sink in this process has every mail
 //
@@ -48,7 +49,7 @@ import (
 )
 
 // Scenario names as --scenarios takes them, in the order they run.
-var scenarioOrder = []string{"P7", "healthz", "P1", "P2", "P3", "P4", "P6"}
+var scenarioOrder = []string{"P7", "healthz", "P1", "P2", "P3", "P4", "P5", "P6"}
 
 type options struct {
 	db        string
@@ -68,7 +69,7 @@ const usageText = `Usage: tiltline bench [flags]
 Starts the tiltline server as a child process on a temporary database, drives
 it over HTTP and prints one row per scenario: P7 idle memory, healthz
 (ceiling of the HTTP stack), P1 survey page, P2 autosave, P3 full response
-flow, P6 participant import and invitation mail through an SMTP sink.
+flow, P5 result file exports, P6 participant import and invitation mail through an SMTP sink.
 
 With --db postgres://… use an empty database made for the purpose: the demo
 organisation is replaced and drafts and responses accumulate in it.
@@ -94,7 +95,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.quick, "quick", false, "2s per scenario and fewer links: a smoke run well under a minute")
 	fs.StringVar(&scen, "scenarios", strings.Join(scenarioOrder, ","), "comma-separated scenarios to run: "+strings.Join(scenarioOrder, ","))
 	fs.IntVar(&o.p3Links, "p3-links", 0, "fresh links prepared for P3; default about 250 per second of --duration")
-	fs.IntVar(&o.p4Resp, "p4-responses", 0, "responses in the campaign whose report P4 reads; default 10,000 (2,000 with --quick)")
+	fs.IntVar(&o.p4Resp, "p4-responses", 0, "responses in the campaign whose report P4 reads and P5 exports; default 10,000 (2,000 with --quick)")
 	fs.IntVar(&o.p6Rows, "p6-rows", 0, "participants imported and invited in P6; default 10,000 (2,000 with --quick)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server.log) and print its path")
 	if err := fs.Parse(args); err != nil {
@@ -235,7 +236,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 	}
 	plan := planLinks(o)
 	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3, responses: 100}
-	if o.scenarios["P4"] {
+	if o.scenarios["P4"] || o.scenarios["P5"] {
 		setup.responses = o.p4Resp
 	}
 	var sink *smtpSink
@@ -287,6 +288,13 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		if name == "P6" {
 			logf("P6: import %d participants, queue and deliver their invitations", o.p6Rows)
 			results = append(results, g.mailWave(ctx, sink, o.p6Rows, logf)...)
+			if srv.exited() {
+				break
+			}
+			continue
+		}
+		if name == "P5" {
+			results = append(results, g.exports(ctx, o.p4Resp, o.quick, logf)...)
 			if srv.exited() {
 				break
 			}
