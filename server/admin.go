@@ -209,7 +209,13 @@ type usersData struct {
 	// SetLink is the one-time link for the account just created, shown once.
 	SetLink string
 	CSRF    string
+	// Units of the organisation, and the ones each limited manager sees.
+	Units    []survey.BusinessUnit
+	Assigned map[int64][]int64
 }
+
+// Has reports whether a manager is limited to a unit.
+func (d usersData) Has(userID, unitID int64) bool { return slices.Contains(d.Assigned[userID], unitID) }
 
 func (a *App) usersPage(c echo.Context) error {
 	return a.renderUsers(c, http.StatusOK, usersData{Role: survey.RoleManager})
@@ -221,7 +227,43 @@ func (a *App) renderUsers(c echo.Context, status int, d usersData) error {
 		return err
 	}
 	d.Users, d.Roles, d.CSRF = users, orgRoles, csrfOf(c)
+	ctx := c.Request().Context()
+	if d.Units, err = survey.Units(ctx, a.db, viewerOf(c).OrgID); err != nil {
+		return err
+	}
+	if d.Assigned, err = survey.OrgManagerUnits(ctx, a.db, viewerOf(c).OrgID); err != nil {
+		return err
+	}
 	return a.render(c, status, "admin_users", a.page(c, "admin.users.title", d))
+}
+
+// userUnits limits a manager to the units ticked; none ticked means the
+// whole organisation.
+func (a *App) userUnits(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	var units []int64
+	for _, s := range form["unit"] {
+		u, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest)
+		}
+		units = append(units, u)
+	}
+	err = survey.SetManagerUnits(c.Request().Context(), a.db, viewerOf(c).OrgID, id, units)
+	if errors.Is(err, survey.ErrNotManager) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/users")
 }
 
 // userAdd creates an account and shows a one-time link for its owner to set a password.

@@ -48,9 +48,7 @@ func (bp *benchmarkPool) invalidate() {
 // unknown value is a 400 with a message, like the report's own filters.
 func (a *App) benchmarkFilter(c echo.Context) (survey.BenchmarkFilter, error) {
 	f := survey.BenchmarkFilter{Sector: c.QueryParam("b_sector"), Region: c.QueryParam("b_region"), SizeBand: c.QueryParam("b_size")}
-	bad := func() error {
-		return echo.NewHTTPError(http.StatusBadRequest, a.i18n.T(localeOf(c), "results.bench.bad_filter", nil))
-	}
+	bad := func() error { return a.userError(c, http.StatusBadRequest, "results.bench.bad_filter", nil) }
 	if f.Sector != "" && !slices.Contains(survey.Sectors, f.Sector) ||
 		f.Region != "" && !slices.Contains(survey.Regions, f.Region) ||
 		f.SizeBand != "" && !slices.Contains(survey.SizeBands, f.SizeBand) {

@@ -188,6 +188,9 @@ type apiError struct {
 // handleError is the one place errors become responses: JSON for the API and
 // machine routes, a localised page for people. Internal details are logged
 // with the request id, never shown.
+//
+// An HTTPError whose message is localized (already in the reader's
+// language) shows that message on the error page as well as in JSON.
 func (a *App) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -211,8 +214,11 @@ func (a *App) handleError(err error, c echo.Context) {
 		body.Error.Code = code
 		body.Error.Message = http.StatusText(status)
 		if he != nil && status < 500 {
-			if m, ok := he.Message.(string); ok {
+			switch m := he.Message.(type) {
+			case string:
 				body.Error.Message = m
+			case localized:
+				body.Error.Message = string(m)
 			}
 		}
 		_ = c.JSON(status, body)
@@ -232,9 +238,24 @@ func (a *App) handleError(err error, c echo.Context) {
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		key = "error.internal"
 	}
-	p := a.page(c, key+".title", map[string]any{"Status": status, "Key": key})
+	data := map[string]any{"Status": status, "Key": key}
+	if he != nil && status < 500 {
+		if m, ok := he.Message.(localized); ok {
+			data["Detail"] = string(m)
+		}
+	}
+	p := a.page(c, key+".title", data)
 	if rerr := a.render(c, status, "error", p); rerr != nil {
 		a.log.Error("render error page", "err", rerr)
 		_ = c.String(status, http.StatusText(status))
 	}
+}
+
+// localized marks an error message already translated for the reader, so
+// the error page may show it: echo.NewHTTPError(400, localized(a.i18n.T(…))).
+type localized string
+
+// userError is a 4xx whose message, by id, is shown in the reader's language.
+func (a *App) userError(c echo.Context, status int, id string, data map[string]any) error {
+	return echo.NewHTTPError(status, localized(a.i18n.T(localeOf(c), id, data)))
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -95,19 +96,19 @@ func (a *App) reportFilter(c echo.Context, cp *survey.Campaign, m *survey.Model,
 	if u := c.QueryParam("unit"); u != "" {
 		id, err := strconv.ParseInt(u, 10, 64)
 		if _, known := units[id]; err != nil || !known {
-			return f, echo.NewHTTPError(http.StatusBadRequest, "unknown unit")
+			return f, a.userError(c, http.StatusBadRequest, "results.bad_filter", nil)
 		}
 		f.UnitID = &id
 	}
 	if r := c.QueryParam("role"); r != "" {
 		if !m.HasRole(r) {
-			return f, echo.NewHTTPError(http.StatusBadRequest, "unknown role")
+			return f, a.userError(c, http.StatusBadRequest, "results.bad_filter", nil)
 		}
 		f.Role = r
 	}
 	if s := c.QueryParam("seniority"); s != "" {
 		if !m.HasSeniority(s) {
-			return f, echo.NewHTTPError(http.StatusBadRequest, "unknown seniority band")
+			return f, a.userError(c, http.StatusBadRequest, "results.bad_filter", nil)
 		}
 		f.Seniority = s
 	}
@@ -142,6 +143,9 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 	if err != nil {
 		return nil, nil, err
 	}
+	if units, err = a.limitToUnits(c, &f, units); err != nil {
+		return nil, nil, err
+	}
 	rep, err := a.reports.build(c, a.db, cp, f, func(rows []survey.ReportRow) *survey.Report {
 		rep := survey.BuildReport(m, cp, rows, f, names)
 		if prev := a.previousReport(c, cp, f, names); prev != nil {
@@ -150,6 +154,45 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 		return rep
 	})
 	return rep, units, err
+}
+
+// unitLimit is the units the viewer is limited to, nil when they may see
+// the whole organisation (admins, and managers without units).
+func (a *App) unitLimit(c echo.Context) ([]int64, error) {
+	v := viewerOf(c)
+	if v == nil || !v.Is(survey.RoleManager) {
+		return nil, nil
+	}
+	ids, err := survey.ManagerUnits(c.Request().Context(), a.db, v.ID)
+	if len(ids) == 0 {
+		return nil, err
+	}
+	return ids, err
+}
+
+// limitToUnits applies a manager's unit limit to a filter: no unit chosen
+// means their first unit; another unit is refused. It returns the units
+// they may choose from.
+func (a *App) limitToUnits(c echo.Context, f *survey.ReportFilter, units []survey.BusinessUnit) ([]survey.BusinessUnit, error) {
+	limit, err := a.unitLimit(c)
+	if err != nil || limit == nil {
+		return units, err
+	}
+	var mine []survey.BusinessUnit
+	for _, u := range units {
+		if slices.Contains(limit, u.ID) {
+			mine = append(mine, u)
+		}
+	}
+	if len(mine) == 0 {
+		return nil, a.userError(c, http.StatusForbidden, "results.unit_forbidden", nil)
+	}
+	if f.UnitID == nil {
+		f.UnitID = &mine[0].ID
+	} else if !slices.Contains(limit, *f.UnitID) {
+		return nil, a.userError(c, http.StatusForbidden, "results.unit_forbidden", nil)
+	}
+	return mine, nil
 }
 
 // previousReport is the previous wave's report for the same filter, to show
@@ -185,7 +228,32 @@ func (a *App) apiReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rep)
+	m, _ := a.models.Version(cp.ModelVersion)
+	bench, err := a.benchmark(c, m)
+	if err != nil {
+		return err
+	}
+	_, names, err := a.unitNames(c, cp.OrganisationID)
+	if err != nil {
+		return err
+	}
+	body := apiReportBody{Report: rep, Benchmark: bench, Trend: survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names))}
+	if r := bench.Rank(0); r >= 0 && rep.Overall != nil && rep.Overall.CEM != nil {
+		rank := bench.Rank(*rep.Overall.CEM)
+		body.BenchmarkRank = &rank
+	}
+	return c.JSON(http.StatusOK, body)
+}
+
+// apiReportBody is the report with what sits beside it on the results page:
+// the comparison group (with its own suppression) and the waves.
+type apiReportBody struct {
+	*survey.Report
+	Benchmark *survey.Benchmark `json:"benchmark"`
+	// BenchmarkRank is the share of the comparison group scoring below the
+	// campaign's overall CEM, in percent; absent when either is suppressed.
+	BenchmarkRank *float64            `json:"benchmark_rank,omitempty"`
+	Trend         []survey.TrendPoint `json:"trend,omitempty"`
 }
 
 // exportCSV streams the anonymous response file: GET
@@ -202,6 +270,13 @@ func (a *App) exportCSV(c echo.Context) error {
 	cached, err := a.reports.current(c, a.db, cp)
 	if err != nil {
 		return err
+	}
+	if limit, err := a.unitLimit(c); err != nil || limit != nil {
+		if err != nil {
+			return err
+		}
+		// The response file covers the whole organisation.
+		return a.userError(c, http.StatusForbidden, "results.unit_forbidden", nil)
 	}
 	rows := cached.rows
 	if len(rows) < survey.EffectiveK(cp.KMin) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"cmp"
-	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -59,6 +58,7 @@ type resultsData struct {
 	Practices  practiceTable
 	Trend      *trendView
 	Query      url.Values // the request's query, kept by the practice table's form
+	Limited    bool       // a manager limited to some units: no "all units" choice
 }
 
 func (a *App) resultsPage(c echo.Context) error {
@@ -67,17 +67,21 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	rep, units, err := a.report(c, cp)
-	var he *echo.HTTPError
-	if errors.As(err, &he) && he.Code == http.StatusBadRequest {
-		return echo.NewHTTPError(http.StatusBadRequest)
-	}
 	if err != nil {
 		return err
 	}
 	m, _ := a.models.Version(cp.ModelVersion)
 	lang := localeOf(c)
 	ctx := c.Request().Context()
-	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, FilterUnit: c.QueryParam("unit"), Query: c.QueryParams()}
+	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, Query: c.QueryParams()}
+	if rep.Filter.UnitID != nil { // chosen, or a manager's own unit
+		d.FilterUnit = strconv.FormatInt(*rep.Filter.UnitID, 10)
+	}
+	limit, err := a.unitLimit(c)
+	if err != nil {
+		return err
+	}
+	d.Limited = limit != nil
 	d.UnitName = map[string]string{}
 	for _, u := range d.Units {
 		d.UnitName[strconv.FormatInt(u.ID, 10)] = u.Name

@@ -33,7 +33,7 @@ type benchView struct {
 type benchRow struct {
 	Title string
 	Ours  survey.Num
-	Q     survey.Percentiles
+	Q     *survey.Percentiles
 }
 
 func benchmarkView(b *survey.Benchmark, rep *survey.Report, m *survey.Model, lang string) benchView {
@@ -46,7 +46,7 @@ func benchmarkView(b *survey.Benchmark, rep *survey.Report, m *survey.Model, lan
 	}
 	v.Rank = b.Rank(*rep.Overall.CEM)
 	for i, s := range b.Sections {
-		if math.IsNaN(s.P50) || i >= len(rep.Sections) {
+		if s.Percentiles == nil || i >= len(rep.Sections) {
 			continue
 		}
 		v.Rows = append(v.Rows, benchRow{Title: m.Sections[i].Title.In(lang), Ours: rep.Sections[i].CEM, Q: s.Percentiles})
@@ -61,8 +61,8 @@ func quartileSeries(b *survey.Benchmark, names [2]string) []chartSeries {
 	}
 	lo, hi := make([]*float64, len(b.Sections)), make([]*float64, len(b.Sections))
 	for i, s := range b.Sections {
-		if !math.IsNaN(s.P25) {
-			lo[i], hi[i] = &b.Sections[i].P25, &b.Sections[i].P75
+		if s.Percentiles != nil {
+			lo[i], hi[i] = &s.P25, &s.P75
 		}
 	}
 	return []chartSeries{{Name: names[0], Class: "bench q1", Values: lo}, {Name: names[1], Class: "bench q3", Values: hi}}

@@ -76,6 +76,7 @@ func (a *App) routes() *echo.Echo {
 	org.GET("/users", a.usersPage)
 	org.POST("/users", a.userAdd)
 	org.POST("/users/:id/delete", a.userDelete)
+	org.POST("/users/:id/units", a.userUnits)
 	org.GET("/campaigns/new", a.campaignNewPage)
 	org.POST("/campaigns", a.campaignCreate)
 	org.GET("/campaigns/:id", a.campaignPage)

@@ -84,10 +84,11 @@ type Percentiles struct {
 	P90 float64 `json:"p90"`
 }
 
-// SectionPercentiles are one section's percentiles.
+// SectionPercentiles are one section's percentiles; nil when fewer than
+// BenchmarkMinShow entries report the section.
 type SectionPercentiles struct {
 	ID string `json:"id"`
-	Percentiles
+	*Percentiles
 }
 
 // Benchmark is the comparison group for a filter. When Suppressed, it has
@@ -170,12 +171,13 @@ func BuildBenchmark(m *Model, pool, reference []BenchmarkScores, f BenchmarkFilt
 				vals = append(vals, v)
 			}
 		}
-		if len(vals) < BenchmarkMinShow {
-			b.Sections = append(b.Sections, SectionPercentiles{ID: s.ID, Percentiles: Percentiles{P25: math.NaN(), P50: math.NaN(), P75: math.NaN(), P90: math.NaN()}})
-			continue
+		sp := SectionPercentiles{ID: s.ID}
+		if len(vals) >= BenchmarkMinShow {
+			slices.Sort(vals)
+			p := percentiles(vals)
+			sp.Percentiles = &p
 		}
-		slices.Sort(vals)
-		b.Sections = append(b.Sections, SectionPercentiles{ID: s.ID, Percentiles: percentiles(vals)})
+		b.Sections = append(b.Sections, sp)
 	}
 	return b
 }
