@@ -304,4 +304,3 @@ func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f s
 func topShare(rank float64) string {
 	return strconv.FormatFloat(math.Max(1, math.Round(100-rank)), 'f', 0, 64) + " %"
 }
-
