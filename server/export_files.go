@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/labstack/echo/v4"
 
 	"tiltline/portal"
@@ -83,6 +84,11 @@ func (a *App) exportFile(c echo.Context, contentType, suffix string, write func(
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, exportFilename(d, suffix)))
 	h.Set("Cache-Control", "private, no-store")
 	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
+	if contentType != contentTypeCSV {
+		// A workbook is a zip file and fpdf deflates its streams: gzip
+		// would spend CPU for nothing.
+		h.Set(gzhttp.HeaderNoCompression, "1")
+	}
 	return c.Blob(http.StatusOK, contentType, buf.Bytes())
 }
 
