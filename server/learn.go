@@ -63,7 +63,9 @@ type learnIndexData struct {
 
 func (a *App) learnIndex(c echo.Context) error {
 	lang := localeOf(c)
-	if notModified(c, "index", lang, a.portalVersion) {
+	// The session's CSRF token is part of every signed-in page (the sign-out
+	// form): a new session must not get an old session's page back.
+	if notModified(c, "index", lang, a.portalVersion, csrfOf(c)) {
 		return nil
 	}
 	m := a.models.Latest()
@@ -144,7 +146,7 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, readMark, d.Org.etag()) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, d.Org.etag()) {
 		return nil
 	}
 	for _, cs := range cases {
