@@ -20,6 +20,7 @@ type benchmarkPool struct {
 	mu      sync.Mutex
 	entries []survey.BenchmarkScores
 	loaded  time.Time
+	whole   *survey.Benchmark // unfiltered, built once per load
 }
 
 const poolTTL = 30 * time.Second
@@ -34,8 +35,23 @@ func (bp *benchmarkPool) get(ctx context.Context, db *survey.DB) ([]survey.Bench
 	if err != nil {
 		return nil, err
 	}
-	bp.entries, bp.loaded = entries, time.Now()
+	bp.entries, bp.loaded, bp.whole = entries, time.Now(), nil
 	return entries, nil
+}
+
+// unfiltered is the whole comparison set, kept until the pool is reloaded.
+func (bp *benchmarkPool) unfiltered(ctx context.Context, db *survey.DB, m *survey.Model) *survey.Benchmark {
+	pool, err := bp.get(ctx, db)
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	if bp.whole == nil || err != nil {
+		b := survey.BuildBenchmark(m, pool, survey.ReferenceSet(), survey.BenchmarkFilter{})
+		if err != nil {
+			return b // reference only; try the pool again next time
+		}
+		bp.whole = b
+	}
+	return bp.whole
 }
 
 func (bp *benchmarkPool) invalidate() {
@@ -98,4 +114,17 @@ func (a *App) contributeToPool(c echo.Context, cp *survey.Campaign) {
 		a.log.ErrorContext(ctx, "benchmark pool", "campaign", cp.ID, "err", err)
 	}
 	a.pool.invalidate()
+}
+
+// sectionQuartiles is one section's spread in the whole comparison set
+// (pool or reference, unfiltered), for the portal's pages; nil when there
+// are too few entries to show.
+func (a *App) sectionQuartiles(c echo.Context, sectionID string) (*survey.SectionPercentiles, *survey.Benchmark) {
+	b := a.pool.unfiltered(c.Request().Context(), a.db, a.models.Latest())
+	for i := range b.Sections {
+		if b.Sections[i].ID == sectionID && b.Sections[i].Percentiles != nil {
+			return &b.Sections[i], b
+		}
+	}
+	return nil, b
 }

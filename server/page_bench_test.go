@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -29,4 +30,42 @@ func BenchmarkSurveyPage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkResultsPage measures the manager's dashboard (report, benchmark,
+// heatmaps, practice table, trend) at 10,000 respondents per wave, served
+// from the report cache as in production after the first view.
+func BenchmarkResultsPage(b *testing.B) {
+	t := &testing.T{}
+	a, _, _ := newTestApp(t)
+	demo := biggerDemo(t, a, 10000)
+	path := "/results/" + strconv.FormatInt(demo.CampaignID, 10)
+	f := newFlow(t, a, "")
+	f.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}})
+	var cookie string
+	for _, c := range f.http.Jar.Cookies(mustURL(f.srv.URL)) {
+		cookie += c.Name + "=" + c.Value + "; "
+	}
+	for _, target := range []string{path, path + "?seniority=staff&sort=gap&dir=desc"} {
+		b.Run(target[strings.LastIndex(target, "/")+1:], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, target, nil)
+				req.Header.Set("Cookie", cookie)
+				rec := httptest.NewRecorder()
+				a.Handler().ServeHTTP(rec, req)
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), `id="trend-h"`) {
+					b.Fatal(rec.Code)
+				}
+			}
+		})
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }

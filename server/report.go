@@ -29,11 +29,19 @@ type cachedRows struct {
 	weights string
 	// built reports by filter key, valid for this count and status
 	reports map[string]*survey.Report
+	// respondents' own scores by filter key, for the trend's noise test
+	own map[string][][]float64
 }
 
 // current returns the campaign's cached rows, reloading them when a
 // response arrived or the status changed since they were read.
 func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign) (cachedRows, error) {
+	// One check per campaign and request: a page asks for the same rows
+	// several times (report, previous wave, trend).
+	memo := "report-rows:" + strconv.FormatInt(cp.ID, 10) + ":" + cp.Status
+	if cached, ok := c.Get(memo).(cachedRows); ok {
+		return cached, nil
+	}
 	ctx := c.Request().Context()
 	n, err := survey.CountResponses(ctx, db, cp.ID)
 	if err != nil {
@@ -43,19 +51,21 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	cached, ok := rc.m[cp.ID]
 	rc.mu.Unlock()
 	if ok && cached.count == n && cached.status == cp.Status && cached.weights == cp.SectionWeights {
+		c.Set(memo, cached)
 		return cached, nil
 	}
 	rows, err := survey.LoadReportRows(ctx, db, cp.ID)
 	if err != nil {
 		return cachedRows{}, err
 	}
-	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows, reports: map[string]*survey.Report{}}
+	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows, reports: map[string]*survey.Report{}, own: map[string][][]float64{}}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}
 	}
 	rc.m[cp.ID] = cached
 	rc.mu.Unlock()
+	c.Set(memo, cached)
 	return cached, nil
 }
 
@@ -66,7 +76,7 @@ func (rc *reportRows) build(c echo.Context, db *survey.DB, cp *survey.Campaign, 
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%d|%s|%s", unitOf(f), f.Role, f.Seniority)
+	key := filterKey(f)
 	rc.mu.Lock()
 	r, ok := cached.reports[key]
 	rc.mu.Unlock()
@@ -80,6 +90,33 @@ func (rc *reportRows) build(c echo.Context, db *survey.DB, cp *survey.Campaign, 
 	}
 	rc.mu.Unlock()
 	return rep, nil
+}
+
+// ownScores returns respondents' own scores for a filter, from memory while
+// no response has arrived since they were computed.
+func (rc *reportRows) ownScores(c echo.Context, db *survey.DB, cp *survey.Campaign, m *survey.Model, f survey.ReportFilter) (cachedRows, [][]float64, error) {
+	cached, err := rc.current(c, db, cp)
+	if err != nil {
+		return cached, nil, err
+	}
+	key := filterKey(f)
+	rc.mu.Lock()
+	own, ok := cached.own[key]
+	rc.mu.Unlock()
+	if ok {
+		return cached, own, nil
+	}
+	own = survey.RespondentScores(m, cached.rows, f)
+	rc.mu.Lock()
+	if len(cached.own) < 256 {
+		cached.own[key] = own
+	}
+	rc.mu.Unlock()
+	return cached, own, nil
+}
+
+func filterKey(f survey.ReportFilter) string {
+	return fmt.Sprintf("%d|%s|%s", unitOf(f), f.Role, f.Seniority)
 }
 
 func unitOf(f survey.ReportFilter) int64 {

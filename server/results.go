@@ -93,9 +93,9 @@ func (a *App) resultsPage(c echo.Context) error {
 	}
 	d.Bench = benchmarkView(bench, rep, m, lang)
 	t := func(id string) string { return a.i18n.T(lang, id, nil) }
-	_, names, err := a.unitNames(c, cp.OrganisationID)
-	if err != nil {
-		return err
+	names := make(map[int64]string, len(units))
+	for _, u := range units {
+		names[u.ID] = u.Name
 	}
 	d.Trend = trendViewOf(survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)), m, lang, t("results.trend.chart"), t("results.cem"))
 	if !rep.Suppressed {

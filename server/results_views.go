@@ -267,11 +267,15 @@ func trendViewOf(points []survey.TrendPoint, m *survey.Model, lang, title, cemNa
 // waves is the campaign and up to four predecessors, oldest first, each
 // with its report under the same filter.
 func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f survey.ReportFilter, names map[int64]string) []survey.TrendWave {
-	cached, err := a.reports.current(c, a.db, cp)
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		return nil
+	}
+	cached, own, err := a.reports.ownScores(c, a.db, cp, m, f)
 	if err != nil {
 		return nil
 	}
-	out := []survey.TrendWave{{Campaign: cp, Report: rep, Rows: cached.rows}}
+	out := []survey.TrendWave{{Campaign: cp, Report: rep, Rows: cached.rows, Own: own}}
 	seen := map[int64]bool{cp.ID: true}
 	for cur := cp; cur.PreviousID != nil && len(out) < 5 && !seen[*cur.PreviousID]; {
 		prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cur.PreviousID)
@@ -283,7 +287,7 @@ func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f s
 		if !ok {
 			break
 		}
-		pc, err := a.reports.current(c, a.db, prev)
+		pc, pown, err := a.reports.ownScores(c, a.db, prev, m, f)
 		if err != nil {
 			break
 		}
@@ -293,7 +297,7 @@ func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f s
 		if err != nil {
 			break
 		}
-		out = append(out, survey.TrendWave{Campaign: prev, Report: prep, Rows: pc.rows})
+		out = append(out, survey.TrendWave{Campaign: prev, Report: prep, Rows: pc.rows, Own: pown})
 		cur = prev
 	}
 	slices.Reverse(out)

@@ -14,6 +14,9 @@ type TrendWave struct {
 	Campaign *Campaign
 	Report   *Report
 	Rows     []ReportRow
+	// Own, when set, is RespondentScores(m, Rows, Report.Filter) computed
+	// earlier (it is the costly part, worth caching with the report).
+	Own [][]float64
 }
 
 // Change from the previous wave, in points, with its 95 % interval.
@@ -55,7 +58,10 @@ func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
 			for _, s := range w.Report.Sections {
 				p.Sections = append(p.Sections, s.CEM)
 			}
-			own[i] = respondentScores(m, w.Rows, w.Report.Filter)
+			own[i] = w.Own
+			if own[i] == nil {
+				own[i] = RespondentScores(m, w.Rows, w.Report.Filter)
+			}
 		}
 		out[i] = p
 		if i == 0 || p.Suppressed || out[i-1].Suppressed {
@@ -73,10 +79,10 @@ func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
 	return out
 }
 
-// respondentScores gives, for each respondent the filter selects, their own
-// CEM score overall and per section: the mean of the levels they gave on
-// both dimensions, "don't know" left out.
-func respondentScores(m *Model, rows []ReportRow, f ReportFilter) [][]float64 {
+// RespondentScores gives, for each respondent the filter selects, their own
+// CEM score overall (index 0) and per section (1 + section index): the mean
+// of the levels they gave on both dimensions, "don't know" left out.
+func RespondentScores(m *Model, rows []ReportRow, f ReportFilter) [][]float64 {
 	out := make([][]float64, len(m.Sections)+1)
 	for i := range rows {
 		r := &rows[i]
