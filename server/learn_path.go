@@ -96,7 +96,10 @@ func (a *App) orgReport(c echo.Context, cp *survey.Campaign) (*survey.Report, er
 	u := *r.URL
 	u.RawQuery = ""
 	r.URL = &u
-	rep, _, err := a.report(a.echo.NewContext(r, c.Response()), cp)
+	oc := a.echo.NewContext(r, c.Response())
+	oc.Set(userKey, c.Get(userKey)) // the same reader and language as the page
+	oc.Set(langCookie, c.Get(langCookie))
+	rep, _, err := a.report(oc, cp)
 	return rep, err
 }
 
