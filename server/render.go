@@ -200,6 +200,12 @@ func (a *App) handleError(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		status = he.Code
 	}
+	if status == http.StatusInternalServerError && survey.Unavailable(err) {
+		// The database is away (restarting, failing over): a condition to
+		// retry, not a bug.
+		status = http.StatusServiceUnavailable
+		c.Response().Header().Set("Retry-After", "2")
+	}
 	if status >= 500 {
 		a.log.Error("request failed", "id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
 	}

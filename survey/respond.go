@@ -130,7 +130,10 @@ func StartDraft(ctx context.Context, db *DB, m *Model, r *Respondent, prof Profi
 	}
 	if prof.UnitID != nil {
 		var n int64
-		db.Read.WithContext(ctx).Model(&BusinessUnit{}).Where("id = ? AND organisation_id = ?", *prof.UnitID, r.Campaign.OrganisationID).Count(&n)
+		err := db.Read.WithContext(ctx).Model(&BusinessUnit{}).Where("id = ? AND organisation_id = ?", *prof.UnitID, r.Campaign.OrganisationID).Count(&n).Error
+		if err != nil { // not the respondent's mistake: the database is away
+			return nil, err
+		}
 		if n == 0 {
 			return nil, ErrInvalidProfile
 		}
