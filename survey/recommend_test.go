@@ -1,6 +1,9 @@
 package survey
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func f(v float64) Num { return &v }
 
@@ -48,4 +51,35 @@ func TestRecommendClassifiesAndOrders(t *testing.T) {
 	if got[0].Movement == nil || *got[0].Movement != 5 {
 		t.Errorf("movement = %v, want +5", got[0].Movement)
 	}
+}
+
+// A "don't know" rate of 34 % is above the 30 % line: it must survive
+// rounding in the report and make the practice an "unknown".
+func TestDontKnowRateKeepsItsPrecision(t *testing.T) {
+	m := mustModel(t)
+	p := m.Practices()[0]
+	rows := make([]ReportRow, 100)
+	for i := range rows {
+		a := make([]byte, m.AnswerSlots())
+		for j := range a {
+			a[j] = 3
+		}
+		if i < 34 {
+			a[m.Slot(p, Intention)], a[m.Slot(p, Reality)] = DontKnow, DontKnow
+		}
+		rows[i] = ReportRow{Answers: a}
+	}
+	rep := BuildReport(m, &Campaign{ID: 1, KMin: 5}, rows, ReportFilter{}, nil)
+	if got := rep.Practices[0].DontKnowRate; got == nil || *got != 0.34 {
+		t.Fatalf("don't-know rate = %v, want 0.34", got)
+	}
+	for _, r := range Recommend(rep, nil, len(rep.Practices)) {
+		if r.Practice == p.ID {
+			if !slices.Contains(r.Kinds, Unknown) {
+				t.Errorf("kinds %v lack %q", r.Kinds, Unknown)
+			}
+			return
+		}
+	}
+	t.Errorf("%s is not recommended at all", p.ID)
 }

@@ -86,6 +86,16 @@ func num(v Value) Num {
 	return &r
 }
 
+// rateNum is a share (0–1) rounded to three decimals: rounding it like a
+// score would turn 0.34 into 0.3 and hide a "don't know" finding.
+func rateNum(v Value) Num {
+	if !v.Valid || math.IsNaN(v.V) {
+		return nil
+	}
+	r := math.Round(v.V*1000) / 1000
+	return &r
+}
+
 // ReportScore is a pair of dimension scores with CEM and gap, in points.
 type ReportScore struct {
 	Intention Num `json:"intention"`
@@ -203,7 +213,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 	n := len(sel)
 	rep.Responses = &n
 	ov := reportScore(s.Overall)
-	rep.Overall, rep.DontKnowRate = &ov, num(s.DontKnowRate)
+	rep.Overall, rep.DontKnowRate = &ov, rateNum(s.DontKnowRate)
 	for _, sec := range s.Sections {
 		rep.Sections = append(rep.Sections, ReportSection{ID: sec.Section.ID, Slug: sec.Section.Slug, ReportScore: reportScore(sec.Score)})
 	}
@@ -215,7 +225,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 		}
 		rep.Practices = append(rep.Practices, ReportPractice{
 			ID: p.Practice.ID, Subsection: p.Practice.Subsection.Slug, ReportScore: reportScore(p.Score),
-			Answered: min(st.Answered, p.RealityStats.Answered), DontKnowRate: num(dk),
+			Answered: min(st.Answered, p.RealityStats.Answered), DontKnowRate: rateNum(dk),
 			ViewsDiffer: st.ViewsDiffer || p.RealityStats.ViewsDiffer,
 		})
 	}
