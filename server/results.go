@@ -59,6 +59,15 @@ type resultsData struct {
 	Trend      *trendView
 	Query      url.Values // the request's query, kept by the practice table's form
 	Limited    bool       // a manager limited to some units: no "all units" choice
+	// Senior managers against everyone else: a chart of the sections and
+	// the practices where they differ most (medium or large δ).
+	LeadersChart    template.HTML
+	LeaderPractices []leaderPractice
+}
+
+type leaderPractice struct {
+	survey.LeaderComparison
+	Statement, Subsection string
 }
 
 func (a *App) resultsPage(c echo.Context) error {
@@ -146,8 +155,20 @@ func (a *App) resultsPage(c echo.Context) error {
 		}
 		d.Practices = practiceTableOf(c, rep, m, lang, func(key string) string { return t("results.col." + key) })
 		if lv := rep.LeadersVsStaff; lv != nil && lv.Available {
+			senior := chartSeries{Name: t("results.leaders.senior"), Class: "senior"}
+			others := chartSeries{Name: t("results.leaders.others"), Class: "others"}
 			for i, s := range lv.Sections {
-				d.Leaders = append(d.Leaders, sectionRow{ID: s.ID, Title: m.Sections[i].Title.In(lang), ReportScore: survey.ReportScore{Intention: s.Senior, Reality: s.Others, Gap: s.Diff}})
+				d.Leaders = append(d.Leaders, sectionRow{ID: s.ID, Title: titles[i], ReportScore: survey.ReportScore{Intention: s.Senior, Reality: s.Others, Gap: s.Diff}})
+				senior.Values = append(senior.Values, s.Senior)
+				others.Values = append(others.Values, s.Others)
+			}
+			d.LeadersChart = barsSVG(t("results.leaders.chart"), titles, []chartSeries{senior, others})
+			for _, p := range lv.Practices[:min(5, len(lv.Practices))] {
+				mp, ok := m.Practice(p.ID)
+				if !ok {
+					continue
+				}
+				d.LeaderPractices = append(d.LeaderPractices, leaderPractice{LeaderComparison: p, Statement: mp.Statement.In(lang), Subsection: mp.Subsection.Slug})
 			}
 		}
 	}
