@@ -88,16 +88,17 @@ func (a *App) orgResultsOf(c echo.Context) (*orgResults, error) {
 }
 
 // orgReport is the campaign's organisation-wide report, the same (and from
-// the same cache) as the results page without a filter. The request's own
-// query is left out: ?unit= on a portal page must not narrow "your
-// organisation" to a unit.
+// the same cache) as the results page without a filter. It is built in a
+// context of its own, with the page's language but neither its query nor its
+// reader: ?unit= on a portal page must not narrow "your organisation" to a
+// unit, and a manager's unit limit governs the results pages, not the
+// organisation-wide figures that every member sees on the portal.
 func (a *App) orgReport(c echo.Context, cp *survey.Campaign) (*survey.Report, error) {
 	r := c.Request().Clone(c.Request().Context())
 	u := *r.URL
 	u.RawQuery = ""
 	r.URL = &u
 	oc := a.echo.NewContext(r, c.Response())
-	oc.Set(userKey, c.Get(userKey)) // the same reader and language as the page
 	oc.Set(langCookie, c.Get(langCookie))
 	rep, _, err := a.report(oc, cp)
 	return rep, err

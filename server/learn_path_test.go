@@ -299,6 +299,22 @@ func TestPortalPageShowsTheOrganisationsFigures(t *testing.T) {
 	if figures.FindString(mpage) != figures.FindString(page) || !strings.Contains(mpage, fmt.Sprintf(`<a href="/results/%d">See your organisation’s results</a>`, demo.CampaignID)) {
 		t.Error("the manager's page lacks the figures or the link to the results")
 	}
+	// A manager limited to one unit still sees the organisation's figures
+	// here: what every member sees, not their unit's results.
+	units, err := survey.Units(t.Context(), a.db, demoOrg(t, a, demo))
+	if err != nil || len(units) == 0 {
+		t.Fatal(units, err)
+	}
+	mgrUser, err := survey.UserByEmail(t.Context(), a.db, demo.ManagerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := survey.SetManagerUnits(t.Context(), a.db, demoOrg(t, a, demo), mgrUser.ID, []int64{units[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if code, upage := mgr.get("/learn/winback"); code != http.StatusOK || figures.FindString(upage) != figures.FindString(page) {
+		t.Errorf("a unit-limited manager: %d, figures %q, want the organisation's %q", code, figures.FindString(upage), figures.FindString(page))
+	}
 	// Anonymous readers see no organisation at all.
 	if b := body(t, get(t, a, "/learn/winback")); strings.Contains(b, "Your organisation") || strings.Contains(b, "Mark as read") {
 		t.Error("an anonymous reader sees organisation figures or read marks")
