@@ -15,7 +15,7 @@ import (
 // TestQuickRun builds the tiltline binary and runs a short benchmark against
 // it: every scenario must produce a row with throughput and no errors; P6
 // must have imported 2,000 participants and received exactly one mail for
-// each; P7 must show the idle server's memory.
+// each; P7 must show the idle server's memory and its peak under c=64.
 func TestQuickRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the server: skipped with -short")
@@ -77,6 +77,11 @@ func TestQuickRun(t *testing.T) {
 	} else if rss, err := strconv.ParseFloat(row["rss MB"], 64); runtime.GOOS == "linux" && (err != nil || rss <= 0) {
 		t.Errorf("P7: rss %q, want > 0", row["rss MB"])
 	}
+	if row, ok := rows["P7 c=64"]; !ok {
+		t.Error("no row for P7 under load")
+	} else if peak, err := strconv.ParseFloat(row["peak MB"], 64); row["errors"] != "0" || runtime.GOOS == "linux" && (err != nil || peak <= 0) {
+		t.Errorf("P7 c=64: %s errors, peak %q", row["errors"], row["peak MB"])
+	}
 }
 
 var columnGap = regexp.MustCompile(`\s{2,}`)
@@ -132,14 +137,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestParseLinks(t *testing.T) {
-	out := "admin: a@b.example pw\ncampaign: 2\nlink: http://127.0.0.1:1/s/abc\nlink: http://127.0.0.1:1/s/def\n"
-	got := parseLinks([]byte(out))
-	if len(got) != 2 || got[0] != "http://127.0.0.1:1/s/abc" || got[1] != "http://127.0.0.1:1/s/def" {
-		t.Errorf("parseLinks = %q", got)
-	}
-}
-
 func TestParticipantCSV(t *testing.T) {
 	b, emails := participantCSV(7)
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
@@ -151,19 +148,6 @@ func TestParticipantCSV(t *testing.T) {
 	}
 	if sizeLabel(10_000) != "10k" || sizeLabel(2_000) != "2k" || sizeLabel(1_500) != "1500" {
 		t.Error("sizeLabel")
-	}
-}
-
-func TestOutputValue(t *testing.T) {
-	out := []byte("admin: a@b.example pw\napi-token: tl_abc \ncampaign: 12\nlink: http://x/s/a\n")
-	if got := outputValue(out, "campaign"); got != "12" {
-		t.Errorf("campaign = %q", got)
-	}
-	if got := outputValue(out, "api-token"); got != "tl_abc" {
-		t.Errorf("api-token = %q", got)
-	}
-	if got := outputValue(out, "user"); got != "" {
-		t.Errorf("user = %q", got)
 	}
 }
 

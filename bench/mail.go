@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"tiltline/internal/smtpsink"
 )
 
 // P6 is an invitation wave through the API: import a participant list into
@@ -112,12 +114,12 @@ func (r *result) fail(msg string, n int) {
 
 // mailWave runs P6 with a list of rows participants; the server sends its
 // mail to sink.
-func (g *generator) mailWave(ctx context.Context, sink *smtpSink, rows int, logf func(string, ...any)) []*result {
+func (g *generator) mailWave(ctx context.Context, sink *smtpsink.Sink, rows int, logf func(string, ...any)) []*result {
 	label := sizeLabel(rows)
 	imp := &result{name: "P6 import+queue " + label, unit: "row", conc: 1, errMsgs: map[string]int{}}
 	body, emails := participantCSV(rows)
-	sink.expect(emails)
-	before := sink.count()
+	sink.Expect(emails)
+	before := sink.Count()
 	campaign := fmt.Sprintf("/api/v1/campaigns/%d", g.srv.campaignID)
 
 	cpu := g.markCPU()
@@ -170,7 +172,7 @@ func (g *generator) mailWave(ctx context.Context, sink *smtpSink, rows int, logf
 	last, lastAt := 0, time.Now()
 	stalled := false
 	for ctx.Err() == nil && !g.srv.exited() {
-		n := sink.received()
+		n := sink.Received()
 		if n >= rows {
 			break
 		}
@@ -192,23 +194,23 @@ func (g *generator) mailWave(ctx context.Context, sink *smtpSink, rows int, logf
 	case <-time.After(500 * time.Millisecond):
 	}
 
-	arrivals, perRcpt, sessions, size := sink.snapshot()
+	arrivals, perRcpt, sessions, size := sink.Snapshot()
 	arrivals = arrivals[before:]
 	seen := make(map[string]bool, rows)
 	var mails int
 	for _, a := range arrivals {
 		mails++
-		if len(a.to) != 1 {
-			del.fail(fmt.Sprintf("a mail with %d recipients, want 1", len(a.to)), 1)
+		if len(a.To) != 1 {
+			del.fail(fmt.Sprintf("a mail with %d recipients, want 1", len(a.To)), 1)
 		}
-		for _, to := range a.to {
+		for _, to := range a.To {
 			switch {
 			case !emails[to]:
 				del.fail("mail to an address not in the imported list", 1)
 			case seen[to]:
 			default:
 				seen[to] = true
-				del.lat = append(del.lat, max(0, a.at.Sub(queuedAt)))
+				del.lat = append(del.lat, max(0, a.At.Sub(queuedAt)))
 			}
 		}
 	}

@@ -107,6 +107,18 @@ func (g *generator) autosave(sessions []session) scenario {
 	}}
 }
 
+// mixed is P7's load: even workers read survey pages (P1), odd ones autosave
+// (P2), so the server holds many connections, pages and saves at once.
+func (g *generator) mixed(pages, saves []session) scenario {
+	read, save := g.surveyPage(pages), g.autosave(saves)
+	return scenario{name: fmt.Sprintf("P7 c=%d", p7Conc), unit: "req", iter: func(ctx context.Context, w *worker) error {
+		if w.id%2 == 0 {
+			return read.iter(ctx, w)
+		}
+		return save.iter(ctx, w)
+	}}
+}
+
 // fullResponse is one respondent from link to submit, without JavaScript:
 // welcome, start, every section page shown and posted with all its answers,
 // review, submit. Each flow uses a fresh link; the scenario ends early when
