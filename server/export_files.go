@@ -46,7 +46,7 @@ func (a *App) exportDoc(c echo.Context) (*survey.ExportDoc, error) {
 		if reason == "" {
 			reason = "too_few"
 		}
-		return nil, echo.NewHTTPError(http.StatusConflict, a.i18n.T(lang, "results.suppressed."+reason, map[string]any{"K": rep.K}))
+		return nil, echo.NewHTTPError(http.StatusConflict, localized(a.i18n.T(lang, "results.suppressed."+reason, map[string]any{"K": rep.K})))
 	}
 	m, ok := a.models.Version(cp.ModelVersion)
 	if !ok {

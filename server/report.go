@@ -317,7 +317,7 @@ func (a *App) exportCSV(c echo.Context) error {
 	}
 	rows := cached.rows
 	if len(rows) < survey.EffectiveK(cp.KMin) {
-		return echo.NewHTTPError(http.StatusConflict, a.i18n.T(localeOf(c), "results.suppressed.too_few", map[string]any{"K": survey.EffectiveK(cp.KMin)}))
+		return a.userError(c, http.StatusConflict, "results.suppressed.too_few", map[string]any{"K": survey.EffectiveK(cp.KMin)})
 	}
 	_, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {

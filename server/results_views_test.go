@@ -249,3 +249,16 @@ func TestClosingACampaignFeedsTheBenchmarkPool(t *testing.T) {
 		t.Errorf("reopened campaign still in the pool")
 	}
 }
+
+// A refused export from the page explains itself in the reader's language,
+// on the error page, not only in the API's JSON.
+func TestSuppressedExportPageSaysWhy(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	var small survey.BusinessUnit
+	a.db.Read.Where("name = ?", "Innovation Lab").First(&small)
+	f := managerFlow(t, a, demo)
+	code, body := f.get(fmt.Sprintf("/results/%d/export.xlsx?unit=%d&lang=fr", demo.CampaignID, small.ID))
+	if code != http.StatusConflict || !strings.Contains(body, "moins de 5") || !strings.Contains(body, `lang="fr"`) {
+		t.Errorf("suppressed export page: %d", code)
+	}
+}
