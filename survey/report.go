@@ -75,6 +75,41 @@ func (f ReportFilter) supersets() []ReportFilter {
 	return out
 }
 
+// filterCondition is one condition of a filter: the breakdown it picks a
+// group from (key), the group (chosen), and the view without it (wider).
+type filterCondition struct {
+	key    func(*ReportRow) string
+	chosen string
+	wider  ReportFilter
+}
+
+func rowUnitKey(r *ReportRow) string {
+	if r.UnitID == nil {
+		return ""
+	}
+	return strconv.FormatInt(*r.UnitID, 10)
+}
+
+func (f ReportFilter) conditions() []filterCondition {
+	var out []filterCondition
+	if f.UnitID != nil {
+		g := f
+		g.UnitID = nil
+		out = append(out, filterCondition{key: rowUnitKey, chosen: strconv.FormatInt(*f.UnitID, 10), wider: g})
+	}
+	if f.Role != "" {
+		g := f
+		g.Role = ""
+		out = append(out, filterCondition{key: func(r *ReportRow) string { return r.Role }, chosen: f.Role, wider: g})
+	}
+	if f.Seniority != "" {
+		g := f
+		g.Seniority = ""
+		out = append(out, filterCondition{key: func(r *ReportRow) string { return r.Seniority }, chosen: f.Seniority, wider: g})
+	}
+	return out
+}
+
 // Num is a rounded score, or null when there is none to show.
 type Num = *float64
 
@@ -205,6 +240,22 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 			return rep
 		}
 	}
+	// Complementary suppression holds for filtered views too: a group that
+	// the breakdown of its wider view hides to protect a smaller neighbour
+	// must not be shown on its own, or the wider total minus the visible
+	// groups minus this one would give the neighbour away.
+	for _, c := range f.conditions() {
+		counts := map[string]int{}
+		for i := range rows {
+			if c.wider.match(&rows[i]) {
+				counts[c.key(&rows[i])]++
+			}
+		}
+		if SuppressGroups(counts, k)[c.chosen] {
+			rep.Suppressed, rep.Reason = true, "complementary"
+			return rep
+		}
+	}
 	t := m.NewTally()
 	for _, r := range sel {
 		t.Add(r.Answers)
@@ -232,12 +283,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 	rep.LeadersVsStaff = leadersVsStaff(m, sel, k)
 	rep.Recommendations = Recommend(rep, ParseSectionWeights(c.SectionWeights), 10)
 	if f.empty() {
-		rep.Units = breakdown(m, sel, k, func(r *ReportRow) string {
-			if r.UnitID == nil {
-				return ""
-			}
-			return strconv.FormatInt(*r.UnitID, 10)
-		}, func(key string) string {
+		rep.Units = breakdown(m, sel, k, rowUnitKey, func(key string) string {
 			id, _ := strconv.ParseInt(key, 10, 64)
 			return unitNames[id]
 		})

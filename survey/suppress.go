@@ -19,7 +19,9 @@ func EffectiveK(k int) int { return max(k, MinK) }
 //   - Complementary suppression: if exactly one non-empty group is hidden, the
 //     total minus the visible groups would give its count (and its scores), so
 //     the next-smallest visible non-empty group is hidden too (ties broken by
-//     key). Then only the hidden groups' sum is derivable, never one group's.
+//     key). Then only the hidden groups' sum is derivable, never one group's;
+//     and more are hidden, smallest first, until that sum is at least k, so
+//     the sum describes no fewer than k people either.
 //
 // Empty groups (n = 0) are hidden but do not count as the complementary
 // group: they hide nobody. Every key of counts appears in the result.
@@ -30,7 +32,7 @@ func SuppressGroups(counts map[string]int, k int) map[string]bool {
 	for _, n := range counts {
 		total += n
 	}
-	hiddenNonEmpty := 0
+	hiddenNonEmpty, hiddenSum := 0, 0
 	var visible []string
 	for key, n := range counts {
 		switch {
@@ -38,21 +40,30 @@ func SuppressGroups(counts map[string]int, k int) map[string]bool {
 			hidden[key] = true
 			if n > 0 {
 				hiddenNonEmpty++
+				hiddenSum += n
 			}
 		default:
 			hidden[key] = false
 			visible = append(visible, key)
 		}
 	}
-	if hiddenNonEmpty == 1 && len(visible) > 0 {
-		sort.Slice(visible, func(i, j int) bool {
-			a, b := visible[i], visible[j]
-			if counts[a] != counts[b] {
-				return counts[a] < counts[b]
-			}
-			return a < b
-		})
-		hidden[visible[0]] = true
+	// Hide the next-smallest visible groups until the hidden ones together
+	// hold at least k people: then neither one hidden group nor their sum
+	// describes fewer than k.
+	sort.Slice(visible, func(i, j int) bool {
+		a, b := visible[i], visible[j]
+		if counts[a] != counts[b] {
+			return counts[a] < counts[b]
+		}
+		return a < b
+	})
+	for _, v := range visible {
+		if hiddenNonEmpty == 0 || hiddenNonEmpty >= 2 && hiddenSum >= k {
+			break
+		}
+		hidden[v] = true
+		hiddenNonEmpty++
+		hiddenSum += counts[v]
 	}
 	return hidden
 }
