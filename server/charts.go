@@ -98,3 +98,21 @@ func sectionSeries(rep *survey.Report, pick func(survey.ReportScore) survey.Num)
 	}
 	return out
 }
+
+// quartileScale draws a 0–100 scale with the middle half (P25–P75) as a
+// band and the median as a tick. Decorative: the sentence beside it says
+// the same, so it is hidden from screen readers.
+func quartileScale(q *survey.Percentiles) template.HTML {
+	const width, left, right = 320.0, 10.0, 10.0
+	x := func(v float64) float64 { return left + v/100*(width-left-right) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart quartiles" viewBox="0 0 %.0f 44" aria-hidden="true" focusable="false">`, width)
+	fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="14" x2="%.1f" y2="14"/>`, x(0), x(100))
+	fmt.Fprintf(&b, `<rect class="band" x="%.1f" y="6" width="%.1f" height="16"/>`, x(q.P25), x(q.P75)-x(q.P25))
+	fmt.Fprintf(&b, `<line class="median" x1="%.1f" y1="3" x2="%.1f" y2="25"/>`, x(q.P50), x(q.P50))
+	for _, tick := range []float64{0, 25, 50, 75, 100} {
+		fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="40" text-anchor="middle">%.0f</text>`, x(tick), tick)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

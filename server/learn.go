@@ -88,6 +88,10 @@ type learnPageData struct {
 	Org *orgFigures
 	// Reading is the "mark as read" control; nil for anonymous readers.
 	Reading *readState
+	// Bench is the section's spread across the comparison set, for context.
+	Bench      *survey.SectionPercentiles
+	BenchSet   *survey.Benchmark
+	BenchScale template.HTML
 }
 
 type caseView struct {
@@ -125,6 +129,10 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 		return err
 	}
 	d := learnPageData{Page: pg, Section: sub.Section, Subsection: sub}
+	d.Bench, d.BenchSet = a.sectionQuartiles(c, sub.Section.ID)
+	if d.Bench != nil {
+		d.BenchScale = quartileScale(d.Bench.Percentiles)
+	}
 	viewerID, readMark := "", ""
 	if v := viewerOf(c); v != nil {
 		viewerID, form.CSRF = strconv.FormatInt(v.ID, 10), v.CSRF
@@ -146,7 +154,7 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, d.Org.etag()) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)) {
 		return nil
 	}
 	for _, cs := range cases {
