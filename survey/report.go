@@ -23,11 +23,13 @@ type ReportRow struct {
 	Answers   []byte
 }
 
-// LoadReportRows reads a campaign's responses, packed as stored.
+// LoadReportRows reads a campaign's responses, packed as stored, ordered by
+// their random id: storage order is submission order, and the export numbers
+// its rows in this order.
 func LoadReportRows(ctx context.Context, db *DB, campaignID int64) ([]ReportRow, error) {
 	var rows []ReportRow
 	err := db.Read.WithContext(ctx).Model(&Response{}).Select("unit_id", "role", "seniority", "answers").
-		Where("campaign_id = ?", campaignID).Scan(&rows).Error
+		Where("campaign_id = ?", campaignID).Order("id").Scan(&rows).Error
 	return rows, err
 }
 
