@@ -33,6 +33,13 @@ func newSessionStore(secret []byte, secure bool) *sessions.CookieStore {
 	return st
 }
 
+// secureCookies says whether cookies must be Secure: the installation is
+// served over https (its base URL says so, as for the session cookie), or
+// this request came over TLS. A proxy that ends TLS may not say so.
+func (a *App) secureCookies(c echo.Context) bool {
+	return strings.HasPrefix(a.cfg.BaseURL, "https://") || c.Scheme() == "https"
+}
+
 const userKey = "user"
 
 // viewer is the signed-in person as handlers and templates see them.

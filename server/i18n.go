@@ -95,7 +95,7 @@ func (a *App) negotiateLocale(next echo.HandlerFunc) echo.HandlerFunc {
 		lang := ""
 		if q := supported(c.QueryParam("lang")); q != "" {
 			lang = q
-			c.SetCookie(&http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			c.SetCookie(&http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secureCookies(c)})
 		} else if ck, err := c.Cookie(langCookie); err == nil {
 			lang = supported(ck.Value)
 		}

@@ -59,7 +59,7 @@ func FuzzNegotiateLocale(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	a := &App{i18n: tr}
+	a := &App{i18n: tr, cfg: &Config{BaseURL: "http://test"}}
 	e := echo.New()
 	var got string
 	h := a.negotiateLocale(func(c echo.Context) error { got = localeOf(c); return nil })

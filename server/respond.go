@@ -71,7 +71,7 @@ func (a *App) resolveOpen(next echo.HandlerFunc) echo.HandlerFunc {
 		if token == "" {
 			token = survey.NewOpenToken()
 			c.SetCookie(&http.Cookie{Name: openCookie, Value: token, Path: base, MaxAge: 90 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secureCookies(c)})
 		}
 		r.DraftKey = survey.DraftKey(a.cfg.Secret, "open:"+token)
 		return a.enterFlow(c, next, r, nil, base)
@@ -450,7 +450,7 @@ func (a *App) surveySubmit(c echo.Context) error {
 	}
 	if rc.Invitation == nil { // open link: remember in the cookie that this browser is done
 		c.SetCookie(&http.Cookie{Name: openCookie, Value: openSubmitted, Path: rc.Base, MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secureCookies(c)})
 	}
 	return c.Redirect(http.StatusSeeOther, rc.Base)
 }
