@@ -188,6 +188,7 @@ func writeDemo(ctx context.Context, db *survey.DB, m *survey.Model, c *Config, o
 	}
 	fmt.Fprintf(out, "admin: %s %s\n", res.AdminEmail, res.AdminPassword)
 	fmt.Fprintf(out, "manager: %s %s\n", res.ManagerEmail, res.ManagerPassword)
+	fmt.Fprintf(out, "learner: %s %s (learning path at /learn/path)\n", res.LearnerEmail, res.LearnerPassword)
 	fmt.Fprintf(out, "api-token: %s\n", res.APIToken)
 	fmt.Fprintf(out, "campaign: %d\n", res.CampaignID)
 	for _, l := range res.Links {

@@ -98,6 +98,7 @@ func TestDemoPrintsTheContractLines(t *testing.T) {
 	for _, re := range []string{
 		`(?m)^admin: \S+@\S+ \S{8,}$`,
 		`(?m)^manager: \S+@\S+ \S{8,}$`,
+		`(?m)^learner: \S+@\S+ \S{8,} \(learning path at /learn/path\)$`,
 		`(?m)^api-token: tl_\S{40,}$`,
 		`(?m)^campaign: [0-9]+$`,
 	} {

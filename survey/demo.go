@@ -28,6 +28,7 @@ type DemoOptions struct {
 type DemoResult struct {
 	AdminEmail, AdminPassword     string
 	ManagerEmail, ManagerPassword string
+	LearnerEmail, LearnerPassword string
 	APIToken                      string
 	CampaignID                    int64
 	PreviousCampaignID            int64
@@ -69,6 +70,8 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 	res := &DemoResult{
 		AdminEmail:      "admin@demo-bank.example",
 		ManagerEmail:    "manager@demo-bank.example",
+		LearnerEmail:    "learner@demo-bank.example",
+		LearnerPassword: RandomPassword(),
 		AdminPassword:   RandomPassword(),
 		ManagerPassword: RandomPassword(),
 		APIToken:        NewAPIToken(),
@@ -80,7 +83,7 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 		if err := tx.Where("name = ?", DemoOrgName).Delete(&Organisation{}).Error; err != nil {
 			return err
 		}
-		if err := tx.Where("email IN ?", []string{res.AdminEmail, res.ManagerEmail}).Delete(&User{}).Error; err != nil {
+		if err := tx.Where("email IN ?", []string{res.AdminEmail, res.ManagerEmail, res.LearnerEmail}).Delete(&User{}).Error; err != nil {
 			return err
 		}
 		org := &Organisation{Name: DemoOrgName, Sector: "financial-services", Region: "europe", SizeBand: "1000-4999", BenchmarkOptIn: true}
@@ -101,7 +104,8 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 
 		admin := &User{OrganisationID: &org.ID, Email: res.AdminEmail, Name: "Ada Admin", Role: RoleOrgAdmin, Locale: "en", PasswordHash: HashPassword(res.AdminPassword)}
 		manager := &User{OrganisationID: &org.ID, Email: res.ManagerEmail, Name: "Max Manager", Role: RoleManager, Locale: "en", PasswordHash: HashPassword(res.ManagerPassword)}
-		if err := tx.Create([]*User{admin, manager}).Error; err != nil {
+		learner := &User{OrganisationID: &org.ID, Email: res.LearnerEmail, Name: "Lea Learner", Role: RoleLearner, Locale: "en", PasswordHash: HashPassword(res.LearnerPassword)}
+		if err := tx.Create([]*User{admin, manager, learner}).Error; err != nil {
 			return err
 		}
 		if err := tx.Create(&APIToken{UserID: manager.ID, Name: "demo", TokenHash: HashToken(res.APIToken)}).Error; err != nil {
