@@ -306,6 +306,24 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 			}
 			continue
 		}
+		if name == "P4" { // the report API, then the dashboard page
+			api := g.report(o.p4Resp)
+			logf("%s: %d workers for %s", api.name, o.conc, o.duration)
+			results = append(results, g.run(ctx, api, o.conc, o.duration))
+			if srv.exited() {
+				break
+			}
+			page, err := g.dashboard(ctx, o.p4Resp)
+			if err != nil {
+				return err
+			}
+			logf("%s: %d workers for %s", page.name, o.conc, o.duration)
+			results = append(results, g.run(ctx, page, o.conc, o.duration))
+			if srv.exited() {
+				break
+			}
+			continue
+		}
 		if name == "P5" {
 			results = append(results, g.exports(ctx, o.p4Resp, o.quick, logf)...)
 			if srv.exited() {
@@ -323,8 +341,6 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 			sc = g.autosave(p2)
 		case "P3":
 			sc = g.fullResponse(p3Links)
-		case "P4":
-			sc = g.report(o.p4Resp)
 		}
 		logf("%s: %d workers for %s", sc.name, o.conc, o.duration)
 		r := g.run(ctx, sc, o.conc, o.duration)

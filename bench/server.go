@@ -66,6 +66,8 @@ type server struct {
 	campaignID int64  // the demo's open wave
 	adminToken string // API token of the demo's org admin, if asked for
 	readToken  string // the demo manager's API token, which may read reports
+	// the demo manager's sign-in, for the dashboard
+	managerEmail, managerPassword string
 }
 
 // serverSetup is what startServer prepares besides the demo data.
@@ -102,7 +104,8 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 	}
 	logf("demo data with %d links in %s", len(demo.Links), time.Since(t0).Round(time.Millisecond))
 
-	s := &server{base: base, links: demo.Links, campaignID: demo.CampaignID, readToken: demo.APIToken}
+	s := &server{base: base, links: demo.Links, campaignID: demo.CampaignID, readToken: demo.APIToken,
+		managerEmail: demo.ManagerEmail, managerPassword: demo.ManagerPassword}
 	if setup.adminToken {
 		if s.adminToken, err = childproc.CreateToken(ctx, bin, env, demoAdmin, "--db", db, "--data-dir", dir, "--name", "bench"); err != nil {
 			return nil, err

@@ -21,6 +21,8 @@ type benchmarkPool struct {
 	entries []survey.BenchmarkScores
 	loaded  time.Time
 	whole   *survey.Benchmark // unfiltered, built once per load
+	// built views by filter, dropped with each reload
+	built map[survey.BenchmarkFilter]*survey.Benchmark
 }
 
 const poolTTL = 30 * time.Second
@@ -35,8 +37,29 @@ func (bp *benchmarkPool) get(ctx context.Context, db *survey.DB) ([]survey.Bench
 	if err != nil {
 		return nil, err
 	}
-	bp.entries, bp.loaded, bp.whole = entries, time.Now(), nil
+	bp.entries, bp.loaded, bp.whole, bp.built = entries, time.Now(), nil, nil
 	return entries, nil
+}
+
+// view is the benchmark for a filter, built once per pool load.
+func (bp *benchmarkPool) view(ctx context.Context, db *survey.DB, m *survey.Model, f survey.BenchmarkFilter) (*survey.Benchmark, error) {
+	pool, err := bp.get(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	if b, ok := bp.built[f]; ok {
+		return b, nil
+	}
+	b := survey.BuildBenchmark(m, pool, survey.ReferenceSet(), f)
+	if bp.built == nil {
+		bp.built = map[survey.BenchmarkFilter]*survey.Benchmark{}
+	}
+	if len(bp.built) < 512 { // filters are few: sectors × regions × sizes × years
+		bp.built[f] = b
+	}
+	return b, nil
 }
 
 // unfiltered is the whole comparison set, kept until the pool is reloaded.
@@ -86,11 +109,7 @@ func (a *App) benchmark(c echo.Context, m *survey.Model) (*survey.Benchmark, err
 	if err != nil {
 		return nil, err
 	}
-	pool, err := a.pool.get(c.Request().Context(), a.db)
-	if err != nil {
-		return nil, err
-	}
-	return survey.BuildBenchmark(m, pool, survey.ReferenceSet(), f), nil
+	return a.pool.view(c.Request().Context(), a.db, m, f)
 }
 
 // contributeToPool records (or withdraws) a campaign's scores after its

@@ -199,6 +199,8 @@ type Demo struct {
 	CampaignID int64
 	APIToken   string // the demo manager's
 	Admin      string // the org admin's email
+	// The manager's sign-in, for pages behind a session.
+	ManagerEmail, ManagerPassword string
 }
 
 // RunDemo runs `bin demo` with the given extra arguments and environment and
@@ -216,6 +218,9 @@ func RunDemo(ctx context.Context, bin string, env []string, args ...string) (*De
 	}
 	if admin := strings.Fields(OutputValue(out, "admin")); len(admin) > 0 {
 		d.Admin = admin[0]
+	}
+	if manager := strings.Fields(OutputValue(out, "manager")); len(manager) == 2 {
+		d.ManagerEmail, d.ManagerPassword = manager[0], manager[1]
 	}
 	return d, nil
 }
