@@ -73,3 +73,26 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// BenchmarkReportAPI measures GET /api/v1/campaigns/{id}/report at 10,000
+// respondents per wave, warm.
+func BenchmarkReportAPI(b *testing.B) {
+	t := &testing.T{}
+	a, _, _ := newTestApp(t)
+	demo := biggerDemo(t, a, 10000)
+	target := "/api/v1/campaigns/" + strconv.FormatInt(demo.CampaignID, 10) + "/report"
+	call := func(b *testing.B) {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("Authorization", "Bearer "+demo.APIToken)
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+	call(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		call(b)
+	}
+}

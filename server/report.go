@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,13 +14,17 @@ import (
 )
 
 // reportRows keeps each campaign's packed responses and the reports built
-// from them in memory, checked against the response count on every request:
-// a report after a submit (here or on another instance) sees the new
-// response, and repeated reports cost one count query.
+// from them in memory, checked against the response count: at once after a
+// submit on this instance, otherwise when the last check is older than
+// countFresh — so a submit on another instance shows within that time, and
+// a busy dashboard does not count 10,000 rows on every view.
 type reportRows struct {
 	mu sync.Mutex
 	m  map[int64]cachedRows
 }
+
+// countFresh is how long a count check stands for other instances' submits.
+const countFresh = time.Second
 
 type cachedRows struct {
 	count  int64
@@ -31,6 +36,20 @@ type cachedRows struct {
 	reports map[string]*survey.Report
 	// respondents' own scores by filter key, for the trend's noise test
 	own map[string][][]float64
+	// when the count was last checked against the database; zero after a
+	// submit on this instance
+	checked time.Time
+}
+
+// touch makes the next read of a campaign's rows check the database: a
+// response was just submitted here.
+func (rc *reportRows) touch(campaignID int64) {
+	rc.mu.Lock()
+	if cached, ok := rc.m[campaignID]; ok {
+		cached.checked = time.Time{}
+		rc.m[campaignID] = cached
+	}
+	rc.mu.Unlock()
 }
 
 // current returns the campaign's cached rows, reloading them when a
@@ -43,14 +62,23 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 		return cached, nil
 	}
 	ctx := c.Request().Context()
+	rc.mu.Lock()
+	cached, ok := rc.m[cp.ID]
+	rc.mu.Unlock()
+	same := ok && cached.status == cp.Status && cached.weights == cp.SectionWeights
+	if same && time.Since(cached.checked) < countFresh {
+		c.Set(memo, cached)
+		return cached, nil
+	}
 	n, err := survey.CountResponses(ctx, db, cp.ID)
 	if err != nil {
 		return cachedRows{}, err
 	}
-	rc.mu.Lock()
-	cached, ok := rc.m[cp.ID]
-	rc.mu.Unlock()
-	if ok && cached.count == n && cached.status == cp.Status && cached.weights == cp.SectionWeights {
+	if same && cached.count == n {
+		cached.checked = time.Now()
+		rc.mu.Lock()
+		rc.m[cp.ID] = cached
+		rc.mu.Unlock()
 		c.Set(memo, cached)
 		return cached, nil
 	}
@@ -58,7 +86,8 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	if err != nil {
 		return cachedRows{}, err
 	}
-	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows, reports: map[string]*survey.Report{}, own: map[string][][]float64{}}
+	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows,
+		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now()}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}

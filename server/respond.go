@@ -435,6 +435,9 @@ func (a *App) surveySubmit(c echo.Context) error {
 		return err
 	}
 	err := survey.Submit(c.Request().Context(), a.db, rc.Respondent)
+	if err == nil {
+		a.reports.touch(rc.Campaign.ID) // results here show it at once
+	}
 	if rc.Invitation != nil {
 		a.links.forget(c.Param("token"))
 	}
