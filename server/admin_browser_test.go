@@ -43,21 +43,7 @@ func factOf(t *testing.T, ctx context.Context, term string) string {
 // credentials and checks that it lands on the organisation's campaigns.
 func signInAsAdmin(t *testing.T, ts *testServer, ctx context.Context) {
 	t.Helper()
-	if status := open(t, ctx, ts.URL+"/login"); status != http.StatusOK {
-		t.Fatalf("login page: status %d", status)
-	}
-	if h1 := visibleText(t, ctx, "h1"); h1 != "Sign in" {
-		t.Fatalf("login h1 = %q", h1)
-	}
-	do(t, ctx,
-		chromedp.SendKeys(chromedp.ID("email"), ts.Demo.AdminEmail, chromedp.NodeVisible),
-		chromedp.SendKeys(chromedp.ID("password"), ts.Demo.AdminPassword, chromedp.NodeVisible))
-	if status := follow(t, ctx, chromedp.Click(byText("button", "Sign in"), chromedp.NodeVisible)); status != http.StatusOK {
-		t.Fatalf("sign in: status %d", status)
-	}
-	if p := pagePath(t, ts, ctx); p != "/admin" {
-		t.Fatalf("signed in on %s, want /admin", p)
-	}
+	signInWith(t, ts, ctx, ts.Demo.AdminEmail, ts.Demo.AdminPassword, "/admin")
 	if h1 := visibleText(t, ctx, "h1"); h1 != "Demo Bank" {
 		t.Fatalf("admin home h1 = %q, want the organisation's name", h1)
 	}
@@ -415,4 +401,24 @@ func TestBrowserAdminPagesAccessibility(t *testing.T) {
 		t.Errorf("draft campaign: mail hint %q", hint)
 	}
 	checkAccessibility(t, ctx, axeJS, "draft campaign page", 1280, 375)
+}
+
+// signInWith signs in through the login form and checks the landing page.
+func signInWith(t *testing.T, ts *testServer, ctx context.Context, email, password, landing string) {
+	t.Helper()
+	if status := open(t, ctx, ts.URL+"/login"); status != http.StatusOK {
+		t.Fatalf("login page: status %d", status)
+	}
+	if h1 := visibleText(t, ctx, "h1"); h1 != "Sign in" {
+		t.Fatalf("login h1 = %q", h1)
+	}
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.ID("email"), email, chromedp.NodeVisible),
+		chromedp.SendKeys(chromedp.ID("password"), password, chromedp.NodeVisible))
+	if status := follow(t, ctx, chromedp.Click(byText("button", "Sign in"), chromedp.NodeVisible)); status != http.StatusOK {
+		t.Fatalf("sign in: status %d", status)
+	}
+	if p := pagePath(t, ts, ctx); p != landing {
+		t.Fatalf("%s signed in on %s, want %s", email, p, landing)
+	}
 }

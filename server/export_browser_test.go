@@ -32,18 +32,7 @@ func TestBrowserManagerDownloadsWorkbookAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if status := open(t, ctx, ts.URL+"/login"); status != http.StatusOK {
-		t.Fatalf("login page: status %d", status)
-	}
-	do(t, ctx,
-		chromedp.SendKeys(chromedp.ID("email"), ts.Demo.ManagerEmail, chromedp.NodeVisible),
-		chromedp.SendKeys(chromedp.ID("password"), ts.Demo.ManagerPassword, chromedp.NodeVisible))
-	if status := follow(t, ctx, chromedp.Click(byText("button", "Sign in"), chromedp.NodeVisible)); status != http.StatusOK {
-		t.Fatalf("sign in: status %d", status)
-	}
-	if p := pagePath(t, ts, ctx); p != "/results" {
-		t.Fatalf("manager signed in on %s, want /results", p)
-	}
+	signInWith(t, ts, ctx, ts.Demo.ManagerEmail, ts.Demo.ManagerPassword, "/results")
 	if status := open(t, ctx, fmt.Sprintf("%s/results/%d", ts.URL, ts.Demo.CampaignID)); status != http.StatusOK {
 		t.Fatalf("results: status %d", status)
 	}
