@@ -73,9 +73,10 @@ type options struct {
 const usageText = `Usage: tiltline bench [flags]
 
 Starts the tiltline server as a child process on a temporary database, drives
-it over HTTP and prints one row per scenario: P7 idle memory, healthz
-(ceiling of the HTTP stack), P1 survey page, P2 autosave, P3 full response
-flow, P5 result file exports, P6 participant import and invitation mail through an SMTP sink.
+it over HTTP and prints one row per scenario: P7 memory idle and under
+c=64, healthz (ceiling of the HTTP stack), P1 survey page, P2 autosave, P3
+full response flow, P4 report API and the manager's dashboard, P5 result
+file exports, P6 participant import and invitation mail through an SMTP sink.
 
 With --db postgres://… use an empty database made for the purpose: the demo
 organisation is replaced and drafts and responses accumulate in it.
