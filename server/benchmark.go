@@ -62,6 +62,14 @@ func (bp *benchmarkPool) view(ctx context.Context, db *survey.DB, m *survey.Mode
 	return b, nil
 }
 
+// version changes whenever the pool is reloaded: views built from it may be
+// kept under it.
+func (bp *benchmarkPool) version() int64 {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	return bp.loaded.UnixNano()
+}
+
 // unfiltered is the whole comparison set, kept until the pool is reloaded.
 func (bp *benchmarkPool) unfiltered(ctx context.Context, db *survey.DB, m *survey.Model) *survey.Benchmark {
 	pool, err := bp.get(ctx, db)

@@ -120,6 +120,9 @@ type Page struct {
 	RequestID string
 	Data      any
 	Viewer    *viewer // nil when nobody is signed in
+	// Content, when set, is the page's main content rendered earlier (a
+	// cached fragment); the layout shows it instead of running "content".
+	Content template.HTML
 
 	tr *translator
 }
@@ -175,6 +178,19 @@ func (a *App) render(c echo.Context, status int, name string, p *Page) error {
 	}
 	c.Response().Header().Set("Content-Language", p.Lang)
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderContent runs only a page's "content" template, for caching.
+func (a *App) renderContent(name string, p *Page) (template.HTML, error) {
+	t, ok := a.views.pages[name]
+	if !ok {
+		return "", fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "content", p); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return template.HTML(buf.String()), nil
 }
 
 // apiError is the JSON error shape of DESIGN.md.

@@ -2,10 +2,12 @@ package server
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,6 +41,34 @@ type cachedRows struct {
 	// when the count was last checked against the database; zero after a
 	// submit on this instance
 	checked time.Time
+	// gen identifies this load of the rows: pages built from them may be
+	// kept under it (fragments), and die with it
+	gen       uint64
+	fragments map[string]template.HTML
+}
+
+var rowsGen atomic.Uint64
+
+// fragment is a page part rendered from these rows, if kept.
+func (rc *reportRows) fragment(campaignID int64, gen uint64, key string) (template.HTML, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	cached, ok := rc.m[campaignID]
+	if !ok || cached.gen != gen {
+		return "", false
+	}
+	h, ok := cached.fragments[key]
+	return h, ok
+}
+
+// keepFragment stores a page part under the rows it was built from, unless
+// they were reloaded meanwhile.
+func (rc *reportRows) keepFragment(campaignID int64, gen uint64, key string, h template.HTML) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if cached, ok := rc.m[campaignID]; ok && cached.gen == gen && len(cached.fragments) < 64 {
+		cached.fragments[key] = h
+	}
 }
 
 // touch makes the next read of a campaign's rows check the database: a
@@ -87,7 +117,8 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 		return cachedRows{}, err
 	}
 	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows,
-		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now()}
+		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now(),
+		gen: rowsGen.Add(1), fragments: map[string]template.HTML{}}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}

@@ -2,10 +2,12 @@ package server
 
 import (
 	"cmp"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -101,6 +103,27 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	d.Bench = benchmarkView(bench, rep, m, lang)
+
+	// The content below depends only on what the key names; a manager
+	// looking again, or a colleague with the same view, gets it from memory
+	// until a response arrives, the pool reloads or an earlier wave changes.
+	rows, err := a.reports.current(c, a.db, cp)
+	if err != nil {
+		return err
+	}
+	var unitsKey strings.Builder
+	for _, u := range units { // the filter's choices: renamed or added units show at once
+		fmt.Fprintf(&unitsKey, "%d:%s,", u.ID, u.Name)
+	}
+	// The effective filter, not only the query: a limited manager's default is their own unit.
+	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, d.Invited, a.pool.version(),
+		cp.Name, cp.WaveLabel, cp.Status, a.waveGens(c, cp), unitsKey.String())
+	title := cp.Name + " · " + a.i18n.T(lang, "results.title", nil)
+	if html, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
+		p := a.page(c, "results.title", nil)
+		p.Title, p.Content = title, html
+		return a.render(c, http.StatusOK, "results", p)
+	}
 	t := func(id string) string { return a.i18n.T(lang, id, nil) }
 	names := make(map[int64]string, len(units))
 	for _, u := range units {
@@ -173,6 +196,34 @@ func (a *App) resultsPage(c echo.Context) error {
 		}
 	}
 	p := a.page(c, "results.title", d)
-	p.Title = cp.Name + " · " + p.Title
+	p.Title = title
+	html, err := a.renderContent("results", p)
+	if err != nil {
+		return err
+	}
+	a.reports.keepFragment(cp.ID, rows.gen, key, html)
+	p.Content = html
 	return a.render(c, http.StatusOK, "results", p)
+}
+
+// waveGens names the loads of the earlier waves' rows, for cache keys: a
+// new response in an earlier wave (rare, but possible while it is open)
+// changes the trend.
+func (a *App) waveGens(c echo.Context, cp *survey.Campaign) string {
+	var b strings.Builder
+	seen := map[int64]bool{cp.ID: true}
+	for cur, n := cp, 0; cur.PreviousID != nil && n < 4 && !seen[*cur.PreviousID]; n++ {
+		prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cur.PreviousID)
+		if err != nil {
+			break
+		}
+		seen[prev.ID] = true
+		rows, err := a.reports.current(c, a.db, prev)
+		if err != nil {
+			break
+		}
+		fmt.Fprintf(&b, "%d:%d:%s:%s:%s,", prev.ID, rows.gen, prev.Status, prev.Name, prev.WaveLabel)
+		cur = prev
+	}
+	return b.String()
 }

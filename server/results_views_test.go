@@ -262,3 +262,54 @@ func TestSuppressedExportPageSaysWhy(t *testing.T) {
 		t.Errorf("suppressed export page: %d", code)
 	}
 }
+
+// The dashboard's content is kept in memory; these are the changes it must
+// follow at once: a new response, the reader's language, and two managers
+// limited to different units who ask for the same (empty) query.
+func TestDashboardCacheFollowsChanges(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := managerFlow(t, a, demo)
+	path := fmt.Sprintf("/results/%d", demo.CampaignID)
+	responses := regexp.MustCompile(`<dt>Responses</dt><dd>(\d+)`)
+	_, page := f.get(path)
+	if m := responses.FindStringSubmatch(page); m == nil || m[1] != "20" {
+		t.Fatalf("responses before: %v", m)
+	}
+	r := newFlow(t, a, linkPath(demo.Links[0]))
+	r.get("")
+	r.post("/start", nil)
+	r.post("/submit", nil)
+	_, page = f.get(path)
+	if m := responses.FindStringSubmatch(page); m == nil || m[1] != "21" {
+		t.Errorf("responses after a submit: %v", m)
+	}
+	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") {
+		t.Error("the German view came from the English cache")
+	}
+	f.get(path + "?lang=en")
+
+	// Two managers, each limited to another unit, same empty query.
+	ctx := context.Background()
+	var retail, marketing survey.BusinessUnit
+	a.db.Read.Where("name = ?", "Retail Banking").First(&retail)
+	a.db.Read.Where("name = ?", "Marketing").First(&marketing)
+	var m1 survey.User
+	a.db.Read.Where("email = ?", demo.ManagerEmail).First(&m1)
+	if err := survey.SetManagerUnits(ctx, a.db, *m1.OrganisationID, m1.ID, []int64{retail.ID}); err != nil {
+		t.Fatal(err)
+	}
+	m2, pw, err := survey.CreateUser(ctx, a.db, "second.manager@demo-bank.example", survey.RoleManager, m1.OrganisationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := survey.SetManagerUnits(ctx, a.db, *m1.OrganisationID, m2.ID, []int64{marketing.ID}); err != nil {
+		t.Fatal(err)
+	}
+	_, one := f.get(path)
+	g := newFlow(t, a, "")
+	g.post("/login", url.Values{"email": {m2.Email}, "password": {pw}})
+	_, two := g.get(path)
+	if !strings.Contains(one, `selected>Retail Banking</option>`) || !strings.Contains(two, `selected>Marketing</option>`) {
+		t.Error("a limited manager was served another manager's unit from the cache")
+	}
+}
