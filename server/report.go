@@ -1,8 +1,8 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
-	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -44,13 +44,13 @@ type cachedRows struct {
 	// gen identifies this load of the rows: pages built from them may be
 	// kept under it (fragments), and die with it
 	gen       uint64
-	fragments map[string]template.HTML
+	fragments map[string]string
 }
 
 var rowsGen atomic.Uint64
 
-// fragment is a page part rendered from these rows, if kept.
-func (rc *reportRows) fragment(campaignID int64, gen uint64, key string) (template.HTML, bool) {
+// fragment is a rendered page part or response body built from these rows, if kept.
+func (rc *reportRows) fragment(campaignID int64, gen uint64, key string) (string, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	cached, ok := rc.m[campaignID]
@@ -63,7 +63,7 @@ func (rc *reportRows) fragment(campaignID int64, gen uint64, key string) (templa
 
 // keepFragment stores a page part under the rows it was built from, unless
 // they were reloaded meanwhile.
-func (rc *reportRows) keepFragment(campaignID int64, gen uint64, key string, h template.HTML) {
+func (rc *reportRows) keepFragment(campaignID int64, gen uint64, key string, h string) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if cached, ok := rc.m[campaignID]; ok && cached.gen == gen && len(cached.fragments) < 64 {
@@ -118,7 +118,7 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	}
 	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows,
 		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now(),
-		gen: rowsGen.Add(1), fragments: map[string]template.HTML{}}
+		gen: rowsGen.Add(1), fragments: map[string]string{}}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}
@@ -330,6 +330,16 @@ func (a *App) apiReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The encoded body is kept like the dashboard's content (see resultsPage).
+	rows, err := a.reports.current(c, a.db, cp)
+	if err != nil {
+		return err
+	}
+	bf, _ := a.benchmarkFilter(c)
+	key := fmt.Sprintf("api|%s|%+v|%d|%s|%s", filterKey(rep.Filter), bf, a.pool.version(), cp.Status, a.waveGens(c, cp))
+	if js, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte(js))
+	}
 	_, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {
 		return err
@@ -339,7 +349,12 @@ func (a *App) apiReport(c echo.Context) error {
 		rank := bench.Rank(*rep.Overall.CEM)
 		body.BenchmarkRank = &rank
 	}
-	return c.JSON(http.StatusOK, body)
+	js, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	a.reports.keepFragment(cp.ID, rows.gen, key, string(js))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, js)
 }
 
 // apiReportBody is the report with what sits beside it on the results page:

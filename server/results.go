@@ -121,7 +121,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	title := cp.Name + " · " + a.i18n.T(lang, "results.title", nil)
 	if html, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
 		p := a.page(c, "results.title", nil)
-		p.Title, p.Content = title, html
+		p.Title, p.Content = title, template.HTML(html) // rendered by this template earlier
 		return a.render(c, http.StatusOK, "results", p)
 	}
 	t := func(id string) string { return a.i18n.T(lang, id, nil) }
@@ -201,7 +201,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.reports.keepFragment(cp.ID, rows.gen, key, html)
+	a.reports.keepFragment(cp.ID, rows.gen, key, string(html))
 	p.Content = html
 	return a.render(c, http.StatusOK, "results", p)
 }
