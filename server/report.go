@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/singleflight"
 
 	"tiltline/survey"
 )
@@ -23,6 +25,10 @@ import (
 type reportRows struct {
 	mu sync.Mutex
 	m  map[int64]cachedRows
+	// sf lets one request load a campaign's rows or build a report while
+	// concurrent ones for the same thing wait for its result: sixteen
+	// managers opening a 100k campaign at once load it once, not sixteen times.
+	sf singleflight.Group
 }
 
 // countFresh is how long a count check stands for other instances' submits.
@@ -45,6 +51,8 @@ type cachedRows struct {
 	// kept under it (fragments), and die with it
 	gen       uint64
 	fragments map[string]string
+	// invited is the campaign's invitation count, checked with the responses
+	invited int64
 }
 
 var rowsGen atomic.Uint64
@@ -91,25 +99,40 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	if cached, ok := c.Get(memo).(cachedRows); ok {
 		return cached, nil
 	}
-	ctx := c.Request().Context()
+	v, err, _ := rc.sf.Do("rows:"+strconv.FormatInt(cp.ID, 10), func() (any, error) {
+		return rc.load(c.Request().Context(), db, cp)
+	})
+	if err != nil {
+		return cachedRows{}, err
+	}
+	cached := v.(cachedRows)
+	c.Set(memo, cached)
+	return cached, nil
+}
+
+// load checks the cached rows against the database and reloads them when
+// a response arrived or the campaign changed; one at a time per campaign.
+func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campaign) (cachedRows, error) {
 	rc.mu.Lock()
 	cached, ok := rc.m[cp.ID]
 	rc.mu.Unlock()
 	same := ok && cached.status == cp.Status && cached.weights == cp.SectionWeights
 	if same && time.Since(cached.checked) < countFresh {
-		c.Set(memo, cached)
 		return cached, nil
 	}
 	n, err := survey.CountResponses(ctx, db, cp.ID)
 	if err != nil {
 		return cachedRows{}, err
 	}
+	var invited int64
+	if err := db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ?", cp.ID).Count(&invited).Error; err != nil {
+		return cachedRows{}, err
+	}
 	if same && cached.count == n {
-		cached.checked = time.Now()
+		cached.checked, cached.invited = time.Now(), invited
 		rc.mu.Lock()
 		rc.m[cp.ID] = cached
 		rc.mu.Unlock()
-		c.Set(memo, cached)
 		return cached, nil
 	}
 	rows, err := survey.LoadReportRows(ctx, db, cp.ID)
@@ -118,14 +141,13 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	}
 	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows,
 		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now(),
-		gen: rowsGen.Add(1), fragments: map[string]string{}}
+		gen: rowsGen.Add(1), fragments: map[string]string{}, invited: invited}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}
 	}
 	rc.m[cp.ID] = cached
 	rc.mu.Unlock()
-	c.Set(memo, cached)
 	return cached, nil
 }
 
@@ -143,13 +165,16 @@ func (rc *reportRows) build(c echo.Context, db *survey.DB, cp *survey.Campaign, 
 	if ok {
 		return r, nil
 	}
-	rep := make(cached.rows)
-	rc.mu.Lock()
-	if len(cached.reports) < 256 { // bound the filter combinations kept
-		cached.reports[key] = rep
-	}
-	rc.mu.Unlock()
-	return rep, nil
+	v, _, _ := rc.sf.Do(fmt.Sprintf("report:%d:%d:%s", cp.ID, cached.gen, key), func() (any, error) {
+		rep := make(cached.rows)
+		rc.mu.Lock()
+		if len(cached.reports) < 256 { // bound the filter combinations kept
+			cached.reports[key] = rep
+		}
+		rc.mu.Unlock()
+		return rep, nil
+	})
+	return v.(*survey.Report), nil
 }
 
 // ownScores returns respondents' own scores for a filter, from memory while
@@ -166,13 +191,16 @@ func (rc *reportRows) ownScores(c echo.Context, db *survey.DB, cp *survey.Campai
 	if ok {
 		return cached, own, nil
 	}
-	own = survey.RespondentScores(m, cached.rows, f)
-	rc.mu.Lock()
-	if len(cached.own) < 256 {
-		cached.own[key] = own
-	}
-	rc.mu.Unlock()
-	return cached, own, nil
+	v, _, _ := rc.sf.Do(fmt.Sprintf("own:%d:%d:%s", cp.ID, cached.gen, key), func() (any, error) {
+		own := survey.RespondentScores(m, cached.rows, f)
+		rc.mu.Lock()
+		if len(cached.own) < 256 {
+			cached.own[key] = own
+		}
+		rc.mu.Unlock()
+		return own, nil
+	})
+	return cached, v.([][]float64), nil
 }
 
 func filterKey(f survey.ReportFilter) string {

@@ -83,7 +83,6 @@ func (a *App) resultsPage(c echo.Context) error {
 	}
 	m, _ := a.models.Version(cp.ModelVersion)
 	lang := localeOf(c)
-	ctx := c.Request().Context()
 	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, Query: c.QueryParams()}
 	if rep.Filter.UnitID != nil { // chosen, or a manager's own unit
 		d.FilterUnit = strconv.FormatInt(*rep.Filter.UnitID, 10)
@@ -97,7 +96,6 @@ func (a *App) resultsPage(c echo.Context) error {
 	for _, u := range d.Units {
 		d.UnitName[strconv.FormatInt(u.ID, 10)] = u.Name
 	}
-	a.db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ?", cp.ID).Count(&d.Invited)
 	bench, err := a.benchmark(c, m)
 	if err != nil {
 		return err
@@ -111,6 +109,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	d.Invited = rows.invited // counted with the responses, at most once a second
 	var unitsKey strings.Builder
 	for _, u := range units { // the filter's choices: renamed or added units show at once
 		fmt.Fprintf(&unitsKey, "%d:%s,", u.ID, u.Name)
