@@ -480,15 +480,11 @@ func auditOrder(t *testing.T, run *campaignRun) {
 			db.Read.First(&p, pid)
 			seq = append(seq, indexOf(run.emails, p.Email))
 		}
-		if order == physical && db.Dialect == "postgres" {
-			// Known limit, reported: a Postgres UPDATE writes the row's new
-			// version at the end of the table, so the completed invitations'
-			// storage order (ctid, until VACUUM FULL) follows submission as the
-			// responses' does. Someone with database access could pair them.
-			// Logged, not failed, until the design decides how to break it.
-			t.Logf("LIMIT: completed invitations in ctid order follow the submissions: %v", follows(seq))
-			continue
-		}
+		// On Postgres, completing an invitation must be a heap-only update
+		// that keeps the row on its page (migration 00007): otherwise its
+		// new version goes to the end of the table and the completed
+		// invitations' storage order (ctid) follows submission, as the
+		// responses' insert order does, and the two could be paired.
 		if follows(seq) {
 			t.Errorf("completed invitations ordered by %s follow the order of submission", order)
 		}
