@@ -49,12 +49,6 @@ func templateFuncs(as *assets) template.FuncMap {
 			}
 			return strconv.FormatFloat(*v, 'f', 0, 64) + " %"
 		},
-		"pts": func(v *float64) string {
-			if v == nil {
-				return "–"
-			}
-			return strconv.FormatFloat(*v, 'f', 1, 64)
-		},
 		// rate shows a 0–1 share as a whole percentage.
 		"rate": func(v *float64) string {
 			if v == nil {
@@ -63,13 +57,6 @@ func templateFuncs(as *assets) template.FuncMap {
 			return strconv.FormatFloat(*v*100, 'f', 0, 64) + " %"
 		},
 		"topShare": topShare,
-		// signed is a change in points with its sign.
-		"signed": func(v *float64) string {
-			if v == nil {
-				return "–"
-			}
-			return fmt.Sprintf("%+.1f", *v)
-		},
 		// whole is a score without its unit, for dense tables whose caption gives it.
 		"whole": func(v *float64) string {
 			if v == nil {
@@ -125,6 +112,26 @@ type Page struct {
 	Content template.HTML
 
 	tr *translator
+}
+
+// Pts is a number of points with one decimal, as the page's language writes
+// it (10.6, 10,6); "–" when there is none.
+func (p *Page) Pts(v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	return decimal(p.Lang, *v)
+}
+
+// Signed is a change in points with its sign, in the page's language.
+func (p *Page) Signed(v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	if *v >= 0 {
+		return "+" + decimal(p.Lang, *v)
+	}
+	return decimal(p.Lang, *v)
 }
 
 // T translates a message id; args are key/value pairs for the message template.

@@ -283,8 +283,8 @@ func TestDashboardCacheFollowsChanges(t *testing.T) {
 	if m := responses.FindStringSubmatch(page); m == nil || m[1] != "21" {
 		t.Errorf("responses after a submit: %v", m)
 	}
-	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") {
-		t.Error("the German view came from the English cache")
+	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") || !regexp.MustCompile(`liegt \d+,\d Punkte vor`).MatchString(de) {
+		t.Error("the German view came from the English cache, or writes decimals with a point")
 	}
 	f.get(path + "?lang=en")
 
