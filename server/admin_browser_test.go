@@ -300,6 +300,15 @@ func TestBrowserAdminPagesAccessibility(t *testing.T) {
 	signInAsAdmin(t, ts, ctx)
 	checkAccessibility(t, ctx, axeJS, "/admin", 1280, 375)
 
+	if status := open(t, ctx, ts.URL+"/admin/users"); status != http.StatusOK {
+		t.Fatalf("users page: status %d", status)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`td details summary`), chromedp.NodeVisible)) // a manager's units
+	if n := read(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('td details[open] input[name=unit]').length`)); n < 2 {
+		t.Errorf("the manager's unit choices: %d checkboxes", n)
+	}
+	checkAccessibility(t, ctx, axeJS, "users page with a manager's units open", 1280, 375)
+
 	if status := open(t, ctx, campaign); status != http.StatusOK {
 		t.Fatalf("campaign page: status %d", status)
 	}
