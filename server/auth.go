@@ -69,7 +69,10 @@ func (a *App) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		s, _ := a.sessions.Get(c.Request(), sessionName)
 		if id, ok := s.Values["uid"].(int64); ok {
-			if u, err := survey.UserByID(c.Request().Context(), a.db, id); err == nil {
+			epoch, _ := s.Values["epoch"].(int)
+			// A session from before the user signed out or changed the
+			// password (an older epoch) counts as no session.
+			if u, err := survey.UserByID(c.Request().Context(), a.db, id); err == nil && epoch == u.SessionEpoch {
 				v := &viewer{User: u, CSRF: s.Values["csrf"].(string)}
 				if u.OrganisationID != nil {
 					v.OrgID = *u.OrganisationID
@@ -121,6 +124,7 @@ func requireOrg(next echo.HandlerFunc) echo.HandlerFunc {
 func (a *App) signIn(c echo.Context, u *survey.User) error {
 	s, _ := a.sessions.New(c.Request(), sessionName) // always a fresh session: no fixation
 	s.Values["uid"] = u.ID
+	s.Values["epoch"] = u.SessionEpoch
 	s.Values["csrf"] = randomToken()
 	s.Values["at"] = time.Now().Unix()
 	return s.Save(c.Request(), c.Response())
@@ -207,8 +211,14 @@ func (a *App) login(c echo.Context) error {
 }
 
 func (a *App) logout(c echo.Context) error {
-	if v := viewerOf(c); !sameOrigin(c) || v != nil && !hmac.Equal([]byte(c.FormValue("csrf")), []byte(v.CSRF)) {
+	v := viewerOf(c)
+	if !sameOrigin(c) || v != nil && !hmac.Equal([]byte(c.FormValue("csrf")), []byte(v.CSRF)) {
 		return echo.NewHTTPError(http.StatusForbidden)
+	}
+	if v != nil { // this cookie and every copy of it stop working
+		if err := survey.EndSessions(c.Request().Context(), a.db, v.ID); err != nil {
+			return err
+		}
 	}
 	s, _ := a.sessions.Get(c.Request(), sessionName)
 	s.Options.MaxAge = -1

@@ -253,7 +253,9 @@ func UsePasswordToken(ctx context.Context, db *DB, token, password string) (*Use
 		if err := tx.Model(&PasswordToken{}).Where("user_id = ?", t.UserID).Update("used", true).Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&User{}).Where("id = ?", t.UserID).Update("password_hash", HashPassword(password)).Error; err != nil {
+		// A new password also ends the sessions signed in with the old one.
+		if err := tx.Model(&User{}).Where("id = ?", t.UserID).Updates(map[string]any{
+			"password_hash": HashPassword(password), "session_epoch": gorm.Expr("session_epoch + 1")}).Error; err != nil {
 			return err
 		}
 		return tx.First(&u, t.UserID).Error
@@ -262,6 +264,13 @@ func UsePasswordToken(ctx context.Context, db *DB, token, password string) (*Use
 		return nil, err
 	}
 	return &u, nil
+}
+
+// EndSessions signs a user out everywhere: sessions carry the epoch they
+// were issued under, and this moves it on.
+func EndSessions(ctx context.Context, db *DB, userID int64) error {
+	return db.Write.WithContext(ctx).Model(&User{}).Where("id = ?", userID).
+		Update("session_epoch", gorm.Expr("session_epoch + 1")).Error
 }
 
 // APITokens lists a user's tokens, newest first (hashes only; the token itself was shown once).

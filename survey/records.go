@@ -41,7 +41,9 @@ type User struct {
 	PasswordHash   string
 	Role           string
 	Locale         string
-	CreatedAt      time.Time
+	// SessionEpoch ends every session issued before it changed (EndSessions).
+	SessionEpoch int
+	CreatedAt    time.Time
 }
 
 type APIToken struct {
