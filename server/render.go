@@ -35,6 +35,13 @@ func templateFuncs(as *assets) template.FuncMap {
 		"add":   func(a, b int) int { return a + b },
 		"sub":   func(a, b int) int { return a - b },
 		"deref": func(p *int64) int64 { return *p },
+		"deref32": func(p *int) int {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"int": func(v int64) int { return int(v) },
 		"learn": portal.PagePath,
 		"slot":  func(m *survey.Model, p *survey.Practice, dim string) int { return m.Slot(p, dim) },
 		"percent": func(part, whole int) string {

@@ -54,6 +54,9 @@ func TestResultsPageBenchmarkHeatmapsPracticesAndTrend(t *testing.T) {
 			t.Errorf("results page lacks %q", want)
 		}
 	}
+	if !regexp.MustCompile(`<dd>400 <span class="muted small">/ \d+ · \d+ % responded</span></dd>`).MatchString(page) {
+		t.Error("the headline lacks responses against invitations as a rate")
+	}
 	// The unit of 3 is greyed in the heatmap, with no numbers on its row.
 	row := regexp.MustCompile(`(?s)<tr><th scope="row">Innovation Lab</th>(.*?)</tr>`).FindStringSubmatch(page)
 	if row == nil || !strings.Contains(row[1], "Not enough responses to show this") || regexp.MustCompile(`>[^<]*\d`).MatchString(row[1]) {
