@@ -41,7 +41,7 @@ func templateFuncs(as *assets) template.FuncMap {
 			}
 			return *p
 		},
-		"int": func(v int64) int { return int(v) },
+		"int":   func(v int64) int { return int(v) },
 		"learn": portal.PagePath,
 		"slot":  func(m *survey.Model, p *survey.Practice, dim string) int { return m.Slot(p, dim) },
 		"percent": func(part, whole int) string {
