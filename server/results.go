@@ -59,8 +59,9 @@ type resultsData struct {
 	HeatCols   []sectionRow // the heatmaps' columns
 	Practices  practiceTable
 	Trend      *trendView
-	Query      url.Values // the request's query, kept by the practice table's form
-	Limited    bool       // a manager limited to some units: no "all units" choice
+	Query      url.Values        // the request's query, kept by the practice table's form
+	Limited    bool              // a manager limited to some units: no "all units" choice
+	Waves      []survey.Campaign // the organisation's campaigns, for the wave filter
 	// Senior managers against everyone else: a chart of the sections and
 	// the practices where they differ most (medium or large δ).
 	LeadersChart    template.HTML
@@ -77,13 +78,29 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	waves, err := survey.Campaigns(c.Request().Context(), a.db, cp.OrganisationID)
+	if err != nil {
+		return err
+	}
+	// The filter form's wave choice moves to that campaign's page, keeping
+	// the other filters.
+	if w := c.QueryParam("wave"); w != "" && w != strconv.FormatInt(cp.ID, 10) {
+		for _, other := range waves {
+			if strconv.FormatInt(other.ID, 10) == w {
+				q := c.QueryParams()
+				q.Del("wave")
+				return c.Redirect(http.StatusSeeOther, "/results/"+w+"?"+q.Encode())
+			}
+		}
+		return a.userError(c, http.StatusBadRequest, "results.bad_filter", nil)
+	}
 	rep, units, err := a.report(c, cp)
 	if err != nil {
 		return err
 	}
 	m, _ := a.models.Version(cp.ModelVersion)
 	lang := localeOf(c)
-	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, Query: c.QueryParams()}
+	d := resultsData{Campaign: cp, Report: rep, Model: m, Units: units, Query: c.QueryParams(), Waves: waves}
 	if rep.Filter.UnitID != nil { // chosen, or a manager's own unit
 		d.FilterUnit = strconv.FormatInt(*rep.Filter.UnitID, 10)
 	}
@@ -113,6 +130,9 @@ func (a *App) resultsPage(c echo.Context) error {
 	var unitsKey strings.Builder
 	for _, u := range units { // the filter's choices: renamed or added units show at once
 		fmt.Fprintf(&unitsKey, "%d:%s,", u.ID, u.Name)
+	}
+	for _, w := range waves { // and the waves to choose from
+		fmt.Fprintf(&unitsKey, "w%d:%s:%s,", w.ID, w.Name, w.WaveLabel)
 	}
 	// The effective filter, not only the query: a limited manager's default is their own unit.
 	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, d.Invited, a.pool.version(),

@@ -316,3 +316,32 @@ func TestDashboardCacheFollowsChanges(t *testing.T) {
 		t.Error("a limited manager was served another manager's unit from the cache")
 	}
 }
+
+// The wave filter moves to the other campaign's page and keeps the others.
+func TestWaveFilterMovesToTheOtherWave(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := managerFlow(t, a, demo)
+	path := fmt.Sprintf("/results/%d", demo.CampaignID)
+	_, page := f.get(path)
+	if !strings.Contains(page, fmt.Sprintf(`<option value="%d" selected>`, demo.CampaignID)) || !strings.Contains(page, fmt.Sprintf(`<option value="%d">`, demo.PreviousCampaignID)) {
+		t.Fatal("the wave filter does not list both waves with this one chosen")
+	}
+	code, _, h := f.do(http.MethodGet, fmt.Sprintf("%s?wave=%d&seniority=staff", path, demo.PreviousCampaignID), "", "")
+	if want := fmt.Sprintf("/results/%d?seniority=staff", demo.PreviousCampaignID); code != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), want) {
+		t.Errorf("wave choice: %d → %q, want %q", code, h.Get("Location"), want)
+	}
+	if code, _ := f.get(path + "?wave=999999"); code != http.StatusBadRequest {
+		t.Errorf("unknown wave = %d", code)
+	}
+	otherOrgAdmin(t, a) // another organisation's campaign is not a wave here
+	ctx := context.Background()
+	var org survey.Organisation
+	a.db.Read.Where("name = ?", "Other Org").First(&org)
+	other := survey.Campaign{OrganisationID: org.ID, Name: "Theirs", ModelVersion: 1, KMin: 5, Status: survey.StatusOpen, Locales: "en"}
+	if err := a.db.Write.WithContext(ctx).Create(&other).Error; err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := f.get(fmt.Sprintf("%s?wave=%d", path, other.ID)); code != http.StatusBadRequest {
+		t.Errorf("another organisation's campaign as a wave = %d", code)
+	}
+}
