@@ -290,3 +290,31 @@ func BenchmarkReport10k(b *testing.B) {
 		survey.BuildReport(m, cp, rows, survey.ReportFilter{}, exportUnits)
 	}
 }
+
+// Names are printed as typed, whatever their alphabet: the font is embedded.
+func TestPDFPrintsAnyNameAsTyped(t *testing.T) {
+	d := exportDoc(t, 400, "en", survey.ReportFilter{})
+	d.Organisation = "Bank Łódź · Τράπεζα"
+	d.Campaign.Name = "Ocena 2026 – Ďakujeme ≥ δ"
+	var buf bytes.Buffer
+	if err := survey.WritePDF(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext (poppler-utils) is not installed")
+	}
+	path := filepath.Join(t.TempDir(), "r.pdf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Bank Łódź · Τράπεζα", "Ocena 2026 – Ďakujeme ≥ δ"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package survey
 
 import (
+	_ "embed"
 	"fmt"
 	"io"
 	"math"
@@ -14,16 +15,18 @@ import (
 // WritePDF writes the report as a printable A4 document in the doc's
 // locale: a cover with the headline figures, a radar of the 13 sections
 // (drawn with vector primitives), the section table with bars, leaders
-// against staff in plain words and the ten recommendations. It uses the core
-// Helvetica font, which speaks Windows-1252: enough for English, German and
-// French (ä, é, ß, œ, ’, «»); the few symbols outside it are spelled out.
+// against staff in plain words and the ten recommendations. Text is set in
+// DejaVu Sans, embedded (subset) in the file, so any organisation, unit or
+// campaign name prints as typed (Łódź, Ελλάδα), and so do δ, ≥ and −.
 func WritePDF(w io.Writer, d *ExportDoc) error {
 	rep := d.Report
 	if rep == nil || rep.Suppressed || rep.Overall == nil {
 		return ErrSuppressedExport
 	}
 	pdf := fpdf.New("P", "mm", "A4", "")
-	p := &pdfWriter{pdf: pdf, d: d, tr: pdf.UnicodeTranslatorFromDescriptor("")}
+	pdf.AddUTF8FontFromBytes(pdfFont, "", dejaVuSans)
+	pdf.AddUTF8FontFromBytes(pdfFont, "B", dejaVuSansBold)
+	p := &pdfWriter{pdf: pdf, d: d}
 	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
 	pdf.SetAutoPageBreak(true, pdfMargin+4)
 	pdf.SetTitle(d.Campaign.Name, true)
@@ -67,20 +70,27 @@ var (
 type pdfWriter struct {
 	pdf *fpdf.Fpdf
 	d   *ExportDoc
-	tr  func(string) string
 }
 
-// pdfSymbols spells out what Windows-1252 lacks.
-var pdfSymbols = strings.NewReplacer("\u202f", "\u00a0", "\u2009", " ", "\u2212", "-", "\u2011", "-", "≥", ">=", "≤", "<=",
-	"δ", "delta", "→", "->", "\u2248", "~")
+// The PDF's typeface: DejaVu Sans (Bitstream Vera licence, fonts/LICENSE),
+// regular and bold, embedded in the binary.
+const pdfFont = "DejaVu"
 
-// s makes text printable in the core fonts.
-func (p *pdfWriter) s(text string) string { return p.tr(pdfSymbols.Replace(text)) }
+var (
+	//go:embed fonts/DejaVuSans.ttf
+	dejaVuSans []byte
+	//go:embed fonts/DejaVuSans-Bold.ttf
+	dejaVuSansBold []byte
+)
+
+// s is where text enters the PDF: UTF-8 as it is, with the narrow no-break
+// space of French typography widened to one the font surely has.
+func (p *pdfWriter) s(text string) string { return strings.ReplaceAll(text, "\u202f", "\u00a0") }
 
 func (p *pdfWriter) t(id string, data map[string]any) string { return p.s(p.d.T(id, data)) }
 
 func (p *pdfWriter) font(style string, size float64, c [3]int) {
-	p.pdf.SetFont("Helvetica", style, size)
+	p.pdf.SetFont(pdfFont, style, size)
 	p.pdf.SetTextColor(c[0], c[1], c[2])
 }
 
@@ -106,8 +116,7 @@ func (p *pdfWriter) para(text string, size float64, c [3]int) {
 	p.pdf.MultiCell(pdfBodyW, size*0.5, p.s(text), "", "L", false)
 }
 
-// split breaks translated (Windows-1252) text into lines of at most w mm
-// at spaces; fpdf's SplitText expects UTF-8.
+// split breaks text into lines of at most w mm at spaces.
 func (p *pdfWriter) split(text string, w float64) []string {
 	var lines []string
 	line := ""
@@ -333,7 +342,7 @@ func (p *pdfWriter) sectionTable() {
 	p.heading(d.T("export.pdf.sections", nil))
 	const (
 		titleW = 56.0
-		barW   = 70.0
+		barW   = 64.0 // leaves the number columns room for their headings in DejaVu
 		numW   = (pdfBodyW - titleW - barW) / 3
 		rowH   = 7.0
 	)
