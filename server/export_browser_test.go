@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
+
+	"tiltline/survey/surveytest"
 )
 
 // TestBrowserManagerDownloadsWorkbookAndReport: the manager signs in, opens
@@ -68,12 +69,8 @@ func TestBrowserManagerDownloadsWorkbookAndReport(t *testing.T) {
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("the downloaded report is not a PDF: %.8q", pdf)
 	}
-	if bin, err := exec.LookPath("pdftotext"); err == nil {
-		out, err := exec.Command(bin, "-enc", "UTF-8", filepath.Join(dir, pdfName), "-").Output()
-		if err != nil {
-			t.Fatalf("pdftotext: %v", err)
-		}
-		if text := string(out); !strings.Contains(text, cem) || !strings.Contains(text, "Customer experience self-assessment") {
+	if text, ok := surveytest.PDFText(t, pdf); ok {
+		if !strings.Contains(text, cem) || !strings.Contains(text, "Customer experience self-assessment") {
 			t.Errorf("the report's text lacks the headline %q", cem)
 		}
 	}

@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tiltline/survey"
+	"tiltline/survey/surveytest"
 )
 
 // fetch GETs a path from the App with an optional bearer token.
@@ -134,16 +132,7 @@ func TestExportPDFAndAggregateCSVOverHTTP(t *testing.T) {
 	if !bytes.HasPrefix(res.Body.Bytes(), []byte("%PDF")) {
 		t.Fatalf("not a PDF: %.8q", res.Body.String())
 	}
-	if bin, err := exec.LookPath("pdftotext"); err == nil {
-		path := filepath.Join(t.TempDir(), "report.pdf")
-		if err := os.WriteFile(path, res.Body.Bytes(), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := string(out)
+	if text, ok := surveytest.PDFText(t, res.Body.Bytes()); ok {
 		for _, want := range []string{cem, "Selbstbewertung des Kundenerlebnisses", "Die wichtigsten Zahlen", "Realität", "Vorläufig", "Demo Bank", "Was zuerst zu tun ist", "Seite 1 von"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("German PDF text lacks %q", want)

@@ -113,6 +113,29 @@ func Chromium(t testing.TB) string {
 	return ""
 }
 
+// PDFText is a PDF's text as pdftotext (poppler-utils) reads it. ok is
+// false when pdftotext is not installed, so a test can check the rest of
+// the file; under CI=true, where .ci/run installs it, that fails the test.
+func PDFText(t testing.TB, pdf []byte) (text string, ok bool) {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if InCI() {
+			t.Fatal("pdftotext (poppler-utils) is not installed; .ci/run installs it")
+		}
+		return "", false
+	}
+	path := filepath.Join(t.TempDir(), "text.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out), true
+}
+
 // Model loads the latest model version or fails the test.
 func Model(t testing.TB) *survey.Model {
 	t.Helper()
