@@ -323,13 +323,11 @@ func (a *App) limitToUnits(c echo.Context, f *survey.ReportFilter, units []surve
 // previousReport is the previous wave's report for the same filter, to show
 // movement; nil when there is no previous wave or it cannot be read.
 func (a *App) previousReport(c echo.Context, cp *survey.Campaign, f survey.ReportFilter, names map[int64]string) *survey.Report {
-	if cp.PreviousID == nil {
+	earlier := a.earlierWaves(c, cp)
+	if len(earlier) == 0 {
 		return nil
 	}
-	prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cp.PreviousID)
-	if err != nil {
-		return nil
-	}
+	prev := earlier[0]
 	m, ok := a.models.Version(prev.ModelVersion)
 	if !ok {
 		return nil
@@ -373,9 +371,10 @@ func (a *App) apiReport(c echo.Context) error {
 		return err
 	}
 	body := apiReportBody{Report: rep, Benchmark: bench, Trend: survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names))}
-	if r := bench.Rank(0); r >= 0 && rep.Overall != nil && rep.Overall.CEM != nil {
-		rank := bench.Rank(*rep.Overall.CEM)
-		body.BenchmarkRank = &rank
+	if rep.Overall != nil && rep.Overall.CEM != nil {
+		if rank := bench.Rank(*rep.Overall.CEM); rank >= 0 { // -1: the comparison group is suppressed
+			body.BenchmarkRank = &rank
+		}
 	}
 	js, err := json.Marshal(body)
 	if err != nil {

@@ -230,19 +230,12 @@ func (a *App) resultsPage(c echo.Context) error {
 // changes the trend.
 func (a *App) waveGens(c echo.Context, cp *survey.Campaign) string {
 	var b strings.Builder
-	seen := map[int64]bool{cp.ID: true}
-	for cur, n := cp, 0; cur.PreviousID != nil && n < 4 && !seen[*cur.PreviousID]; n++ {
-		prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cur.PreviousID)
-		if err != nil {
-			break
-		}
-		seen[prev.ID] = true
+	for _, prev := range a.earlierWaves(c, cp) {
 		rows, err := a.reports.current(c, a.db, prev)
 		if err != nil {
 			break
 		}
 		fmt.Fprintf(&b, "%d:%d:%s:%s:%s,", prev.ID, rows.gen, prev.Status, prev.Name, prev.WaveLabel)
-		cur = prev
 	}
 	return b.String()
 }

@@ -264,6 +264,29 @@ func trendViewOf(points []survey.TrendPoint, m *survey.Model, lang, title, cemNa
 	return v
 }
 
+// earlierWaves are the campaign's predecessors, newest first, at most four,
+// looked up once per request (the trend, the cache keys and the movement of
+// recommendations all ask).
+func (a *App) earlierWaves(c echo.Context, cp *survey.Campaign) []*survey.Campaign {
+	memo := "earlier-waves:" + strconv.FormatInt(cp.ID, 10)
+	if ws, ok := c.Get(memo).([]*survey.Campaign); ok {
+		return ws
+	}
+	var ws []*survey.Campaign
+	seen := map[int64]bool{cp.ID: true}
+	for cur := cp; cur.PreviousID != nil && len(ws) < 4 && !seen[*cur.PreviousID]; {
+		prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cur.PreviousID)
+		if err != nil {
+			break
+		}
+		seen[prev.ID] = true
+		ws = append(ws, prev)
+		cur = prev
+	}
+	c.Set(memo, ws)
+	return ws
+}
+
 // waves is the campaign and up to four predecessors, oldest first, each
 // with its report under the same filter.
 func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f survey.ReportFilter, names map[int64]string) []survey.TrendWave {
@@ -276,13 +299,7 @@ func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f s
 		return nil
 	}
 	out := []survey.TrendWave{{Campaign: cp, Report: rep, Rows: cached.rows, Own: own}}
-	seen := map[int64]bool{cp.ID: true}
-	for cur := cp; cur.PreviousID != nil && len(out) < 5 && !seen[*cur.PreviousID]; {
-		prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cur.PreviousID)
-		if err != nil {
-			break
-		}
-		seen[prev.ID] = true
+	for _, prev := range a.earlierWaves(c, cp) {
 		m, ok := a.models.Version(prev.ModelVersion)
 		if !ok {
 			break
@@ -298,7 +315,6 @@ func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f s
 			break
 		}
 		out = append(out, survey.TrendWave{Campaign: prev, Report: prep, Rows: pc.rows, Own: pown})
-		cur = prev
 	}
 	slices.Reverse(out)
 	return out
