@@ -51,7 +51,6 @@ type resultsData struct {
 	Recs       []recommendationView
 	Leaders    []sectionRow // senior managers' and others' Reality per section, as CEM-less rows
 	Units      []survey.BusinessUnit
-	UnitName   map[string]string
 	Invited    int64
 	FilterUnit string
 	Bench      benchView
@@ -109,10 +108,6 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	d.Limited = limit != nil
-	d.UnitName = map[string]string{}
-	for _, u := range d.Units {
-		d.UnitName[strconv.FormatInt(u.ID, 10)] = u.Name
-	}
 	bench, err := a.benchmark(c, m)
 	if err != nil {
 		return err
