@@ -20,7 +20,6 @@ type benchmarkPool struct {
 	mu      sync.Mutex
 	entries []survey.BenchmarkScores
 	loaded  time.Time
-	whole   *survey.Benchmark // unfiltered, built once per load
 	// built views by filter, dropped with each reload
 	built map[survey.BenchmarkFilter]*survey.Benchmark
 }
@@ -37,7 +36,7 @@ func (bp *benchmarkPool) get(ctx context.Context, db *survey.DB) ([]survey.Bench
 	if err != nil {
 		return nil, err
 	}
-	bp.entries, bp.loaded, bp.whole, bp.built = entries, time.Now(), nil, nil
+	bp.entries, bp.loaded, bp.built = entries, time.Now(), nil
 	return entries, nil
 }
 
@@ -68,21 +67,6 @@ func (bp *benchmarkPool) version() int64 {
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
 	return bp.loaded.UnixNano()
-}
-
-// unfiltered is the whole comparison set, kept until the pool is reloaded.
-func (bp *benchmarkPool) unfiltered(ctx context.Context, db *survey.DB, m *survey.Model) *survey.Benchmark {
-	pool, err := bp.get(ctx, db)
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
-	if bp.whole == nil || err != nil {
-		b := survey.BuildBenchmark(m, pool, survey.ReferenceSet(), survey.BenchmarkFilter{})
-		if err != nil {
-			return b // reference only; try the pool again next time
-		}
-		bp.whole = b
-	}
-	return bp.whole
 }
 
 func (bp *benchmarkPool) invalidate() {
@@ -147,7 +131,12 @@ func (a *App) contributeToPool(c echo.Context, cp *survey.Campaign) {
 // (pool or reference, unfiltered), for the portal's pages; nil when there
 // are too few entries to show.
 func (a *App) sectionQuartiles(c echo.Context, sectionID string) (*survey.SectionPercentiles, *survey.Benchmark) {
-	b := a.pool.unfiltered(c.Request().Context(), a.db, a.models.Latest())
+	m := a.models.Latest()
+	b, err := a.pool.view(c.Request().Context(), a.db, m, survey.BenchmarkFilter{})
+	if err != nil { // the page still shows the reference set; the pool is tried again next time
+		a.log.WarnContext(c.Request().Context(), "benchmark pool", "err", err)
+		b = survey.BuildBenchmark(m, nil, survey.ReferenceSet(), survey.BenchmarkFilter{})
+	}
 	for i := range b.Sections {
 		if b.Sections[i].ID == sectionID && b.Sections[i].Percentiles != nil {
 			return &b.Sections[i], b
