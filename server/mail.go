@@ -439,7 +439,7 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 }
 
 func (m *mailer) release(ctx context.Context, jobs []survey.OutboxJob, at time.Time) {
-	if err := survey.Release(ctx, m.db, jobs, at); err != nil {
+	if err := survey.ReleaseJobs(ctx, m.db, jobs, at); err != nil {
 		m.log.Error("release mail jobs", "count", len(jobs), "err", err)
 	}
 }

@@ -451,10 +451,10 @@ func Cancel(ctx context.Context, db *DB, job OutboxJob) error {
 	return db.Write.WithContext(ctx).Exec(`DELETE FROM outbox WHERE id = ? AND sent_at IS NULL`, job.ID).Error
 }
 
-// Release hands claimed jobs back, due again at retryAt, without counting
+// ReleaseJobs hands claimed jobs back, due again at retryAt, without counting
 // an attempt: for when our own SMTP server is unreachable, which is no
 // reason to bounce anyone.
-func Release(ctx context.Context, db *DB, jobs []OutboxJob, retryAt time.Time) error {
+func ReleaseJobs(ctx context.Context, db *DB, jobs []OutboxJob, retryAt time.Time) error {
 	if len(jobs) == 0 {
 		return nil
 	}

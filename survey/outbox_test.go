@@ -325,7 +325,7 @@ func TestReleaseDoesNotCountAnAttempt(t *testing.T) {
 	c, _ := seedCampaign(t, db, 2)
 	survey.QueueInvitations(ctx, db, c.ID)
 	jobs, _ := survey.ClaimJobs(ctx, db, "w", 10, time.Minute)
-	if err := survey.Release(ctx, db, jobs, time.Now()); err != nil {
+	if err := survey.ReleaseJobs(ctx, db, jobs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := survey.ClaimJobs(ctx, db, "w", 10, time.Minute)
