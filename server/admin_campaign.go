@@ -244,6 +244,13 @@ func (a *App) campaignStatus(c echo.Context) error {
 		return err
 	}
 	a.links.lru.Purge()
+	if cp.Status == survey.StatusClosed {
+		// Closing publishes the final release: what it cannot take under
+		// the rules stays held back, counted, never shown.
+		if err := a.publishNow(c.Request().Context(), cp.ID); err != nil {
+			return err
+		}
+	}
 	a.contributeToPool(c, cp)
 	return c.Redirect(http.StatusSeeOther, "/admin/campaigns/"+strconv.FormatInt(cp.ID, 10))
 }

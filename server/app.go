@@ -39,6 +39,7 @@ type App struct {
 	uploads  *uploads
 	mail     *mailer
 	reports  reportRows
+	releases *publisher
 	pool     benchmarkPool
 	library  *portal.Library
 	// portalVersion changes with the binary, so cached portal pages renew on upgrade.
@@ -102,6 +103,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter(), uploads: newUploads(),
 		library: library, portalVersion: as.hashed["css/app.css"]}
 
+	a.releases = newPublisher(a)
 	if a.mail, err = newMailer(a); err != nil {
 		db.Close()
 		return nil, err
@@ -184,6 +186,8 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, before func(*App) e
 	log.Info("serving", "addr", ln.Addr().String(), "base_url", c.BaseURL, "db", a.db.Dialect)
 	stopMail := a.mail.start(ctx)
 	defer stopMail() // before the deferred Close: the worker stops first
+	stopReleases := a.releases.start(ctx)
+	defer stopReleases()
 	return a.Serve(ctx, ln)
 }
 

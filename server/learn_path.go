@@ -68,8 +68,13 @@ func (a *App) orgResultsOf(c echo.Context) (*orgResults, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
-			continue
+		if n == 0 { // nothing released: "not enough yet" if anyone answered
+			if n, err = survey.CountWaiting(ctx, a.db, cp.ID); err != nil || n == 0 {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
 		}
 		rep, err := a.orgReport(c, cp)
 		if errors.Is(err, echo.ErrNotFound) { // the campaign's model version is gone

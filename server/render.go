@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -154,6 +155,25 @@ func pairs(args []any) map[string]any {
 		data[fmt.Sprint(args[i])] = args[i+1]
 	}
 	return data
+}
+
+// When is a moment as the page's language writes a date and time, in UTC
+// (the server does not know the reader's zone): "2 Dec 2026, 10:42 UTC".
+func (p *Page) When(t time.Time) string {
+	months := map[string][12]string{
+		"de": {"Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."},
+		"fr": {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."},
+	}
+	t = t.UTC()
+	m, ok := months[p.Lang]
+	switch {
+	case !ok:
+		return t.Format("2 Jan 2006, 15:04 UTC")
+	case p.Lang == "de":
+		return fmt.Sprintf("%d. %s %d, %s UTC", t.Day(), m[t.Month()-1], t.Year(), t.Format("15:04"))
+	default:
+		return fmt.Sprintf("%d %s %d, %s UTC", t.Day(), m[t.Month()-1], t.Year(), t.Format("15:04"))
+	}
 }
 
 // L picks the page's locale from a model text.

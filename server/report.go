@@ -17,11 +17,11 @@ import (
 	"tiltline/survey"
 )
 
-// reportRows keeps each campaign's packed responses and the reports built
-// from them in memory, checked against the response count: at once after a
-// submit on this instance, otherwise when the last check is older than
-// countFresh — so a submit on another instance shows within that time, and
-// a busy dashboard does not count 10,000 rows on every view.
+// reportRows keeps each campaign's current release (its packed responses,
+// each with its cell's profile) and the reports built from them in memory,
+// checked against the latest release's number: at once after a release on
+// this instance, otherwise when the last check is older than countFresh —
+// so a release made on another instance shows within that time.
 type reportRows struct {
 	mu sync.Mutex
 	m  map[int64]cachedRows
@@ -31,13 +31,15 @@ type reportRows struct {
 	sf singleflight.Group
 }
 
-// countFresh is how long a count check stands for other instances' submits.
+// countFresh is how long a check of the release stands for other instances' releases.
 const countFresh = time.Second
 
 type cachedRows struct {
-	count  int64
-	rows   []survey.ReportRow
-	status string // the campaign's status when built: "preliminary" follows it
+	// release is what the rows are (nil: nothing released yet); its number
+	// and k are part of every key built on them, through gen
+	release *survey.Release
+	rows    []survey.ReportRow
+	status  string // the campaign's status when built: "preliminary" follows it
 	// the campaign's section weights when built: recommendations follow them
 	weights string
 	// built reports by filter key, valid for this count and status
@@ -56,6 +58,22 @@ type cachedRows struct {
 }
 
 var rowsGen atomic.Uint64
+
+func (c cachedRows) seq() int {
+	if c.release == nil {
+		return 0
+	}
+	return c.release.Seq
+}
+
+// releaseInfo is what a report says of the release it shows.
+func (c cachedRows) releaseInfo() *survey.ReleaseInfo {
+	if c.release == nil {
+		return nil
+	}
+	r := c.release
+	return &survey.ReleaseInfo{Seq: r.Seq, Responses: r.Shown, HeldBack: r.HeldBack, At: r.CreatedAt}
+}
 
 // fragment is a rendered page part or response body built from these rows, if kept.
 func (rc *reportRows) fragment(campaignID int64, gen uint64, key string) (string, bool) {
@@ -80,7 +98,7 @@ func (rc *reportRows) keepFragment(campaignID int64, gen uint64, key string, h s
 }
 
 // touch makes the next read of a campaign's rows check the database: a
-// response was just submitted here.
+// release was just made here.
 func (rc *reportRows) touch(campaignID int64) {
 	rc.mu.Lock()
 	if cached, ok := rc.m[campaignID]; ok {
@@ -120,7 +138,7 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 	if same && time.Since(cached.checked) < countFresh {
 		return cached, nil
 	}
-	n, err := survey.CountResponses(ctx, db, cp.ID)
+	seq, err := survey.CurrentReleaseSeq(ctx, db, cp.ID)
 	if err != nil {
 		return cachedRows{}, err
 	}
@@ -128,18 +146,18 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 	if err := db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ?", cp.ID).Count(&invited).Error; err != nil {
 		return cachedRows{}, err
 	}
-	if same && cached.count == n {
+	if same && cached.seq() == seq {
 		cached.checked, cached.invited = time.Now(), invited
 		rc.mu.Lock()
 		rc.m[cp.ID] = cached
 		rc.mu.Unlock()
 		return cached, nil
 	}
-	rows, err := survey.LoadReportRows(ctx, db, cp.ID)
+	rel, err := survey.LoadReleasedRows(ctx, db, cp.ID)
 	if err != nil {
 		return cachedRows{}, err
 	}
-	cached = cachedRows{count: int64(len(rows)), status: cp.Status, weights: cp.SectionWeights, rows: rows,
+	cached = cachedRows{release: rel.Release, status: cp.Status, weights: cp.SectionWeights, rows: rel.Rows,
 		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now(),
 		gen: rowsGen.Add(1), fragments: map[string]string{}, invited: invited}
 	rc.mu.Lock()
@@ -167,6 +185,7 @@ func (rc *reportRows) build(c echo.Context, db *survey.DB, cp *survey.Campaign, 
 	}
 	v, _, _ := rc.sf.Do(fmt.Sprintf("report:%d:%d:%s", cp.ID, cached.gen, key), func() (any, error) {
 		rep := make(cached.rows)
+		rep.Release = cached.releaseInfo()
 		rc.mu.Lock()
 		if len(cached.reports) < 256 { // bound the filter combinations kept
 			cached.reports[key] = rep

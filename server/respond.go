@@ -434,9 +434,9 @@ func (a *App) surveySubmit(c echo.Context) error {
 	if err := a.checkCSRF(c, rc); err != nil {
 		return err
 	}
-	err := survey.Submit(c.Request().Context(), a.db, rc.Respondent)
+	err := survey.Submit(c.Request().Context(), a.db, a.cfg.Secret, rc.Respondent)
 	if err == nil {
-		a.reports.touch(rc.Campaign.ID) // results here show it at once
+		a.releases.kick(rc.Campaign.ID) // a release, when the rules allow one
 	}
 	if rc.Invitation != nil {
 		a.links.forget(c.Param("token"))

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tiltline/survey"
+	"tiltline/survey/cells"
 )
 
 // The manager's results: headline, radar, intention against reality per
@@ -166,12 +167,15 @@ func (a *App) resultsPage(c echo.Context) error {
 		d.HeatCols = d.Sections
 		unitName := func(g survey.ReportGroup) string {
 			if g.Key == "" {
-				return t("admin.rates.no_unit")
+				return t("results.group.other_units")
 			}
 			return g.Name
 		}
 		option := func(opts []survey.Option) func(survey.ReportGroup) string {
 			return func(g survey.ReportGroup) string {
+				if g.Key == cells.Other {
+					return t("results.group.other")
+				}
 				for _, o := range opts {
 					if o.Key == g.Key {
 						return o.Title.In(lang)

@@ -15,7 +15,7 @@ func TestContributeToPool(t *testing.T) {
 			db := surveytest.Open(t, d)
 			m := surveytest.Model(t)
 			ctx := context.Background()
-			res, err := survey.CreateDemo(ctx, db, m, survey.DemoOptions{Responses: 40})
+			res, err := survey.CreateDemo(ctx, db, m, survey.DemoOptions{Responses: 40, Secret: testSecret})
 			if err != nil {
 				t.Fatal(err)
 			}

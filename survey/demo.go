@@ -149,6 +149,13 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 	if err != nil {
 		return nil, fmt.Errorf("create demo: %w", err)
 	}
+	// The responses were written as if stored before releases existed: the
+	// first release of each wave takes what its cells can hold.
+	for _, id := range []int64{res.PreviousCampaignID, res.CampaignID} {
+		if _, err := PublishRelease(ctx, db, opt.Secret, id); err != nil {
+			return nil, fmt.Errorf("create demo: release: %w", err)
+		}
+	}
 	// The organisation opted in, so its closed wave is in the benchmark pool,
 	// as closing it would have put it there.
 	var prev Campaign

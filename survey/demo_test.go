@@ -45,11 +45,15 @@ func TestDemoCreatesTheContractAndRefreshesInPlace(t *testing.T) {
 			if count(t, db, &survey.Organisation{}, "name = ?", survey.DemoOrgName) != 1 {
 				t.Error("demo organisation not unique after refresh")
 			}
-			if got := count(t, db, &survey.Response{}, "campaign_id = ?", res.CampaignID); got != 200 {
-				t.Errorf("open wave responses = %d, want 200", got)
-			}
-			if got := count(t, db, &survey.Response{}, "campaign_id = ?", res.PreviousCampaignID); got != 160 {
-				t.Errorf("previous wave responses = %d, want 160", got)
+			// Every response is released, or waits sealed for a cell of k.
+			for id, want := range map[int64]int64{res.CampaignID: 200, res.PreviousCampaignID: 160} {
+				shown := count(t, db, &survey.Response{}, "campaign_id = ?", id)
+				var waiting int64
+				db.Read.Table("pending_responses").Where("campaign_id = ?", id).Count(&waiting)
+				rel, err := survey.CurrentRelease(context.Background(), db, id)
+				if err != nil || rel == nil || shown+waiting != want || int64(rel.Shown) != shown || int64(rel.HeldBack) != waiting || waiting > 10 {
+					t.Errorf("campaign %d: %d released + %d waiting, want %d; release %+v", id, shown, waiting, want, rel)
+				}
 			}
 			if got := count(t, db, &survey.Invitation{}, "campaign_id = ? AND status = ?", res.CampaignID, survey.InviteCompleted); got != 200 {
 				t.Errorf("completed invitations = %d, want one per response", got)

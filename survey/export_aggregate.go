@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"tiltline/survey/cells"
 	"time"
 )
 
@@ -49,7 +50,7 @@ var ExportMessageIDs = []string{
 	"results.magnitude." + DeltaNegligible, "results.magnitude." + DeltaSmall,
 	"results.magnitude." + DeltaMedium, "results.magnitude." + DeltaLarge,
 	"admin.status." + StatusDraft, "admin.status." + StatusOpen, "admin.status." + StatusClosed,
-	"admin.rates.no_unit", "survey.profile.unit", "survey.profile.role", "survey.profile.seniority",
+	"admin.rates.no_unit", "results.group.other_units", "results.group.other", "survey.profile.unit", "survey.profile.role", "survey.profile.seniority",
 	"export.overall", "export.yes", "export.no", "export.field", "export.value",
 	"export.field.organisation", "export.field.campaign", "export.field.wave", "export.field.status",
 	"export.field.filter", "export.field.preliminary", "export.field.dont_know_rate", "export.field.k", "export.field.generated",
@@ -140,6 +141,9 @@ func (d *ExportDoc) subsectionTitle(slug string) string {
 
 // optionTitle is the localised title of a role or seniority key.
 func (d *ExportDoc) optionTitle(opts []Option, key string) string {
+	if key == cells.Other {
+		return d.T("results.group.other", nil)
+	}
 	for _, o := range opts {
 		if o.Key == key {
 			return o.Title.In(d.Locale)

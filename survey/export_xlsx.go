@@ -268,7 +268,7 @@ func (x *xlsxWriter) heatmap(sheet string) error {
 	for _, g := range d.Report.Units {
 		name := g.Name
 		if g.Key == "" || name == "" {
-			name = x.t("admin.rates.no_unit")
+			name = x.t("results.group.other_units") // pooled units, and none given
 		}
 		if err := group(name, g); err != nil {
 			return err

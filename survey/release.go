@@ -2,25 +2,320 @@ package survey
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"tiltline/survey/cells"
 )
 
-// Release is one published state of a campaign's results. Every view,
-// export and API call reads the campaign's current release; a new one is
-// made only when every cell changes by 0 or at least k responses.
+// Releases (DESIGN.md "Anonymity"): a campaign's results change only when
+// a release is made, and every view, export and API call reads the current
+// one. survey/cells decides what a release may hold; this file stores it.
+//
+// The responses table holds exactly the released responses: a submitted
+// response waits sealed in pending_responses until a release takes it, so
+// no column says which release showed a response or when it arrived. On
+// Postgres each release rewrites the campaign's rows in a fresh random
+// order, so that neither their physical order (ctid) nor their transaction
+// (xmin) follows the order of submission.
+
+// Release is one published state of a campaign's results.
 type Release struct {
-	CampaignID int64
-	Seq        int
+	CampaignID int64 `gorm:"primaryKey"`
+	Seq        int   `gorm:"primaryKey"`
 	K          int
-	Responses  int
+	Shown      int // responses it shows
 	HeldBack   int
 	Cells      string
+	Added      string
 	CreatedAt  time.Time
 }
 
-// PublishRelease releases what the rules allow of a campaign's pending and
-// unreleased responses, and returns the current release (nil: none yet).
-// TODO(releases): stub until the release model lands.
+// Partition is the release's cells.
+func (r *Release) Partition() (*cells.Partition, error) {
+	var p cells.Partition
+	if err := json.Unmarshal([]byte(r.Cells), &p); err != nil {
+		return nil, fmt.Errorf("release %d of campaign %d: cells: %w", r.Seq, r.CampaignID, err)
+	}
+	return &p, nil
+}
+
+type addedCount struct {
+	Attrs cells.Attrs `json:"t"`
+	N     int         `json:"n"`
+}
+
+func attrsOf(unit *int64, role, seniority string) cells.Attrs {
+	a := cells.Attrs{Unit: cells.NoUnit, Role: role, Seniority: seniority}
+	if unit != nil {
+		a.Unit = *unit
+	}
+	return a
+}
+
+// Generalised is a cell's profile as reports show it: a pooled unit is no
+// unit, a pooled role or band is cells.Other.
+func generalised(c cells.Attrs) (unit *int64, role, seniority string) {
+	if c.Unit != cells.NoUnit {
+		u := c.Unit
+		unit = &u
+	}
+	return unit, c.Role, c.Seniority
+}
+
+// CurrentRelease is the campaign's latest release, nil when there is none.
+func CurrentRelease(ctx context.Context, db *DB, campaignID int64) (*Release, error) {
+	var r Release
+	err := db.Read.WithContext(ctx).Where("campaign_id = ?", campaignID).Order("seq DESC").Limit(1).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	return &r, err
+}
+
+// CurrentReleaseSeq is the number of the campaign's latest release, 0 for
+// none: cheap enough to ask on every request.
+func CurrentReleaseSeq(ctx context.Context, db *DB, campaignID int64) (int, error) {
+	var seq *int
+	err := db.Read.WithContext(ctx).Model(&Release{}).Select("MAX(seq)").Where("campaign_id = ?", campaignID).Scan(&seq).Error
+	if err != nil || seq == nil {
+		return 0, err
+	}
+	return *seq, nil
+}
+
+// ReleasedRows is a release and its responses, each with its cell's profile.
+type ReleasedRows struct {
+	Release *Release // nil: nothing released yet
+	Rows    []ReportRow
+}
+
+// LoadReleasedRows reads the campaign's current release: its responses with
+// the attributes of their cells, ordered by their random id.
+func LoadReleasedRows(ctx context.Context, db *DB, campaignID int64) (ReleasedRows, error) {
+	var out ReleasedRows
+	// The release and its rows are read in one snapshot: a release made in
+	// between must not mix with the rows of the one before.
+	err := db.Read.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r Release
+		err := tx.Where("campaign_id = ?", campaignID).Order("seq DESC").Limit(1).Take(&r).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p, err := r.Partition()
+		if err != nil {
+			return err
+		}
+		var rows []ReportRow
+		if err := tx.Model(&Response{}).Select("unit_id", "role", "seniority", "answers").
+			Where("campaign_id = ?", campaignID).Order("id").Scan(&rows).Error; err != nil {
+			return err
+		}
+		cellOf := make([]cells.Attrs, len(rows))
+		sizes := map[cells.Attrs]int{}
+		for i := range rows {
+			cellOf[i] = p.Cell(attrsOf(rows[i].UnitID, rows[i].Role, rows[i].Seniority))
+			sizes[cellOf[i]]++
+		}
+		// Every cell of a release holds at least k; only responses stored
+		// before releases existed can fall short, and they are not shown.
+		kept := rows[:0]
+		for i, row := range rows {
+			if sizes[cellOf[i]] < p.K {
+				continue
+			}
+			row.UnitID, row.Role, row.Seniority = generalised(cellOf[i])
+			kept = append(kept, row)
+		}
+		out = ReleasedRows{Release: &r, Rows: kept}
+		return nil
+	}, snapshot(db))
+	return out, err
+}
+
+// snapshot makes a read transaction see one state of the database
+// throughout (Postgres reads each statement afresh otherwise; SQLite's read
+// transactions are snapshots already).
+func snapshot(db *DB) *sql.TxOptions {
+	if db.Dialect == "postgres" {
+		return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	return nil
+}
+
+// PublishRelease releases what the rules allow of a campaign's waiting
+// responses and returns the current release (nil: none yet). It is safe to
+// call at any time and from several instances: one publishes at a time.
 func PublishRelease(ctx context.Context, db *DB, secret []byte, campaignID int64) (*Release, error) {
-	return nil, nil
+	var out *Release
+	err := db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var c Campaign
+		q := tx
+		if db.Dialect == "postgres" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.First(&c, campaignID).Error; err != nil {
+			return err
+		}
+		var rels []Release
+		if err := tx.Where("campaign_id = ?", campaignID).Order("seq").Find(&rels).Error; err != nil {
+			return err
+		}
+		h := cells.History{Added: map[cells.Attrs][]int{}}
+		released := 0
+		for j := range rels {
+			p, err := rels[j].Partition()
+			if err != nil {
+				return err
+			}
+			h.Partitions = append(h.Partitions, p)
+			var added []addedCount
+			if err := json.Unmarshal([]byte(rels[j].Added), &added); err != nil {
+				return fmt.Errorf("release %d of campaign %d: added: %w", rels[j].Seq, campaignID, err)
+			}
+			for _, a := range added {
+				counts := h.Added[a.Attrs]
+				for len(counts) <= j {
+					counts = append(counts, 0)
+				}
+				counts[j] += a.N
+				h.Added[a.Attrs] = counts
+				released += a.N
+			}
+		}
+		if len(rels) == 0 {
+			// Responses stored before releases existed wait like submitted
+			// ones: sealed, until a release can take them.
+			if err := resealUnreleased(tx, secret, campaignID); err != nil {
+				return err
+			}
+		}
+		pending, err := LoadPending(tx, secret, campaignID)
+		if err != nil {
+			return err
+		}
+		waiting := map[cells.Attrs]int{}
+		for _, p := range pending {
+			waiting[attrsOf(p.UnitID, p.Role, p.Seniority)]++
+		}
+		d := cells.Plan(h, waiting, EffectiveK(c.KMin))
+		if d == nil {
+			if len(rels) > 0 {
+				out = &rels[len(rels)-1]
+			}
+			return nil
+		}
+		var take []PendingResponse
+		var ids []string
+		for _, p := range pending {
+			if d.Take[attrsOf(p.UnitID, p.Role, p.Seniority)] > 0 {
+				take = append(take, p)
+				ids = append(ids, p.ID)
+			}
+		}
+		if err := DeletePending(tx, ids); err != nil {
+			return err
+		}
+		fresh := make([]Response, len(take))
+		for i, p := range take {
+			fresh[i] = Response{ID: uuid.NewString(), CampaignID: campaignID, UnitID: p.UnitID,
+				Role: p.Role, Seniority: p.Seniority, Locale: p.Locale, Answers: p.Answers}
+		}
+		if err := insertShuffled(tx, db.Dialect, campaignID, fresh); err != nil {
+			return err
+		}
+		cellsJSON, err := json.Marshal(d.Partition)
+		if err != nil {
+			return err
+		}
+		added := make([]addedCount, 0, len(d.Take))
+		for t, n := range d.Take {
+			if n > 0 {
+				added = append(added, addedCount{t, n})
+			}
+		}
+		addedJSON, err := json.Marshal(added)
+		if err != nil {
+			return err
+		}
+		r := Release{CampaignID: campaignID, Seq: len(rels) + 1, K: d.Partition.K,
+			Shown: released + d.Taken, HeldBack: d.HeldBack, Cells: string(cellsJSON), Added: string(addedJSON)}
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		out = &r
+		return nil
+	})
+	return out, err
+}
+
+// resealUnreleased moves responses stored before releases existed (or by
+// the demo) into pending_responses, to be released like submitted ones.
+func resealUnreleased(tx *gorm.DB, secret []byte, campaignID int64) error {
+	var old []Response
+	if err := tx.Where("campaign_id = ?", campaignID).Find(&old).Error; err != nil || len(old) == 0 {
+		return err
+	}
+	ps := make([]PendingResponse, len(old))
+	for i, r := range old {
+		ps[i] = PendingResponse{CampaignID: campaignID, UnitID: r.UnitID, Role: r.Role, Seniority: r.Seniority, Locale: r.Locale, Answers: r.Answers}
+	}
+	if err := SealPending(tx, secret, ps); err != nil {
+		return err
+	}
+	return tx.Where("campaign_id = ?", campaignID).Delete(&Response{}).Error
+}
+
+// insertShuffled adds released responses in random order. On Postgres it
+// rewrites all of the campaign's rows, shuffled, so that their physical
+// order and transaction id say nothing about when each arrived; on SQLite
+// the table is stored in the order of its random ids (WITHOUT ROWID).
+func insertShuffled(tx *gorm.DB, dialect string, campaignID int64, fresh []Response) error {
+	rows := fresh
+	if dialect == "postgres" && len(fresh) > 0 {
+		var old []Response
+		if err := tx.Where("campaign_id = ?", campaignID).Find(&old).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("campaign_id = ?", campaignID).Delete(&Response{}).Error; err != nil {
+			return err
+		}
+		rows = append(old, fresh...)
+	}
+	rand.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	if len(rows) == 0 {
+		return nil
+	}
+	return tx.CreateInBatches(rows, 500).Error
+}
+
+// CampaignsWaiting lists campaigns with responses waiting for a release:
+// pending ones, or responses stored before releases existed.
+func CampaignsWaiting(ctx context.Context, db *DB) ([]int64, error) {
+	var ids []int64
+	err := db.Read.WithContext(ctx).Raw(`SELECT DISTINCT campaign_id FROM pending_responses
+		UNION SELECT DISTINCT r.campaign_id FROM responses r
+		WHERE NOT EXISTS (SELECT 1 FROM releases l WHERE l.campaign_id = r.campaign_id)`).Scan(&ids).Error
+	return ids, err
+}
+
+// CountWaiting is the number of a campaign's responses not (yet) shown:
+// pending ones, and any stored before releases existed.
+func CountWaiting(ctx context.Context, db *DB, campaignID int64) (int64, error) {
+	var n int64
+	err := db.Read.WithContext(ctx).Raw(`SELECT (SELECT COUNT(*) FROM pending_responses WHERE campaign_id = ?)
+		+ (SELECT COUNT(*) FROM responses r WHERE r.campaign_id = ?
+		   AND NOT EXISTS (SELECT 1 FROM releases l WHERE l.campaign_id = r.campaign_id))`, campaignID, campaignID).Scan(&n).Error
+	return n, err
 }

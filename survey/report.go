@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"time"
 )
 
 // The report: scores, gaps, leaders against staff and a unit breakdown for a
@@ -23,22 +24,20 @@ type ReportRow struct {
 	Answers   []byte
 }
 
-// LoadReportRows reads a campaign's responses, packed as stored, ordered by
-// their random id: storage order is submission order, and the export numbers
-// its rows in this order.
+// LoadReportRows reads the rows of a campaign's current release, each with
+// its cell's profile (see LoadReleasedRows): everything shown is built from them.
 func LoadReportRows(ctx context.Context, db *DB, campaignID int64) ([]ReportRow, error) {
-	var rows []ReportRow
-	err := db.Read.WithContext(ctx).Model(&Response{}).Select("unit_id", "role", "seniority", "answers").
-		Where("campaign_id = ?", campaignID).Order("id").Scan(&rows).Error
-	return rows, err
+	r, err := LoadReleasedRows(ctx, db, campaignID)
+	return r.Rows, err
 }
 
-// CountResponses is cheap enough to ask on every request: it tells whether
-// cached rows are still current.
+// CountResponses is the number of responses the campaign's current release shows.
 func CountResponses(ctx context.Context, db *DB, campaignID int64) (int64, error) {
-	var n int64
-	err := db.Read.WithContext(ctx).Model(&Response{}).Where("campaign_id = ?", campaignID).Count(&n).Error
-	return n, err
+	r, err := CurrentRelease(ctx, db, campaignID)
+	if r == nil || err != nil {
+		return 0, err
+	}
+	return int64(r.Shown), nil
 }
 
 // ReportFilter narrows a report to one unit, role or seniority band, or a combination.
@@ -211,8 +210,19 @@ type Report struct {
 	// Recommendations are the ten practices to act on first.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	Units           []ReportGroup    `json:"units,omitempty"`
-	Roles           []ReportGroup    `json:"roles,omitempty"`
-	Seniority       []ReportGroup    `json:"seniority,omitempty"`
+	// Release is the published state the report shows (set by the server).
+	Release   *ReleaseInfo  `json:"release,omitempty"`
+	Roles     []ReportGroup `json:"roles,omitempty"`
+	Seniority []ReportGroup `json:"seniority,omitempty"`
+}
+
+// ReleaseInfo says which release a report shows: every number in it comes
+// from that release, and HeldBack responses wait for a later one.
+type ReleaseInfo struct {
+	Seq       int       `json:"seq"`
+	Responses int       `json:"responses"`
+	HeldBack  int       `json:"held_back"`
+	At        time.Time `json:"published_at"`
 }
 
 // BuildReport computes a campaign's report for a filter. unitNames maps unit

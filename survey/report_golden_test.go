@@ -24,7 +24,7 @@ func TestReportGolden(t *testing.T) {
 	m := surveytest.Model(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	demo, err := survey.CreateDemo(ctx, db, m, survey.DemoOptions{Responses: 300, Seed: 7, Now: now})
+	demo, err := survey.CreateDemo(ctx, db, m, survey.DemoOptions{Responses: 300, Seed: 7, Now: now, Secret: testSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ func TestReportOnTheDemoShowsTheSeedsPatternsUnderSuppression(t *testing.T) {
 	var c survey.Campaign
 	db.Read.First(&c, res.CampaignID)
 	rows, err := survey.LoadReportRows(ctx, db, c.ID)
-	if err != nil || len(rows) != 2000 {
+	// A few responses no cell of k can hold may wait.
+	if err != nil || len(rows) < 1990 || len(rows) > 2000 {
 		t.Fatalf("%d rows, %v", len(rows), err)
 	}
 	units, _ := survey.Units(ctx, db, c.OrganisationID)
@@ -30,7 +31,7 @@ func TestReportOnTheDemoShowsTheSeedsPatternsUnderSuppression(t *testing.T) {
 		}
 	}
 	rep := survey.BuildReport(m, &c, rows, survey.ReportFilter{}, names)
-	if rep.Suppressed || *rep.Responses != 2000 || !rep.Preliminary {
+	if rep.Suppressed || *rep.Responses != len(rows) || !rep.Preliminary {
 		t.Fatalf("report: %+v", rep)
 	}
 	if o := *rep.Overall.CEM; o < 28 || o > 40 {
@@ -46,20 +47,20 @@ func TestReportOnTheDemoShowsTheSeedsPatternsUnderSuppression(t *testing.T) {
 	if len(rep.Sections) != 13 || len(rep.Practices) != len(m.Practices()) {
 		t.Errorf("%d sections, %d practices", len(rep.Sections), len(rep.Practices))
 	}
-	hidden := 0
-	for _, u := range rep.Units {
-		if u.Suppressed {
-			hidden++
-			if u.Responses != nil || u.Overall != nil {
-				t.Errorf("suppressed unit %s leaks numbers", u.Name)
+	// The unit of 3 is no group of its own: its people are among the
+	// pooled "other units", and every group shown holds at least k.
+	for _, g := range [][]survey.ReportGroup{rep.Units, rep.Roles, rep.Seniority} {
+		for _, u := range g {
+			if u.Name == "Innovation Lab" {
+				t.Error("the unit of 3 is shown")
+			}
+			if u.Suppressed || u.Responses == nil || *u.Responses < c.KMin {
+				t.Errorf("group %q: suppressed %v, %v responses", u.Key, u.Suppressed, u.Responses)
 			}
 		}
-		if u.Name == "Innovation Lab" && !u.Suppressed {
-			t.Error("the unit of 3 is shown")
-		}
 	}
-	if hidden < 2 {
-		t.Errorf("%d units hidden; the small one and the next-smallest must be", hidden)
+	if len(rep.Units) < 2 || rep.Units[0].Key != "" {
+		t.Errorf("no pooled units group first: %+v", rep.Units[0])
 	}
 
 	cases := []struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -179,7 +178,7 @@ func SetDraftLocale(ctx context.Context, db *DB, key, locale string) error {
 // insert the response under a fresh random id, delete the draft, mark the
 // invitation completed. The draft's deletion is the guard: of two concurrent
 // submits only one finds it, so exactly one response is stored.
-func Submit(ctx context.Context, db *DB, r *Respondent) error {
+func Submit(ctx context.Context, db *DB, secret []byte, r *Respondent) error {
 	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// The campaign is read inside the transaction: the caller's copy may be cached.
 		var c Campaign
@@ -221,9 +220,7 @@ func Submit(ctx context.Context, db *DB, r *Respondent) error {
 				return ErrAlreadySubmitted
 			}
 		}
-		return tx.Create(&Response{
-			ID: uuid.NewString(), CampaignID: d.CampaignID, UnitID: d.UnitID,
-			Role: d.Role, Seniority: d.Seniority, Locale: d.Locale, Answers: d.Answers,
-		}).Error
+		return SealPending(tx, secret, []PendingResponse{{CampaignID: d.CampaignID, UnitID: d.UnitID,
+			Role: d.Role, Seniority: d.Seniority, Locale: d.Locale, Answers: d.Answers}})
 	})
 }

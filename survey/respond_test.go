@@ -49,7 +49,7 @@ func TestDraftBecomesAnAnonymousResponse(t *testing.T) {
 			if err := saver.Save(ctx, r.DraftKey, slots); err != nil {
 				t.Fatal(err)
 			}
-			if err := survey.Submit(ctx, db, r); err != nil {
+			if err := survey.Submit(ctx, db, testSecret, r); err != nil {
 				t.Fatal(err)
 			}
 			var resp survey.Response
@@ -97,10 +97,10 @@ func TestSubmitRules(t *testing.T) {
 			t.Run("submit twice stores one response", func(t *testing.T) {
 				start(rs[0])
 				before := countResponses()
-				if err := survey.Submit(ctx, db, rs[0]); err != nil {
+				if err := survey.Submit(ctx, db, testSecret, rs[0]); err != nil {
 					t.Fatal(err)
 				}
-				if err := survey.Submit(ctx, db, rs[0]); !errors.Is(err, survey.ErrAlreadySubmitted) {
+				if err := survey.Submit(ctx, db, testSecret, rs[0]); !errors.Is(err, survey.ErrAlreadySubmitted) {
 					t.Errorf("second submit: %v", err)
 				}
 				if got := countResponses() - before; got != 1 {
@@ -109,7 +109,7 @@ func TestSubmitRules(t *testing.T) {
 			})
 			t.Run("submit without a draft stores nothing", func(t *testing.T) {
 				before := countResponses()
-				if err := survey.Submit(ctx, db, rs[1]); !errors.Is(err, survey.ErrNoDraft) {
+				if err := survey.Submit(ctx, db, testSecret, rs[1]); !errors.Is(err, survey.ErrNoDraft) {
 					t.Errorf("got %v", err)
 				}
 				if countResponses() != before {
@@ -122,7 +122,7 @@ func TestSubmitRules(t *testing.T) {
 				var wg sync.WaitGroup
 				errs := make([]error, 8)
 				for i := range errs {
-					wg.Go(func() { errs[i] = survey.Submit(ctx, db, rs[2]) })
+					wg.Go(func() { errs[i] = survey.Submit(ctx, db, testSecret, rs[2]) })
 				}
 				wg.Wait()
 				ok := 0
@@ -143,7 +143,7 @@ func TestSubmitRules(t *testing.T) {
 				start(rs[3])
 				db.Write.Model(rs[3].Campaign).Update("status", survey.StatusClosed)
 				rs[3].Campaign.Status = survey.StatusClosed
-				if err := survey.Submit(ctx, db, rs[3]); !errors.Is(err, survey.ErrCampaignClosed) {
+				if err := survey.Submit(ctx, db, testSecret, rs[3]); !errors.Is(err, survey.ErrCampaignClosed) {
 					t.Errorf("got %v", err)
 				}
 				if _, err := survey.LoadDraft(ctx, db, rs[3].DraftKey); err != nil {

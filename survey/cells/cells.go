@@ -46,13 +46,13 @@ func (a Attrs) String() string {
 
 // Hierarchy levels: each step pools more of a tuple's attributes.
 func roleLevel(t Attrs) Attrs { return Attrs{t.Unit, Other, t.Seniority} }
-func bandLevel(t Attrs) Attrs { return Attrs{t.Unit, Other, Other} }
+func unitLevel(t Attrs) Attrs { return Attrs{NoUnit, Other, t.Seniority} }
 
 // Top is the cell of everything that no unit could hold on its own.
 var Top = Attrs{NoUnit, Other, Other}
 
 // Partition maps attribute tuples to cells. Tuples it has not seen go to the
-// pooled cell of their unit and band, else of their unit, else Top (Cell).
+// pooled cell of their unit and band, else of their band, else Top (Cell).
 type Partition struct {
 	K     int
 	cells map[Attrs]Attrs // seen tuple -> its cell
@@ -64,8 +64,12 @@ type Partition struct {
 //  1. a tuple (unit, role, band) with at least k responses is a cell;
 //  2. otherwise its role is pooled: (unit, other, band), a cell when the
 //     tuples pooled there hold at least k;
-//  3. otherwise its band too: (unit, other, other), likewise;
-//  4. otherwise its unit too: Top.
+//  3. otherwise its unit too: (no unit, other, band), likewise;
+//  4. otherwise its band too: Top.
+//
+// Bands are pooled last: senior managers against everyone else is the
+// comparison the product exists for, and small units' seniors together
+// usually make a cell of their own.
 //
 // Top may hold fewer than k: Plan holds such responses back.
 func Generalise(counts map[Attrs]int, k int) *Partition {
@@ -98,7 +102,7 @@ func Generalise(counts map[Attrs]int, k int) *Partition {
 		}
 	}
 	todo = pool(roleLevel, todo)
-	todo = pool(bandLevel, todo)
+	todo = pool(unitLevel, todo)
 	for _, t := range todo {
 		p.cells[t] = Top
 	}
@@ -116,7 +120,7 @@ func (p *Partition) Cell(t Attrs) Attrs {
 	if c := roleLevel(t); p.set[c] {
 		return c
 	}
-	if c := bandLevel(t); p.set[c] {
+	if c := unitLevel(t); p.set[c] {
 		return c
 	}
 	return Top
@@ -196,7 +200,8 @@ type Decision struct {
 //     holds 0 or at least k (its own release's k).
 //
 // The partition is the hierarchy's for the new totals when that keeps the
-// promises, else the last release's (which always keeps the second).
+// promises, else the last release's (which always keeps the second), or,
+// when k was raised, the last release's with its small cells pooled.
 // Waiting responses that would form a group under k are held back.
 func Plan(h History, waiting map[Attrs]int, k int) *Decision {
 	k = max(k, MinK)
@@ -215,6 +220,8 @@ func Plan(h History, waiting map[Attrs]int, k int) *Decision {
 		last = h.Partitions[len(h.Partitions)-1]
 		if last.K >= k {
 			candidates = append(candidates, last)
+		} else {
+			candidates = append(candidates, coarsen(last, totals, k))
 		}
 	}
 	for _, p := range candidates {
@@ -229,6 +236,20 @@ func Plan(h History, waiting map[Attrs]int, k int) *Decision {
 		return d
 	}
 	return nil
+}
+
+// coarsen pools the cells of p that hold fewer than k, by the same
+// hierarchy, into coarser ones: for a raised k. Whole cells move, so no
+// group shown before is split.
+func coarsen(p *Partition, totals map[Attrs]int, k int) *Partition {
+	g := Generalise(p.Sizes(totals), k)
+	out := &Partition{K: g.K, cells: make(map[Attrs]Attrs, len(p.cells)), set: map[Attrs]bool{}}
+	for t := range totals {
+		c := g.Cell(p.Cell(t))
+		out.cells[t] = c
+		out.set[c] = true
+	}
+	return out
 }
 
 // try checks a partition against the history and decides what it can take.
@@ -247,9 +268,10 @@ func try(h History, waiting map[Attrs]int, p *Partition, k int) (*Decision, bool
 			}
 		}
 	}
-	// Waiting responses: the group of a new one is its new cell. A cell
-	// under k with no released responses holds its waiting ones back; one
-	// with released responses under k makes the partition unusable.
+	// Waiting responses: the group of a new one is its new cell, so a cell
+	// takes its waiting ones only when they are at least k, and itself then
+	// holds at least k. (A cell of released responses under k can only come
+	// from a raised k: such a cell is not shown until k new ones join it.)
 	released := map[Attrs]int{}
 	for t, added := range h.Added {
 		for _, n := range added {
@@ -258,11 +280,6 @@ func try(h History, waiting map[Attrs]int, p *Partition, k int) (*Decision, bool
 	}
 	newIn := p.Sizes(waiting)
 	d := &Decision{Partition: p, Take: map[Attrs]int{}}
-	for c, r := range released {
-		if r > 0 && r+takeable(newIn[c], k) < k {
-			return nil, false
-		}
-	}
 	for t, n := range waiting {
 		if n <= 0 {
 			continue

@@ -13,13 +13,12 @@ var bands = []string{"senior-manager", "manager", "staff"}
 
 func TestGeneraliseHierarchy(t *testing.T) {
 	counts := map[Attrs]int{
-		{1, "a", "staff"}: 7, // its own cell
-		{1, "b", "staff"}: 2, // pooled by role with c
-		{1, "c", "staff"}: 3,
-		{1, "d", "manager"}:        1, // pooled by role and band with e
-		{1, "e", "senior-manager"}: 4,
-		{2, "a", "staff"}:          2, // unit 2 and 3 are too small: Top
-		{3, "a", "staff"}:          2,
+		{1, "a", "staff"}:          7, // its own cell
+		{1, "b", "staff"}:          2, // pooled by role with c
+		{1, "c", "staff"}:          3,
+		{1, "d", "manager"}:        1, // pooled by role, then unit, with unit 2's managers
+		{2, "a", "manager"}:        4,
+		{1, "e", "senior-manager"}: 4, // no pool of seniors holds 5: Top
 		{4, "a", "staff"}:          1, // Top as well
 	}
 	p := Generalise(counts, 5)
@@ -27,10 +26,9 @@ func TestGeneraliseHierarchy(t *testing.T) {
 		{1, "a", "staff"}:          {1, "a", "staff"},
 		{1, "b", "staff"}:          {1, Other, "staff"},
 		{1, "c", "staff"}:          {1, Other, "staff"},
-		{1, "d", "manager"}:        {1, Other, Other},
-		{1, "e", "senior-manager"}: {1, Other, Other},
-		{2, "a", "staff"}:          Top,
-		{3, "a", "staff"}:          Top,
+		{1, "d", "manager"}:        {NoUnit, Other, "manager"},
+		{2, "a", "manager"}:        {NoUnit, Other, "manager"},
+		{1, "e", "senior-manager"}: Top,
 		{4, "a", "staff"}:          Top,
 	}
 	for tuple, cell := range want {
@@ -38,15 +36,18 @@ func TestGeneraliseHierarchy(t *testing.T) {
 			t.Errorf("cell of %v = %v, want %v", tuple, got, cell)
 		}
 	}
-	// A tuple never seen joins its unit's pool, else Top.
+	// A tuple never seen joins its unit's pool, else its band's, else Top.
 	if got := p.Cell(Attrs{1, "f", "staff"}); got != (Attrs{1, Other, "staff"}) {
-		t.Errorf("unseen tuple of a pooled band: %v", got)
+		t.Errorf("unseen tuple of a pooled unit and band: %v", got)
+	}
+	if got := p.Cell(Attrs{9, "a", "manager"}); got != (Attrs{NoUnit, Other, "manager"}) {
+		t.Errorf("unseen unit, pooled band: %v", got)
 	}
 	if got := p.Cell(Attrs{9, "a", "staff"}); got != Top {
 		t.Errorf("unseen unit: %v", got)
 	}
 	sizes := p.Sizes(counts)
-	if sizes[Top] != 5 || sizes[Attrs{1, Other, "staff"}] != 5 || sizes[Attrs{1, Other, Other}] != 5 {
+	if sizes[Top] != 5 || sizes[Attrs{1, Other, "staff"}] != 5 || sizes[Attrs{NoUnit, Other, "manager"}] != 5 {
 		t.Errorf("sizes %v", sizes)
 	}
 	b, err := json.Marshal(p)
@@ -161,15 +162,22 @@ func attackRandomCampaign(t *testing.T, seed uint64) {
 	// Arrivals in random batches, a release attempt after each batch, and
 	// a final one when the campaign closes.
 	arrived := 0
+	kNow, raiseAt := k, -1
+	if rng.IntN(3) == 0 { // an admin raises k half-way
+		raiseAt = len(people) / 2
+	}
 	for arrived < len(people) {
 		arrived = min(len(people), arrived+1+rng.IntN(8))
+		if raiseAt >= 0 && arrived >= raiseAt && kNow == k {
+			kNow = k + 2
+		}
 		waiting := map[Attrs]int{}
 		for _, p := range people[:arrived] {
 			if p.entry < 0 {
 				waiting[p.t]++
 			}
 		}
-		d := Plan(h, waiting, k)
+		d := Plan(h, waiting, kNow)
 		if d == nil {
 			continue
 		}
@@ -195,21 +203,26 @@ func attackRandomCampaign(t *testing.T, seed uint64) {
 			held++
 		}
 	}
-	t.Logf("k=%d, %d people, %d releases, %d shown, %d held back", k, len(people), len(h.Partitions), shown, held)
+	t.Logf("k=%d (raised to %d), %d people, %d releases, %d shown, %d held back", k, kNow, len(people), len(h.Partitions), shown, held)
 
-	// Every cell of every release: 0 or at least k.
+	// Every cell of every release holds 0 or at least k, or, after k was
+	// raised, is not shown: cells under the release's k are hidden.
+	sizes := make([]map[Attrs]int, len(h.Partitions))
 	for j, part := range h.Partitions {
-		sizes := map[Attrs]int{}
+		sizes[j] = map[Attrs]int{}
 		for _, p := range people {
 			if p.entry >= 0 && p.entry <= j {
-				sizes[part.Cell(p.t)]++
+				sizes[j][part.Cell(p.t)]++
 			}
 		}
-		for c, n := range sizes {
+		for c, n := range sizes[j] {
 			if n > 0 && n < k {
 				t.Fatalf("release %d: cell %v holds %d < k=%d", j, c, n, k)
 			}
 		}
+	}
+	shownIn := func(j int, p person) bool {
+		return p.entry >= 0 && p.entry <= j && sizes[j][h.Partitions[j].Cell(p.t)] >= h.Partitions[j].K
 	}
 
 	// Every view of every release, as sets; each person's signature is the
@@ -224,7 +237,7 @@ func attackRandomCampaign(t *testing.T, seed uint64) {
 	view := 0
 	mark := func(in func(g Attrs) bool, j int) {
 		for i, p := range people {
-			if p.entry >= 0 && p.entry <= j && in(h.Partitions[j].Cell(p.t)) {
+			if shownIn(j, p) && in(h.Partitions[j].Cell(p.t)) {
 				sig[i] = fmt.Appendf(sig[i], "%d,", view)
 			}
 		}

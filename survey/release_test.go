@@ -1,0 +1,91 @@
+package survey_test
+
+import (
+	"context"
+	"testing"
+
+	"tiltline/survey"
+	"tiltline/survey/surveytest"
+)
+
+// Submitted responses wait sealed; a release takes them only when every
+// cell it changes grows by at least k, and every view reads the release.
+func TestReleasesChangeResultsOnlyInStepsOfK(t *testing.T) {
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			db, m, rs := respondents(t, dialect, 14)
+			c := rs[0].Campaign
+			submit := func(r *survey.Respondent) {
+				t.Helper()
+				// Everyone in one unit, role and band: one cell.
+				unit := rs[0].Participant.UnitID
+				if _, err := survey.StartDraft(ctx, db, m, r, survey.Profile{UnitID: unit, Role: "researcher", Seniority: "staff", Locale: "en"}); err != nil {
+					t.Fatal(err)
+				}
+				if err := survey.Submit(ctx, db, testSecret, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			publish := func() *survey.Release {
+				t.Helper()
+				r, err := survey.PublishRelease(ctx, db, testSecret, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			shown := func() int {
+				rows, err := survey.LoadReportRows(ctx, db, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(rows)
+			}
+			for _, r := range rs[:4] {
+				submit(r)
+			}
+			if r := publish(); r != nil || shown() != 0 {
+				t.Fatalf("4 responses under k=5 released: %+v", r)
+			}
+			submit(rs[4])
+			first := publish()
+			if first == nil || first.Seq != 1 || first.Shown != 5 || shown() != 5 {
+				t.Fatalf("5 responses: release %+v, %d shown", first, shown())
+			}
+			// One to four more change nothing; the release says they wait.
+			for i, r := range rs[5:9] {
+				submit(r)
+				if got := publish(); got.Seq != 1 || shown() != 5 {
+					t.Fatalf("%d more: release %d, %d shown", i+1, got.Seq, shown())
+				}
+			}
+			submit(rs[9])
+			second := publish()
+			if second.Seq != 2 || second.Shown != 10 || second.HeldBack != 0 || shown() != 10 {
+				t.Fatalf("five more: %+v, %d shown", second, shown())
+			}
+			var pending int64
+			db.Read.Table("pending_responses").Where("campaign_id = ?", c.ID).Count(&pending)
+			if pending != 0 {
+				t.Errorf("%d pending rows left after release", pending)
+			}
+			// Rows read as their cell: one cell of ten, under its own profile.
+			rows, _ := survey.LoadReportRows(ctx, db, c.ID)
+			for _, row := range rows {
+				if row.Role != "researcher" || row.Seniority != "staff" {
+					t.Fatalf("row profile %q/%q", row.Role, row.Seniority)
+				}
+			}
+			// Raising k regroups the release; lowering it is refused by the
+			// form, and a release never goes below what it was made with.
+			if err := db.Write.Model(&survey.Campaign{}).Where("id = ?", c.ID).Update("k_min", 11).Error; err != nil {
+				t.Fatal(err)
+			}
+			third := publish()
+			if third.Seq != 3 || third.K != 11 || shown() != 0 {
+				t.Fatalf("k raised to 11: %+v, %d shown", third, shown())
+			}
+		})
+	}
+}
