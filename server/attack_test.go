@@ -98,8 +98,8 @@ func (o *attackOrg) managerSession() *flowClient {
 	return managerFlow(o.t, o.a, &survey.DemoResult{ManagerEmail: o.manager.email, ManagerPassword: o.manager.password})
 }
 
-// cellSpec is n people of one (unit, role, seniority).
-type cellSpec struct {
+// attackCell is n people of one (unit, role, seniority).
+type attackCell struct {
 	unit, role, seniority string
 	n                     int
 }
@@ -122,14 +122,14 @@ type attackCampaign struct {
 	respondent *flowClient
 }
 
-// fingerprintPractices is how many practices' Intention spell a person's number.
-const fingerprintPractices = 4
+// attackFingerprintLen is how many practices' Intention spell a person's number.
+const attackFingerprintLen = 4
 
 // newCampaign opens a campaign with k = attackK, imports its participants
 // through the API and derives each one's link token as the invitation mail
 // would. levels, if given, chooses a person's answers; by default they are
 // the fingerprint followed by random levels.
-func (o *attackOrg) newCampaign(name string, cells []cellSpec, levels func(idx int) []byte) *attackCampaign {
+func (o *attackOrg) newCampaign(name string, cells []attackCell, levels func(idx int) []byte) *attackCampaign {
 	t, a := o.t, o.a
 	t.Helper()
 	closes := attackCloses
@@ -192,7 +192,7 @@ func (c *attackCampaign) fingerprinted(idx int) []byte {
 	for i := range out {
 		out[i] = byte(1 + rng.IntN(5))
 	}
-	for d, v := 0, idx; d < fingerprintPractices; d, v = d+1, v/5 {
+	for d, v := 0, idx; d < attackFingerprintLen; d, v = d+1, v/5 {
 		out[m.Slot(m.Practices()[d], survey.Intention)] = byte(v%5 + 1)
 	}
 	return out
@@ -200,14 +200,14 @@ func (c *attackCampaign) fingerprinted(idx int) []byte {
 
 func (c *attackCampaign) fingerprintOf(levels []byte) string {
 	fp := ""
-	for d := range fingerprintPractices {
+	for d := range attackFingerprintLen {
 		fp += strconv.Itoa(int(levels[c.m.Slot(c.m.Practices()[d], survey.Intention)]))
 	}
 	return fp
 }
 
-// uniformLevels answers every slot with one level.
-func uniformLevels(m *survey.Model, level byte) func(int) []byte {
+// attackUniform answers every slot with one level.
+func attackUniform(m *survey.Model, level byte) func(int) []byte {
 	return func(int) []byte {
 		out := make([]byte, m.AnswerSlots())
 		for i := range out {
@@ -268,12 +268,12 @@ func (c *attackCampaign) close() {
 
 // ---- What the attacker reads -------------------------------------------------
 
-// attrs are a response's attributes as the export shows them (generalised
+// attackAttrs are a response's attributes as the export shows them (generalised
 // ones included): unit by name, "" when none or pooled.
-type attrs struct{ unit, role, seniority string }
+type attackAttrs struct{ unit, role, seniority string }
 
 // attackFilter is a report filter by unit name, role and seniority.
-type attackFilter attrs
+type attackFilter attackAttrs
 
 func (f attackFilter) query(units map[string]int64) string {
 	q := url.Values{}
@@ -302,12 +302,12 @@ func (f attackFilter) String() string {
 	return strings.Join(parts, "&")
 }
 
-func (f attackFilter) match(r attrs) bool {
+func (f attackFilter) match(r attackAttrs) bool {
 	return (f.unit == "" || r.unit == f.unit) && (f.role == "" || r.role == f.role) && (f.seniority == "" || r.seniority == f.seniority)
 }
 
-// allFilters is every combination of the values given (the empty one included).
-func allFilters(units, roles, seniorities []string) []attackFilter {
+// attackFilters is every combination of the values given (the empty one included).
+func attackFilters(units, roles, seniorities []string) []attackFilter {
 	var out []attackFilter
 	for _, u := range append([]string{""}, units...) {
 		for _, r := range append([]string{""}, roles...) {
@@ -333,7 +333,7 @@ type attackView struct {
 // attackRead is everything the attacker read at one moment.
 type attackRead struct {
 	label    string
-	exported map[int]attrs // responses in the export, by person; nil when refused
+	exported map[int]attackAttrs // responses in the export, by person; nil when refused
 	views    []attackView
 	// counts are the response counts shown, by where: "page", "api whole",
 	// "export", "aggregate", and "api <filter>" for each filter shown.
@@ -347,7 +347,7 @@ type attackRead struct {
 // responses by person with the attributes the file carries (an attribute
 // the file leaves out is taken from the participant list: today's code
 // drops a whole column, and then it cannot tell groups apart).
-func (c *attackCampaign) readExport() (map[int]attrs, [][]string, int) {
+func (c *attackCampaign) readExport() (map[int]attackAttrs, [][]string, int) {
 	t := c.t
 	rec := fetch(t, c.a, c.base+"/export.csv", c.manager.token)
 	if rec.Code != http.StatusOK {
@@ -366,10 +366,10 @@ func (c *attackCampaign) readExport() (map[int]attrs, [][]string, int) {
 	for n := range c.units {
 		names[n] = true
 	}
-	out := map[int]attrs{}
+	out := map[int]attackAttrs{}
 	for _, r := range rows[1:] {
 		fp := ""
-		for d := range fingerprintPractices {
+		for d := range attackFingerprintLen {
 			fp += strconv.Itoa(int(points[r[col[c.m.Practices()[d].ID+" intention"]]]))
 		}
 		idx, ok := c.byFP[fp]
@@ -377,7 +377,7 @@ func (c *attackCampaign) readExport() (map[int]attrs, [][]string, int) {
 			t.Fatalf("export row with unknown fingerprint %s", fp)
 		}
 		p := c.people[idx]
-		at := attrs{p.unit, p.role, p.seniority}
+		at := attackAttrs{p.unit, p.role, p.seniority}
 		if i, ok := col["unit"]; ok {
 			at.unit = r[i]
 			if !names[at.unit] {
@@ -458,7 +458,7 @@ func (c *attackCampaign) viewsOf(rd *attackRead, f attackFilter, rep *survey.Rep
 	if rd.exported == nil {
 		t.Fatalf("%s: the report ?%s shows %d responses while export.csv is refused: the test cannot tell which", rd.label, f, *rep.Responses)
 	}
-	members := func(extra func(attrs) bool) []int {
+	members := func(extra func(attackAttrs) bool) []int {
 		var out []int
 		for idx, at := range rd.exported {
 			if f.match(at) && extra(at) {
@@ -491,7 +491,7 @@ func (c *attackCampaign) viewsOf(rd *attackRead, f attackFilter, rep *survey.Rep
 		}
 	}
 	name := "?" + f.String()
-	all := members(func(attrs) bool { return true })
+	all := members(func(attackAttrs) bool { return true })
 	add(name, *rep.Responses, all, means)
 	rd.counts["api "+f.String()] = *rep.Responses
 	rd.means["api "+f.String()] = means
@@ -499,16 +499,16 @@ func (c *attackCampaign) viewsOf(rd *attackRead, f attackFilter, rep *survey.Rep
 	for _, b := range []struct {
 		what   string
 		groups []survey.ReportGroup
-		key    func(attrs) string
+		key    func(attackAttrs) string
 	}{
-		{"unit", rep.Units, func(at attrs) string {
+		{"unit", rep.Units, func(at attackAttrs) string {
 			if at.unit == "" {
 				return ""
 			}
 			return strconv.FormatInt(c.units[at.unit], 10)
 		}},
-		{"role", rep.Roles, func(at attrs) string { return at.role }},
-		{"seniority", rep.Seniority, func(at attrs) string { return at.seniority }},
+		{"role", rep.Roles, func(at attackAttrs) string { return at.role }},
+		{"seniority", rep.Seniority, func(at attackAttrs) string { return at.seniority }},
 	} {
 		for _, g := range b.groups {
 			if g.Suppressed || g.Responses == nil {
@@ -521,7 +521,7 @@ func (c *attackCampaign) viewsOf(rd *attackRead, f attackFilter, rep *survey.Rep
 				}
 			}
 			key := g.Key
-			add(fmt.Sprintf("%s breakdown %s=%q", name, b.what, key), *g.Responses, members(func(at attrs) bool { return b.key(at) == key }), gm)
+			add(fmt.Sprintf("%s breakdown %s=%q", name, b.what, key), *g.Responses, members(func(at attackAttrs) bool { return b.key(at) == key }), gm)
 		}
 	}
 	if lv := rep.LeadersVsStaff; lv != nil && lv.Available {
@@ -534,19 +534,19 @@ func (c *attackCampaign) viewsOf(rd *attackRead, f attackFilter, rep *survey.Rep
 				others["s:"+s.ID+":r"] = *s.Others
 			}
 		}
-		add(name+" leaders (seniors)", lv.Seniors, members(func(at attrs) bool { return at.seniority == survey.SeniorBand }), senior)
-		add(name+" leaders (others)", lv.Others, members(func(at attrs) bool { return at.seniority != survey.SeniorBand }), others)
+		add(name+" leaders (seniors)", lv.Seniors, members(func(at attackAttrs) bool { return at.seniority == survey.SeniorBand }), senior)
+		add(name+" leaders (others)", lv.Others, members(func(at attackAttrs) bool { return at.seniority != survey.SeniorBand }), others)
 	}
 }
 
 // ---- The attacker's algebra ------------------------------------------------------
 
-// signatureClasses groups responses by the set of views that contain them.
+// attackClasses groups responses by the set of views that contain them.
 // Any integer (or rational) combination of the views' counts and sums is
 // constant on each class, so the smallest group an attacker can isolate
 // from these views is a whole class: every class must hold 0 or at least k
 // responses. Responses in no view are left out (nothing shown of them).
-func signatureClasses(views []attackView) [][]int {
+func attackClasses(views []attackView) [][]int {
 	sig := map[int][]byte{}
 	for v, view := range views {
 		for _, idx := range view.members {
@@ -569,10 +569,10 @@ func signatureClasses(views []attackView) [][]int {
 	return out
 }
 
-// solveFor finds coefficients c with Σ c_v·1_{view v} = 1_{target}, by
+// attackSolve finds coefficients c with Σ c_v·1_{view v} = 1_{target}, by
 // Gaussian elimination over the responses that appear in any view; ok is
 // false when the views do not span the target.
-func solveFor(views []attackView, target []int) (coef []float64, ok bool) {
+func attackSolve(views []attackView, target []int) (coef []float64, ok bool) {
 	rowOf := map[int]int{}
 	for _, v := range views {
 		for _, idx := range v.members {
@@ -639,10 +639,10 @@ func solveFor(views []attackView, target []int) (coef []float64, ok bool) {
 	return coef, true
 }
 
-// mergeSameGroups joins views of the same responses (a filter and the
+// attackMerge joins views of the same responses (a filter and the
 // breakdown group it equals, or one release read twice): the attacker sees
 // they have the same count and knows every number either shows.
-func mergeSameGroups(views []attackView) []attackView {
+func attackMerge(views []attackView) []attackView {
 	var out []attackView
 	at := map[string]int{}
 	for _, v := range views {
@@ -763,7 +763,7 @@ func (c *attackCampaign) assertNothingIsolated(what string, views []attackView) 
 		return
 	}
 	bad := 0
-	for _, cl := range signatureClasses(views) {
+	for _, cl := range attackClasses(views) {
 		if len(cl) >= attackK {
 			continue
 		}
@@ -779,16 +779,16 @@ func (c *attackCampaign) assertNothingIsolated(what string, views []attackView) 
 		how := "no linear combination of the views isolates it, but they tell it apart"
 		// Prefer a combination of views that show every practice: it
 		// recovers the most.
-		merged := mergeSameGroups(views)
+		merged := attackMerge(views)
 		var full []attackView
 		for _, v := range merged {
 			if _, ok := v.means["p:"+c.m.Practices()[0].ID+":i"]; ok {
 				full = append(full, v)
 			}
 		}
-		if coef, ok := solveFor(full, cl); ok {
+		if coef, ok := attackSolve(full, cl); ok {
 			how = c.recover(full, coef, cl)
-		} else if coef, ok := solveFor(merged, cl); ok {
+		} else if coef, ok := attackSolve(merged, cl); ok {
 			how = c.recover(merged, coef, cl)
 		}
 		t.Errorf("%s: a group of %d response(s) is told apart from the rest by the %d views read: %s; %s",
@@ -810,11 +810,11 @@ func (c *attackCampaign) assertNothingIsolated(what string, views []attackView) 
 func TestAttackDifferencingOverTime(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	o := newAttackOrg(t, a, "time", survey.OrgInput{}, "Alpha", "Beta")
-	c := o.newCampaign("Over time", []cellSpec{
+	c := o.newCampaign("Over time", []attackCell{
 		{"Alpha", "technologist", "staff", 6}, {"Alpha", "technologist", "manager", 3}, {"Alpha", "direct-sales", "staff", 3},
 		{"Beta", "technologist", "staff", 6}, {"Beta", "direct-sales", "manager", 3}, {"Beta", "direct-sales", "staff", 3},
 	}, nil)
-	filters := allFilters([]string{"Alpha", "Beta"}, []string{"technologist", "direct-sales"}, []string{"manager", "staff"})
+	filters := attackFilters([]string{"Alpha", "Beta"}, []string{"technologist", "direct-sales"}, []string{"manager", "staff"})
 	page := o.managerSession()
 	order := rand.New(rand.NewPCG(1, 2)).Perm(len(c.people))
 	// P: one named person who submits alone, after the others' first batch.
@@ -842,7 +842,7 @@ func TestAttackDifferencingOverTime(t *testing.T) {
 			if !ok {
 				continue
 			}
-			if d := n - m; d != 0 && abs(d) < attackK {
+			if d := n - m; d != 0 && attackAbs(d) < attackK {
 				leaks = append(leaks, fmt.Sprintf("%s moved by %d (%d → %d)", where, d, m, n))
 			}
 			if before.members[where] == nil {
@@ -878,6 +878,31 @@ func TestAttackDifferencingOverTime(t *testing.T) {
 		}
 		t.Logf("%s: counts %v release %s", after.label, after.counts, after.release)
 	}
+	// The report's release, where it has one: the count shown is the
+	// release's, and at close every submitted response is released or
+	// counted as held back.
+	for _, rd := range reads {
+		if rd.release == "" || rd.release == "null" {
+			continue
+		}
+		var rel struct {
+			Seq       int `json:"seq"`
+			Responses int `json:"responses"`
+			HeldBack  int `json:"held_back"`
+		}
+		if err := json.Unmarshal([]byte(rd.release), &rel); err != nil {
+			t.Errorf("%s: release %s: %v", rd.label, rd.release, err)
+			continue
+		}
+		for _, where := range []string{"page", "api whole", "export", "aggregate"} {
+			if n, ok := rd.counts[where]; ok && n != rel.Responses {
+				t.Errorf("%s: %s shows %d responses, the release %d", rd.label, where, n, rel.Responses)
+			}
+		}
+		if rd == reads[len(reads)-1] && rel.Responses+rel.HeldBack != len(c.submitted) {
+			t.Errorf("closed: %d released and %d held back of %d submitted", rel.Responses, rel.HeldBack, len(c.submitted))
+		}
+	}
 	var all []attackView
 	for _, rd := range reads {
 		all = append(all, rd.views...)
@@ -897,7 +922,7 @@ func TestAttackDifferencingAcrossFilters(t *testing.T) {
 	o := newAttackOrg(t, a, "filters", survey.OrgInput{}, "Alpha", "Beta")
 	const r, q, x = "technologist", "direct-sales", "hr-manager"
 	const s, f = survey.SeniorBand, "staff"
-	c := o.newCampaign("Across filters", []cellSpec{
+	c := o.newCampaign("Across filters", []attackCell{
 		{"Alpha", r, s, 1}, // the one senior technologist
 		{"Alpha", r, f, 2}, {"Alpha", q, s, 2}, {"Alpha", q, f, 3}, {"Alpha", x, s, 2}, {"Alpha", x, f, 3},
 		{"Beta", r, f, 3}, {"Beta", q, s, 2}, {"Beta", q, f, 2}, {"Beta", x, s, 2}, {"Beta", x, f, 2},
@@ -906,7 +931,7 @@ func TestAttackDifferencingAcrossFilters(t *testing.T) {
 		c.submit(i)
 	}
 	c.close()
-	rd := c.read("closed", allFilters([]string{"Alpha", "Beta"}, []string{r, q, x, "other"}, []string{s, "manager", f, "other"}), nil)
+	rd := c.read("closed", attackFilters([]string{"Alpha", "Beta"}, []string{r, q, x, "other"}, []string{s, "manager", f, "other"}), nil)
 	if _, shown := rd.counts["api role="+r]; !shown {
 		t.Logf("the technologists' view is refused")
 	}
@@ -925,7 +950,7 @@ func TestAttackExportQuasiIdentifiers(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	o := newAttackOrg(t, a, "export", survey.OrgInput{}, "Alpha", "Beta")
 	const r, q = "technologist", "direct-sales"
-	c := o.newCampaign("Export", []cellSpec{
+	c := o.newCampaign("Export", []attackCell{
 		{"Alpha", r, survey.SeniorBand, 1}, // the only senior technologist of Alpha
 		{"Alpha", r, "staff", 3}, {"Alpha", q, "staff", 3},
 		{"Beta", r, "staff", 3}, {"Beta", q, survey.SeniorBand, 3}, {"Beta", q, "staff", 3},
@@ -1014,7 +1039,7 @@ func TestAttackExportQuasiIdentifiers(t *testing.T) {
 func TestAttackLeadersVsStaff(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	o := newAttackOrg(t, a, "leaders", survey.OrgInput{}, "Alpha")
-	c := o.newCampaign("Leaders", []cellSpec{
+	c := o.newCampaign("Leaders", []attackCell{
 		{"Alpha", "technologist", survey.SeniorBand, 3},
 		{"Alpha", "technologist", "manager", 1},
 		{"Alpha", "technologist", "staff", 8},
@@ -1023,7 +1048,7 @@ func TestAttackLeadersVsStaff(t *testing.T) {
 		c.submit(i)
 	}
 	c.close()
-	rd := c.read("closed", allFilters([]string{"Alpha"}, []string{"technologist", "other"}, []string{survey.SeniorBand, "manager", "staff", "other"}), nil)
+	rd := c.read("closed", attackFilters([]string{"Alpha"}, []string{"technologist", "other"}, []string{survey.SeniorBand, "manager", "staff", "other"}), nil)
 	shown := false
 	for _, v := range rd.views {
 		shown = shown || strings.Contains(v.name, "leaders")
@@ -1034,14 +1059,14 @@ func TestAttackLeadersVsStaff(t *testing.T) {
 
 // ---- 5. Fake respondents -----------------------------------------------------
 
-// openLinkPerIP is the fakes engineer's default: open-link submissions per
+// attackOpenLinkPerIP is the fakes engineer's default: open-link submissions per
 // IP address, campaign and day. (Align with the server's setting on merge.)
-const openLinkPerIP = 5
+const attackOpenLinkPerIP = 5
 
-// auditTrailPhrase is what the org admin's campaign or participants page
+// attackAuditPhrase is what the org admin's campaign or participants page
 // says about participants added after the campaign opened. (Align with the
 // server's wording on merge; matched case-insensitively.)
-const auditTrailPhrase = "added after"
+const attackAuditPhrase = "added after"
 
 // TestAttackFakeRespondentsOpenLinkPerIP: answering an open link again and
 // again, dropping the cookie each time, is refused (429) after the per-IP
@@ -1055,7 +1080,7 @@ func TestAttackFakeRespondentsOpenLinkPerIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	accepted, refused := 0, 0
-	for range openLinkPerIP + 3 {
+	for range attackOpenLinkPerIP + 3 {
 		f := newFlow(t, a, "/o/"+key) // a fresh cookie jar: the cookie dropped
 		code, _ := f.get("")
 		if code == http.StatusOK {
@@ -1076,8 +1101,8 @@ func TestAttackFakeRespondentsOpenLinkPerIP(t *testing.T) {
 			t.Fatalf("open link answered %d", code)
 		}
 	}
-	if accepted > openLinkPerIP || refused == 0 {
-		t.Errorf("one address submitted the open link %d times (%d refused with 429), want at most %d", accepted, refused, openLinkPerIP)
+	if accepted > attackOpenLinkPerIP || refused == 0 {
+		t.Errorf("one address submitted the open link %d times (%d refused with 429), want at most %d", accepted, refused, attackOpenLinkPerIP)
 	}
 }
 
@@ -1087,7 +1112,7 @@ func TestAttackFakeRespondentsOpenLinkPerIP(t *testing.T) {
 func TestAttackFakeRespondentsManagerNeverSeesOpenLink(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	o := newAttackOrg(t, a, "openkey", survey.OrgInput{}, "Alpha")
-	c := o.newCampaign("Open", []cellSpec{{"Alpha", "technologist", "staff", attackK}}, nil)
+	c := o.newCampaign("Open", []attackCell{{"Alpha", "technologist", "staff", attackK}}, nil)
 	key := survey.NewOpenToken()
 	if err := a.db.Write.Model(c.campaign).Updates(map[string]any{"open_link": true, "open_key": key}).Error; err != nil {
 		t.Fatal(err)
@@ -1115,7 +1140,7 @@ func TestAttackFakeRespondentsManagerNeverSeesOpenLink(t *testing.T) {
 func TestAttackFakeRespondentsAuditTrail(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	o := newAttackOrg(t, a, "audit", survey.OrgInput{}, "Alpha")
-	c := o.newCampaign("Audit", []cellSpec{{"Alpha", "technologist", "staff", 4}}, nil)
+	c := o.newCampaign("Audit", []attackCell{{"Alpha", "technologist", "staff", 4}}, nil)
 	f := o.adminSession()
 	path := fmt.Sprintf("/admin/campaigns/%d", c.campaign.ID)
 	f.get(path + "/participants")
@@ -1126,10 +1151,10 @@ func TestAttackFakeRespondentsAuditTrail(t *testing.T) {
 	found := false
 	for _, p := range []string{path, path + "/participants"} {
 		_, body := f.get(p + "?lang=en")
-		found = found || strings.Contains(strings.ToLower(body), auditTrailPhrase)
+		found = found || strings.Contains(strings.ToLower(body), attackAuditPhrase)
 	}
 	if !found {
-		t.Errorf("neither the campaign page nor the participant list says a participant was %s the campaign opened", auditTrailPhrase)
+		t.Errorf("neither the campaign page nor the participant list says a participant was %s the campaign opened", attackAuditPhrase)
 	}
 }
 
@@ -1145,7 +1170,7 @@ func TestAttackBenchmarkPool(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	in := survey.OrgInput{Sector: "telecoms", Region: "asia-pacific", SizeBand: "250-999", BenchmarkOptIn: true}
 	victimOrg := newAttackOrg(t, a, "victim", in, "Ops")
-	victim := victimOrg.newCampaign("Victim wave", []cellSpec{{"Ops", "technologist", "staff", 20}, {"Ops", "direct-sales", "staff", 10}}, nil)
+	victim := victimOrg.newCampaign("Victim wave", []attackCell{{"Ops", "technologist", "staff", 20}, {"Ops", "direct-sales", "staff", 10}}, nil)
 	for i := range victim.people {
 		victim.submit(i)
 	}
@@ -1162,7 +1187,7 @@ func TestAttackBenchmarkPool(t *testing.T) {
 		if i >= 14 {
 			level = 1 // all 100 points
 		}
-		last = attacker.newCampaign(fmt.Sprintf("Tiny %02d", i), []cellSpec{{"Tiny", "technologist", "staff", 3}}, uniformLevels(attacker.m, level))
+		last = attacker.newCampaign(fmt.Sprintf("Tiny %02d", i), []attackCell{{"Tiny", "technologist", "staff", 3}}, attackUniform(attacker.m, level))
 		for j := range last.people {
 			last.submit(j)
 		}
@@ -1201,7 +1226,7 @@ func TestAttackBenchmarkPool(t *testing.T) {
 	}
 }
 
-func abs(n int) int { return max(n, -n) }
+func attackAbs(n int) int { return max(n, -n) }
 
 // TestAttackAlgebra checks the attacker's algebra on its own: views that are
 // unions of cells of k tell no smaller group apart; one view more that
@@ -1211,7 +1236,7 @@ func TestAttackAlgebra(t *testing.T) {
 		return attackView{name: name, members: members, n: len(members)}
 	}
 	cells := []attackView{view("A", 0, 1, 2), view("B", 3, 4, 5), view("C", 6, 7, 8), view("A+B", 0, 1, 2, 3, 4, 5), view("all", 0, 1, 2, 3, 4, 5, 6, 7, 8)}
-	for _, cl := range signatureClasses(cells) {
+	for _, cl := range attackClasses(cells) {
 		if len(cl) < attackK {
 			t.Errorf("unions of cells of %d tell apart %v", attackK, cl)
 		}
@@ -1231,15 +1256,15 @@ func TestAttackAlgebra(t *testing.T) {
 		}
 		return true
 	}
-	if coef, ok := solveFor(cells, []int{3, 4, 5}); !ok || !gives(cells, coef, []int{3, 4, 5}) {
+	if coef, ok := attackSolve(cells, []int{3, 4, 5}); !ok || !gives(cells, coef, []int{3, 4, 5}) {
 		t.Errorf("cell B from the views: %v %v", coef, ok)
 	}
 	cut := append(slices.Clone(cells), view("A and one of B", 0, 1, 2, 3))
 	small := 0
-	for _, cl := range signatureClasses(cut) {
+	for _, cl := range attackClasses(cut) {
 		if len(cl) < attackK {
 			small++
-			if coef, ok := solveFor(cut, cl); !ok || !gives(cut, coef, cl) {
+			if coef, ok := attackSolve(cut, cl); !ok || !gives(cut, coef, cl) {
 				t.Errorf("%v is isolatable (A and one of B, minus A) but the solve says not: %v", cl, coef)
 			}
 		}
@@ -1249,7 +1274,7 @@ func TestAttackAlgebra(t *testing.T) {
 	}
 	// Told apart but not spanned: {0,1} and {1,2} separate 0, 1 and 2,
 	// and no combination of the two gives any one of them.
-	if _, ok := solveFor([]attackView{view("x", 0, 1), view("y", 1, 2)}, []int{0}); ok {
+	if _, ok := attackSolve([]attackView{view("x", 0, 1), view("y", 1, 2)}, []int{0}); ok {
 		t.Error("solve isolates 0 from {0,1} and {1,2}")
 	}
 }
