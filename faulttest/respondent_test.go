@@ -3,6 +3,7 @@ package faulttest
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"tiltline/survey"
 )
@@ -349,7 +352,26 @@ func verifyStore(t testing.TB, db *survey.DB, secret string, campaignID int64, l
 		ID      string
 		Answers []byte
 	}
-	if err := db.Read.WithContext(ctx).Raw(`SELECT id, answers FROM responses WHERE campaign_id = ?`, campaignID).Scan(&rows).Error; err != nil {
+	// Submitted responses are released, or wait sealed for a release: read
+	// both in one snapshot, as the server's publisher may move some between.
+	var opts *sql.TxOptions
+	if db.Dialect == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	err := db.Read.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Raw(`SELECT id, answers FROM responses WHERE campaign_id = ?`, campaignID).Scan(&rows).Error; err != nil {
+			return err
+		}
+		pending, err := survey.LoadPending(tx, []byte(secret), campaignID)
+		for _, p := range pending {
+			rows = append(rows, struct {
+				ID      string
+				Answers []byte
+			}{p.ID, p.Answers})
+		}
+		return err
+	}, opts)
+	if err != nil {
 		t.Fatalf("read responses: %v", err)
 	}
 	matched := map[string]int{} // response id → links it fits

@@ -211,9 +211,22 @@ func PublishRelease(ctx context.Context, db *DB, secret []byte, campaignID int64
 		}
 		d := cells.Plan(h, waiting, EffectiveK(c.KMin))
 		if d == nil {
-			if len(rels) > 0 {
-				out = &rels[len(rels)-1]
+			if len(rels) == 0 {
+				return nil
 			}
+			out = &rels[len(rels)-1]
+			if c.Status != StatusClosed || out.HeldBack == len(pending) {
+				return nil
+			}
+			// The final release of a closed campaign counts what it holds
+			// back. (An open campaign's count of waiting responses is not
+			// updated without a release: it would date each submit.)
+			final := *out
+			final.Seq, final.HeldBack, final.Added, final.CreatedAt = out.Seq+1, len(pending), "[]", time.Time{}
+			if err := tx.Create(&final).Error; err != nil {
+				return err
+			}
+			out = &final
 			return nil
 		}
 		var take []PendingResponse
