@@ -54,7 +54,7 @@ func TestContributeToPool(t *testing.T) {
 				t.Errorf("opted out but %d entries stay", len(pool))
 			}
 			org.BenchmarkOptIn = true
-			small := survey.BuildBenchmark(m, nil, nil, survey.BenchmarkFilter{})
+			small := survey.BuildBenchmark(m, nil, nil, survey.BenchmarkFilter{}, 0)
 			if !small.Suppressed {
 				t.Errorf("empty benchmark not suppressed: %+v", small)
 			}

@@ -60,7 +60,7 @@ func TestReferenceSetMatchesPublishedFigures(t *testing.T) {
 func TestBuildBenchmarkSourcesAndSuppression(t *testing.T) {
 	m := mustModel(t)
 	ref := ReferenceSet()
-	b := BuildBenchmark(m, nil, ref, BenchmarkFilter{})
+	b := BuildBenchmark(m, nil, ref, BenchmarkFilter{}, 0)
 	if b.Source != SourceReference || !b.Illustrative || b.Entries != 650 || b.Suppressed {
 		t.Fatalf("no pool: %+v", b)
 	}
@@ -77,19 +77,19 @@ func TestBuildBenchmarkSourcesAndSuppression(t *testing.T) {
 		t.Errorf("rank of P75 = %.1f, want about 75", r)
 	}
 	// A filter that leaves fewer than 10 entries shows nothing.
-	tiny := BuildBenchmark(m, nil, ref, BenchmarkFilter{Sector: "healthcare", Region: "middle-east-africa", Year: 2001, SizeBand: "5000+"})
+	tiny := BuildBenchmark(m, nil, ref, BenchmarkFilter{Sector: "healthcare", Region: "middle-east-africa", Year: 2001, SizeBand: "5000+"}, 0)
 	if !tiny.Suppressed || tiny.Overall != nil || tiny.Sections != nil || tiny.Rank(50) != -1 {
 		t.Errorf("small filter: %+v", tiny)
 	}
 	// The pool replaces the reference set at 30 entries for the filter.
 	pool := make([]BenchmarkScores, 30)
 	for i := range pool {
-		pool[i] = BenchmarkScores{Sector: "retail", Year: 2026, Overall: float64(40 + i), Sections: map[string]float64{"AP": float64(40 + i)}}
+		pool[i] = BenchmarkScores{OrganisationID: int64(1 + i), Sector: "retail", Year: 2026, Overall: float64(40 + i), Sections: map[string]float64{"AP": float64(40 + i)}}
 	}
-	if b := BuildBenchmark(m, pool[:29], ref, BenchmarkFilter{Sector: "retail"}); b.Source != SourceReference {
+	if b := BuildBenchmark(m, pool[:29], ref, BenchmarkFilter{Sector: "retail"}, 0); b.Source != SourceReference {
 		t.Errorf("29 pool entries: source %s", b.Source)
 	}
-	b = BuildBenchmark(m, pool, ref, BenchmarkFilter{Sector: "retail"})
+	b = BuildBenchmark(m, pool, ref, BenchmarkFilter{Sector: "retail"}, 0)
 	if b.Source != SourcePool || b.Illustrative || b.Entries != 30 {
 		t.Fatalf("30 pool entries: %+v", b)
 	}
