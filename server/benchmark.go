@@ -32,9 +32,8 @@ type poolViewKey struct {
 
 const poolTTL = 30 * time.Second
 
-func (bp *benchmarkPool) get(ctx context.Context, db *survey.DB) ([]survey.BenchmarkScores, error) {
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
+// getLocked is the pool, reloaded after poolTTL; bp.mu is held.
+func (bp *benchmarkPool) getLocked(ctx context.Context, db *survey.DB) ([]survey.BenchmarkScores, error) {
 	if !bp.loaded.IsZero() && time.Since(bp.loaded) < poolTTL {
 		return bp.entries, nil
 	}
@@ -49,13 +48,15 @@ func (bp *benchmarkPool) get(ctx context.Context, db *survey.DB) ([]survey.Bench
 // view is the benchmark of a filter for a viewing organisation (0: a reader
 // without one), built once per pool load.
 func (bp *benchmarkPool) view(ctx context.Context, db *survey.DB, m *survey.Model, f survey.BenchmarkFilter, viewer int64) (*survey.Benchmark, error) {
-	pool, err := bp.get(ctx, db)
+	// One lock for loading and building, so that a view is never built
+	// from one load and kept under the next.
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	pool, err := bp.getLocked(ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	key := poolViewKey{f, viewer}
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
 	if b, ok := bp.built[key]; ok {
 		return b, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -94,6 +95,16 @@ func TestBenchmarkSaysHowManyOrganisations(t *testing.T) {
 	bench, _ = body["benchmark"].(map[string]any)
 	if _, has := bench["organisations"]; code != 200 || bench["source"] != "reference" || has {
 		t.Errorf("one year, 12 entries: %v", bench)
+	}
+
+	// Opting out takes the organisation's entries out at once, not after the pool's reload time.
+	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	admin.get("/admin/org")
+	if code, _ := admin.post("/admin/org", url.Values{"name": {"Demo Bank"}, "sector": {"financial-services"}, "region": {"europe"}, "size_band": {"1000-4999"}}); code != http.StatusSeeOther {
+		t.Fatalf("opt out = %d", code)
+	}
+	if page := body2(t, a, "/learn/winback?lang=en"); !strings.Contains(page, "Compared with 12 organisations") {
+		t.Error("an organisation that opted out is still in the pool")
 	}
 }
 
