@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
 
+	"tiltline/migrations"
 	"tiltline/survey"
 	"tiltline/survey/surveytest"
 )
@@ -228,6 +230,60 @@ func TestPoolOneEntryPerOrganisationAndYear(t *testing.T) {
 			}
 			if got := overalls(); len(got) != 0 {
 				t.Errorf("opted out, still in the pool: %v", got)
+			}
+		})
+	}
+}
+
+// Migration 00012 names each pool entry's organisation and drops the
+// entries of campaigns with fewer than 30 responses, on both dialects.
+func TestMigrationNamesPoolOrganisations(t *testing.T) {
+	for _, d := range surveytest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := survey.Open(surveytest.URL(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			fsys, err := migrations.For(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dialect := goose.DialectSQLite3
+			if d == "postgres" {
+				dialect = goose.DialectPostgres
+			}
+			sqlDB, _ := db.Write.DB()
+			p, err := goose.NewProvider(dialect, sqlDB, fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 8); err != nil {
+				t.Fatal(err)
+			}
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if err := db.Write.Exec(q, args...).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			exec("INSERT INTO organisations (id, name, benchmark_opt_in) VALUES (7, 'Big', TRUE), (8, 'Small', TRUE)")
+			exec("INSERT INTO campaigns (id, organisation_id, name, model_version, status) VALUES (70, 7, 'Big wave', 1, 'closed'), (80, 8, 'Small wave', 1, 'closed')")
+			for i := range 30 {
+				exec("INSERT INTO responses (id, campaign_id, answers) VALUES (?, 70, ?)", uuid.NewString(), []byte{1})
+				if i < 29 {
+					exec("INSERT INTO responses (id, campaign_id, answers) VALUES (?, 80, ?)", uuid.NewString(), []byte{1})
+				}
+			}
+			exec("INSERT INTO benchmark_entries (source, campaign_id, year, overall) VALUES ('pool', 70, 2026, 40), ('pool', 80, 2026, 50)")
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var entries []survey.BenchmarkEntry
+			db.Read.Find(&entries)
+			if len(entries) != 1 || *entries[0].CampaignID != 70 || entries[0].OrganisationID == nil || *entries[0].OrganisationID != 7 {
+				t.Errorf("entries after the migration: %+v", entries)
 			}
 		})
 	}
