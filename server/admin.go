@@ -100,6 +100,7 @@ func (a *App) orgSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a.pool.invalidate() // opting out takes the organisation's entries out of the pool at once
 	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 

@@ -13,22 +13,27 @@ import (
 	"tiltline/survey"
 )
 
-// The benchmark pool is small (one row per opted-in closed campaign) and
-// read on every results page, so it is kept in memory for a short while and
-// dropped at once when this instance closes a campaign.
+// The benchmark pool is small (one entry per opted-in organisation and
+// year) and read on every results page, so it is kept in memory for a short
+// while and dropped at once when this instance closes a campaign.
 type benchmarkPool struct {
 	mu      sync.Mutex
 	entries []survey.BenchmarkScores
 	loaded  time.Time
-	// built views by filter, dropped with each reload
-	built map[survey.BenchmarkFilter]*survey.Benchmark
+	// built views by filter and viewing organisation (whose own entries
+	// each leaves out), dropped with each reload
+	built map[poolViewKey]*survey.Benchmark
+}
+
+type poolViewKey struct {
+	filter survey.BenchmarkFilter
+	viewer int64
 }
 
 const poolTTL = 30 * time.Second
 
-func (bp *benchmarkPool) get(ctx context.Context, db *survey.DB) ([]survey.BenchmarkScores, error) {
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
+// getLocked is the pool, reloaded after poolTTL; bp.mu is held.
+func (bp *benchmarkPool) getLocked(ctx context.Context, db *survey.DB) ([]survey.BenchmarkScores, error) {
 	if !bp.loaded.IsZero() && time.Since(bp.loaded) < poolTTL {
 		return bp.entries, nil
 	}
@@ -40,23 +45,27 @@ func (bp *benchmarkPool) get(ctx context.Context, db *survey.DB) ([]survey.Bench
 	return entries, nil
 }
 
-// view is the benchmark for a filter, built once per pool load.
-func (bp *benchmarkPool) view(ctx context.Context, db *survey.DB, m *survey.Model, f survey.BenchmarkFilter) (*survey.Benchmark, error) {
-	pool, err := bp.get(ctx, db)
+// view is the benchmark of a filter for a viewing organisation (0: a reader
+// without one), built once per pool load.
+func (bp *benchmarkPool) view(ctx context.Context, db *survey.DB, m *survey.Model, f survey.BenchmarkFilter, viewer int64) (*survey.Benchmark, error) {
+	// One lock for loading and building, so that a view is never built
+	// from one load and kept under the next.
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	pool, err := bp.getLocked(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
-	if b, ok := bp.built[f]; ok {
+	key := poolViewKey{f, viewer}
+	if b, ok := bp.built[key]; ok {
 		return b, nil
 	}
-	b := survey.BuildBenchmark(m, pool, survey.ReferenceSet(), f)
+	b := survey.BuildBenchmark(m, pool, survey.ReferenceSet(), f, viewer)
 	if bp.built == nil {
-		bp.built = map[survey.BenchmarkFilter]*survey.Benchmark{}
+		bp.built = map[poolViewKey]*survey.Benchmark{}
 	}
-	if len(bp.built) < 512 { // filters are few: sectors × regions × sizes × years
-		bp.built[f] = b
+	if len(bp.built) < 2048 { // filters are few (sectors × regions × sizes × years), readers' organisations more
+		bp.built[key] = b
 	}
 	return b, nil
 }
@@ -95,13 +104,14 @@ func (a *App) benchmarkFilter(c echo.Context) (survey.BenchmarkFilter, error) {
 	return f, nil
 }
 
-// benchmark is the comparison group for the request's benchmark filter.
-func (a *App) benchmark(c echo.Context, m *survey.Model) (*survey.Benchmark, error) {
+// benchmark is the comparison group of the request's benchmark filter for
+// the organisation whose campaign is read: its own entries are left out.
+func (a *App) benchmark(c echo.Context, m *survey.Model, orgID int64) (*survey.Benchmark, error) {
 	f, err := a.benchmarkFilter(c)
 	if err != nil {
 		return nil, err
 	}
-	return a.pool.view(c.Request().Context(), a.db, m, f)
+	return a.pool.view(c.Request().Context(), a.db, m, f, orgID)
 }
 
 // contributeToPool records (or withdraws) a campaign's scores after its
@@ -129,13 +139,18 @@ func (a *App) contributeToPool(c echo.Context, cp *survey.Campaign) {
 
 // sectionQuartiles is one section's spread in the whole comparison set
 // (pool or reference, unfiltered), for the portal's pages; nil when there
-// are too few entries to show.
+// are too few entries to show. A signed-in reader's organisation is left
+// out of the pool, as on its results page.
 func (a *App) sectionQuartiles(c echo.Context, sectionID string) (*survey.SectionPercentiles, *survey.Benchmark) {
 	m := a.models.Latest()
-	b, err := a.pool.view(c.Request().Context(), a.db, m, survey.BenchmarkFilter{})
+	var viewer int64
+	if v := viewerOf(c); v != nil {
+		viewer = v.OrgID
+	}
+	b, err := a.pool.view(c.Request().Context(), a.db, m, survey.BenchmarkFilter{}, viewer)
 	if err != nil { // the page still shows the reference set; the pool is tried again next time
 		a.log.WarnContext(c.Request().Context(), "benchmark pool", "err", err)
-		b = survey.BuildBenchmark(m, nil, survey.ReferenceSet(), survey.BenchmarkFilter{})
+		b = survey.BuildBenchmark(m, nil, survey.ReferenceSet(), survey.BenchmarkFilter{}, viewer)
 	}
 	for i := range b.Sections {
 		if b.Sections[i].ID == sectionID && b.Sections[i].Percentiles != nil {

@@ -154,7 +154,7 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations)) {
 		return nil
 	}
 	for _, cs := range cases {

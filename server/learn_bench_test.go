@@ -14,7 +14,7 @@ import (
 func TestPortalPageShowsSectionQuartiles(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	m := a.models.Latest()
-	b := survey.BuildBenchmark(m, nil, survey.ReferenceSet(), survey.BenchmarkFilter{})
+	b := survey.BuildBenchmark(m, nil, survey.ReferenceSet(), survey.BenchmarkFilter{}, 0)
 	for i, sec := range m.Sections {
 		q := b.Sections[i]
 		sub := sec.Subsections[0]

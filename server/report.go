@@ -371,7 +371,7 @@ func (a *App) apiReport(c echo.Context) error {
 		return err
 	}
 	m, _ := a.models.Version(cp.ModelVersion)
-	bench, err := a.benchmark(c, m)
+	bench, err := a.benchmark(c, m, cp.OrganisationID)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	d.Limited = limit != nil
-	bench, err := a.benchmark(c, m)
+	bench, err := a.benchmark(c, m, cp.OrganisationID)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"tiltline/survey"
 )
 
@@ -232,17 +234,40 @@ func TestClosingACampaignFeedsTheBenchmarkPool(t *testing.T) {
 	a, demo, _ := newTestApp(t)
 	ctx := context.Background()
 	pool, _ := survey.LoadPool(ctx, a.db)
-	if len(pool) != 1 { // the demo's closed wave
+	if len(pool) != 0 { // the demo's closed wave has 16 responses
 		t.Fatalf("pool after demo = %d entries", len(pool))
 	}
 	f := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
-	f.get(fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID))
-	if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", demo.CampaignID), url.Values{"status": {"closed"}}); code != http.StatusSeeOther {
-		t.Fatalf("close = %d", code)
+	setStatus := func(status string) {
+		t.Helper()
+		f.get(fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID))
+		if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", demo.CampaignID), url.Values{"status": {status}}); code != http.StatusSeeOther {
+			t.Fatalf("%s = %d", status, code)
+		}
 	}
 	var entries []survey.BenchmarkEntry
+	// 20 responses are fewer than the pool takes.
+	setStatus("closed")
 	a.db.Read.Where("campaign_id = ?", demo.CampaignID).Find(&entries)
-	if len(entries) != 1 || entries[0].Source != "pool" || entries[0].Overall <= 0 {
+	if len(entries) != 0 {
+		t.Fatalf("a campaign of 20 responses entered the pool: %+v", entries)
+	}
+	setStatus("open")
+	m := a.models.Latest()
+	for i := range survey.PoolMinResponses - 20 {
+		answers := make([]byte, m.AnswerSlots())
+		for j := range answers {
+			answers[j] = byte(1 + (i+j)%5)
+		}
+		if err := a.db.Write.Create(&survey.Response{ID: uuid.NewString(), CampaignID: demo.CampaignID, Answers: answers}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	setStatus("closed")
+	a.db.Read.Where("campaign_id = ?", demo.CampaignID).Find(&entries)
+	var cp survey.Campaign
+	a.db.Read.First(&cp, demo.CampaignID)
+	if len(entries) != 1 || entries[0].Source != "pool" || entries[0].Overall <= 0 || entries[0].OrganisationID == nil || *entries[0].OrganisationID != cp.OrganisationID {
 		t.Fatalf("pool entry for the closed campaign: %+v", entries)
 	}
 	var sections map[string]float64
@@ -250,8 +275,7 @@ func TestClosingACampaignFeedsTheBenchmarkPool(t *testing.T) {
 		t.Errorf("section scores %q", entries[0].SectionScores)
 	}
 	// Reopening withdraws it: only closed waves are compared.
-	f.get(fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID))
-	f.post(fmt.Sprintf("/admin/campaigns/%d/status", demo.CampaignID), url.Values{"status": {"open"}})
+	setStatus("open")
 	a.db.Read.Where("campaign_id = ?", demo.CampaignID).Find(&entries)
 	if len(entries) != 0 {
 		t.Errorf("reopened campaign still in the pool")

@@ -14,11 +14,22 @@ import (
 )
 
 // Benchmarks (DESIGN.md "Benchmarks"): where an organisation stands among
-// others. Two sources: the pool, where each closed campaign of an opted-in
-// organisation leaves its section scores and nothing else; and a reference
+// others. Two sources: the pool, where an opted-in organisation's closed
+// campaigns leave their section scores and nothing else; and a reference
 // set shipped with the app, generated to match the seed's published summary
 // figures. The reference set stands in until the pool has enough entries for
 // the filter, and it is labelled as illustrative wherever it shows.
+//
+// The pool crosses tenants, so its rules protect organisations from each
+// other (issue 12, attack class 6: one organisation closing many tiny
+// campaigns filled a filter's pool alone and read another's section scores
+// off the percentiles):
+//   - one entry per organisation and year: its latest closed campaign of
+//     that year with at least PoolMinResponses released responses;
+//   - a pool view needs PoolMinOrgs distinct organisations, and no
+//     organisation may hold more than a fifth of its entries;
+//   - the viewing organisation's own entries are left out of the pool it is
+//     compared with, so it never knows part of what it is compared with.
 
 const (
 	SourcePool      = "pool"
@@ -29,6 +40,16 @@ const (
 	// PoolTakesOver is how many pool entries a filter needs before the pool
 	// replaces the reference set.
 	PoolTakesOver = 30
+	// PoolMinOrgs is the fewest distinct organisations behind a pool view,
+	// and behind each section's percentiles in it; with fewer, the
+	// reference set stands in as for a thin pool.
+	PoolMinOrgs = 10
+	// PoolMaxShare: no organisation may hold more than 1/PoolMaxShare of a
+	// pool view's entries (or of a section's values in it).
+	PoolMaxShare = 5
+	// PoolMinResponses is the fewest released responses a campaign needs to
+	// enter the pool.
+	PoolMinResponses = 30
 )
 
 // Published figures the reference set reproduces.
@@ -57,6 +78,9 @@ var refSectionOffsets = map[string]float64{
 
 // BenchmarkScores is what one assessment contributes: overall and per section, in points.
 type BenchmarkScores struct {
+	// OrganisationID says whose entry it is (0 in the reference set): to
+	// count organisations and to leave the viewer's own out. Never shown.
+	OrganisationID           int64
 	Sector, Region, SizeBand string
 	Year                     int
 	Overall                  float64
@@ -85,7 +109,8 @@ type Percentiles struct {
 }
 
 // SectionPercentiles are one section's percentiles; nil when fewer than
-// BenchmarkMinShow entries report the section.
+// BenchmarkMinShow entries report the section (in the pool: fewer than
+// PoolMinOrgs organisations, or one holding more than a fifth of them).
 type SectionPercentiles struct {
 	ID string `json:"id"`
 	*Percentiles
@@ -94,14 +119,18 @@ type SectionPercentiles struct {
 // Benchmark is the comparison group for a filter. When Suppressed, it has
 // too few entries to show and carries no figures.
 type Benchmark struct {
-	Source       string               `json:"source"`
-	Illustrative bool                 `json:"illustrative"` // the reference set: generated from published figures
-	Filter       BenchmarkFilter      `json:"filter"`
-	Entries      int                  `json:"entries"`
-	Suppressed   bool                 `json:"suppressed"`
-	Overall      *Percentiles         `json:"overall,omitempty"`
-	Sections     []SectionPercentiles `json:"sections,omitempty"`
-	overall      []float64            // sorted, for percentile ranks
+	Source       string          `json:"source"`
+	Illustrative bool            `json:"illustrative"` // the reference set: generated from published figures
+	Filter       BenchmarkFilter `json:"filter"`
+	Entries      int             `json:"entries"`
+	// Organisations is how many distinct organisations stand behind a pool
+	// view (the viewer's own left out); absent for the reference set, whose
+	// entries are generated.
+	Organisations int                  `json:"organisations,omitempty"`
+	Suppressed    bool                 `json:"suppressed"`
+	Overall       *Percentiles         `json:"overall,omitempty"`
+	Sections      []SectionPercentiles `json:"sections,omitempty"`
+	overall       []float64            // sorted, for percentile ranks
 }
 
 // Rank is the share of the group scoring below v, in percent (ties count
@@ -133,25 +162,31 @@ func percentiles(sorted []float64) Percentiles {
 	return Percentiles{P25: r(0.25), P50: r(0.5), P75: r(0.75), P90: r(0.9)}
 }
 
-// BuildBenchmark picks the source for a filter (the pool once it has
-// PoolTakesOver entries, else the reference set) and computes percentiles,
-// suppressed below BenchmarkMinShow entries.
-func BuildBenchmark(m *Model, pool, reference []BenchmarkScores, f BenchmarkFilter) *Benchmark {
-	sel := func(all []BenchmarkScores) []*BenchmarkScores {
-		var out []*BenchmarkScores
-		for i := range all {
-			if f.match(&all[i]) {
-				out = append(out, &all[i])
+// BuildBenchmark is the comparison group of the organisation viewer (0: a
+// reader without one) for a filter. The pool is the viewer's pool: every
+// organisation's entries but the viewer's own. It is used once it has
+// PoolTakesOver entries for the filter from at least PoolMinOrgs
+// organisations, none of which holds more than a fifth of them; otherwise
+// the reference set stands in, suppressed below BenchmarkMinShow entries.
+func BuildBenchmark(m *Model, pool, reference []BenchmarkScores, f BenchmarkFilter, viewer int64) *Benchmark {
+	b := &Benchmark{Source: SourcePool, Filter: f}
+	var entries []*BenchmarkScores
+	for i := range pool {
+		if e := &pool[i]; f.match(e) && (viewer == 0 || e.OrganisationID != viewer) {
+			entries = append(entries, e)
+		}
+	}
+	orgs, spread := poolSpread(entries)
+	if len(entries) < PoolTakesOver || !spread {
+		entries, orgs = nil, 0
+		for i := range reference {
+			if f.match(&reference[i]) {
+				entries = append(entries, &reference[i])
 			}
 		}
-		return out
+		b.Source, b.Illustrative = SourceReference, true
 	}
-	b := &Benchmark{Source: SourcePool, Filter: f}
-	entries := sel(pool)
-	if len(entries) < PoolTakesOver {
-		b.Source, b.Illustrative, entries = SourceReference, true, sel(reference)
-	}
-	b.Entries = len(entries)
+	b.Entries, b.Organisations = len(entries), orgs
 	if b.Entries < BenchmarkMinShow {
 		b.Suppressed = true
 		return b
@@ -164,15 +199,21 @@ func BuildBenchmark(m *Model, pool, reference []BenchmarkScores, f BenchmarkFilt
 	ov := percentiles(b.overall)
 	b.Overall = &ov
 	vals := make([]float64, 0, len(entries))
+	reporting := make([]*BenchmarkScores, 0, len(entries))
 	for _, s := range m.Sections {
-		vals = vals[:0]
+		vals, reporting = vals[:0], reporting[:0]
 		for _, e := range entries {
 			if v, ok := e.Sections[s.ID]; ok {
 				vals = append(vals, v)
+				reporting = append(reporting, e)
 			}
 		}
 		sp := SectionPercentiles{ID: s.ID}
-		if len(vals) >= BenchmarkMinShow {
+		show := len(vals) >= BenchmarkMinShow
+		if !b.Illustrative { // the same rules as the whole view, for the entries reporting the section
+			_, show = poolSpread(reporting)
+		}
+		if show {
 			slices.Sort(vals)
 			p := percentiles(vals)
 			sp.Percentiles = &p
@@ -180,6 +221,23 @@ func BuildBenchmark(m *Model, pool, reference []BenchmarkScores, f BenchmarkFilt
 		b.Sections = append(b.Sections, sp)
 	}
 	return b
+}
+
+// poolSpread counts the distinct organisations behind pool entries and
+// tells whether they may be shown together: at least PoolMinOrgs of them,
+// none holding more than a fifth of the entries. Percentiles of a set that
+// one organisation dominates are mostly its own values, so the few others'
+// could be read off them. With one entry per organisation and year, one
+// organisation can hold more than a fifth only through years: a filter
+// without a year that spans several of its entries.
+func poolSpread(entries []*BenchmarkScores) (orgs int, ok bool) {
+	per := map[int64]int{}
+	most := 0
+	for _, e := range entries {
+		per[e.OrganisationID]++
+		most = max(most, per[e.OrganisationID])
+	}
+	return len(per), len(per) >= PoolMinOrgs && most*PoolMaxShare <= len(entries)
 }
 
 var (
@@ -374,33 +432,51 @@ func refRegion(rng *rand.Rand) string {
 	}
 }
 
-// LoadPool reads the pool: every opted-in campaign's contribution.
+// LoadPool reads the pool: for each organisation still opted in and each
+// year, the entry of its latest closed campaign of that year (the table
+// keeps one entry per qualifying closed campaign, so that reopening the
+// latest brings back the one before; the later close has the higher id).
+// An entry without an organisation cannot be counted, so it is left out.
 func LoadPool(ctx context.Context, db *DB) ([]BenchmarkScores, error) {
 	var rows []BenchmarkEntry
-	if err := db.Read.WithContext(ctx).Where("source = ?", SourcePool).Find(&rows).Error; err != nil {
+	err := db.Read.WithContext(ctx).Where("source = ? AND organisation_id IN (?)", SourcePool,
+		db.Read.Model(&Organisation{}).Select("id").Where("benchmark_opt_in")).Order("id DESC").Find(&rows).Error
+	if err != nil {
 		return nil, err
 	}
+	type orgYear struct {
+		org  int64
+		year int
+	}
+	seen := map[orgYear]bool{}
 	out := make([]BenchmarkScores, 0, len(rows))
 	for _, r := range rows {
-		e := BenchmarkScores{Sector: r.Sector, Region: r.Region, SizeBand: r.SizeBand, Year: r.Year, Overall: r.Overall}
+		if r.OrganisationID == nil || seen[orgYear{*r.OrganisationID, r.Year}] {
+			continue
+		}
+		e := BenchmarkScores{OrganisationID: *r.OrganisationID, Sector: r.Sector, Region: r.Region, SizeBand: r.SizeBand, Year: r.Year, Overall: r.Overall}
 		if json.Unmarshal([]byte(r.SectionScores), &e.Sections) != nil {
 			continue
 		}
+		seen[orgYear{*r.OrganisationID, r.Year}] = true
 		out = append(out, e)
 	}
 	return out, nil
 }
 
 // ContributeToPool records a closed campaign's scores in the pool when its
-// organisation opted in and the whole-campaign report shows figures; it
-// removes the campaign's entry otherwise (opt-out, reopened, too few).
-// Only section scores and the organisation's sector, region, year and size
-// band are kept — nothing else.
+// organisation opted in, the whole-campaign report shows figures and it
+// counts at least PoolMinResponses released responses; it removes the
+// campaign's entry otherwise (opt-out, reopened, too few). Only section
+// scores and the organisation's id, sector, region, year and size band are
+// kept — nothing else; the id is never shown (see LoadPool and
+// BuildBenchmark for how it is used).
 func ContributeToPool(ctx context.Context, db *DB, org *Organisation, c *Campaign, rep *Report, now time.Time) error {
 	del := func() error {
 		return db.Write.WithContext(ctx).Where("source = ? AND campaign_id = ?", SourcePool, c.ID).Delete(&BenchmarkEntry{}).Error
 	}
-	if !org.BenchmarkOptIn || c.Status != StatusClosed || rep == nil || rep.Suppressed || rep.Overall == nil || rep.Overall.CEM == nil {
+	if !org.BenchmarkOptIn || c.Status != StatusClosed || rep == nil || rep.Suppressed || rep.Overall == nil || rep.Overall.CEM == nil ||
+		rep.Responses == nil || *rep.Responses < PoolMinResponses {
 		return del()
 	}
 	sections := map[string]float64{}
@@ -414,10 +490,10 @@ func ContributeToPool(ctx context.Context, db *DB, org *Organisation, c *Campaig
 	if c.ClosesAt != nil {
 		year = c.ClosesAt.Year()
 	}
-	e := BenchmarkEntry{Source: SourcePool, CampaignID: &c.ID, Sector: org.Sector, Region: org.Region, Year: year,
+	e := BenchmarkEntry{Source: SourcePool, CampaignID: &c.ID, OrganisationID: &org.ID, Sector: org.Sector, Region: org.Region, Year: year,
 		SizeBand: org.SizeBand, Overall: *rep.Overall.CEM, SectionScores: string(js)}
 	return db.Write.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "campaign_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"sector", "region", "year", "size_band", "overall", "section_scores"}),
+		DoUpdates: clause.AssignmentColumns([]string{"organisation_id", "sector", "region", "year", "size_band", "overall", "section_scores"}),
 	}).Create(&e).Error
 }

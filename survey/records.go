@@ -141,13 +141,14 @@ type Response struct {
 }
 
 type BenchmarkEntry struct {
-	ID            int64
-	Source        string
-	CampaignID    *int64
-	Sector        string
-	Region        string
-	Year          int
-	SizeBand      string
-	Overall       float64
-	SectionScores string
+	ID             int64
+	Source         string
+	CampaignID     *int64
+	OrganisationID *int64
+	Sector         string
+	Region         string
+	Year           int
+	SizeBand       string
+	Overall        float64
+	SectionScores  string
 }
