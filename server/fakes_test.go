@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -75,5 +76,92 @@ func TestManagersNeverReceiveTheOpenLink(t *testing.T) {
 		if code, out := apiCall(t, fx.a, http.MethodGet, path, adminToken, ""); code != 200 || !strings.Contains(fmt.Sprint(out), fx.openKey) {
 			t.Errorf("GET %s with the admin's token = %d, lacks open_link_url", path, code)
 		}
+	}
+}
+
+// openCampaign adds an open-link campaign to the demo organisation.
+func openCampaign(t *testing.T, a *App, demo *survey.DemoResult) (key string, id int64) {
+	t.Helper()
+	var prev survey.Campaign
+	if err := a.db.Read.First(&prev, demo.CampaignID).Error; err != nil {
+		t.Fatal(err)
+	}
+	key = survey.NewOpenToken()
+	c := &survey.Campaign{OrganisationID: prev.OrganisationID, Name: "Pulse", ModelVersion: prev.ModelVersion, KMin: 5,
+		Status: survey.StatusOpen, OpenLink: true, OpenKey: &key, Locales: "en,de,fr", AskRole: true}
+	if err := a.db.Write.Create(c).Error; err != nil {
+		t.Fatal(err)
+	}
+	return key, c.ID
+}
+
+// answerOpen goes through an open link once in f's browser and returns the
+// submit's Set-Cookie header.
+func answerOpen(t *testing.T, f *flowClient) string {
+	t.Helper()
+	if code, _ := f.get(""); code != 200 {
+		t.Fatalf("welcome: %d", code)
+	}
+	if code, _ := f.post("/start", url.Values{"role": {"researcher"}}); code != 303 {
+		t.Fatalf("start: %d", code)
+	}
+	if code, _ := f.put(`{"practice":"PR-01","dimension":"reality","level":5}`); code != 204 {
+		t.Fatalf("autosave: %d", code)
+	}
+	code, _, h := f.do(http.MethodPost, "/submit", "application/x-www-form-urlencoded", url.Values{"csrf": {f.csrf}}.Encode())
+	if code != 303 {
+		t.Fatalf("submit: %d", code)
+	}
+	return h.Get("Set-Cookie")
+}
+
+func countResponses(t *testing.T, a *App, campaignID int64) int64 {
+	t.Helper()
+	var n int64
+	if err := a.db.Read.Model(&survey.Response{}).Where("campaign_id = ?", campaignID).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestOpenLinkAnswersOncePerBrowser: after submitting, the browser keeps a
+// signed marker for a year and gets the thank-you page, not a fresh survey;
+// the marker is the campaign's own.
+func TestOpenLinkAnswersOncePerBrowser(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	key, id := openCampaign(t, a, demo)
+	f := newFlow(t, a, "/o/"+key)
+	setCookie := answerOpen(t, f)
+	ck, err := http.ParseSetCookie(setCookie)
+	if err != nil || ck.Name != openCookie || !strings.HasPrefix(ck.Value, "done.") || ck.MaxAge < 365*24*3600 || ck.Path != "/o/"+key {
+		t.Fatalf("after submit the browser keeps %q, want a year-long signed marker for the campaign's path", setCookie)
+	}
+	for _, path := range []string{"", "/p/1", "/review"} {
+		if code, body := f.get(path); !strings.Contains(body, "Already submitted") || strings.Contains(body, `name="role"`) {
+			t.Errorf("GET %s after submit = %d, want the thank-you page", path, code)
+		}
+	}
+	if code, loc := f.post("/start", url.Values{"role": {"researcher"}}); code != 303 || loc != "/o/"+key {
+		t.Errorf("starting again after submit = %d %q, want back to the thank-you page", code, loc)
+	}
+	if code, _ := f.put(`{"practice":"PR-01","dimension":"reality","level":1}`); code != http.StatusConflict {
+		t.Errorf("autosave after submit = %d, want 409", code)
+	}
+	if n := countResponses(t, a, id); n != 1 {
+		t.Errorf("%d responses, want 1", n)
+	}
+
+	// The marker is signed for its campaign: on another campaign's link, or
+	// forged, it counts for nothing.
+	key2, _ := openCampaign(t, a, demo)
+	for _, v := range []string{ck.Value, "submitted", "done.forged"} {
+		r := get(t, a, "/o/"+key2, "Cookie", openCookie+"="+v)
+		if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, `name="role"`) {
+			t.Errorf("marker %q on another campaign: %d, want a fresh welcome page", v, r.StatusCode)
+		}
+	}
+	r := get(t, a, "/o/"+key, "Cookie", openCookie+"="+ck.Value)
+	if b := body(t, r); !strings.Contains(b, "Already submitted") {
+		t.Errorf("the marker alone, in a fresh browser: %d, want the thank-you page", r.StatusCode)
 	}
 }

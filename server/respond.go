@@ -45,11 +45,20 @@ func (a *App) resolveInvitation(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // openCookie holds an open-link respondent's token, scoped to its campaign's
-// path; after submit it holds openSubmitted.
-const (
-	openCookie    = "tl_open"
-	openSubmitted = "submitted"
-)
+// path; after submit it holds the campaign's signed "submitted" marker
+// (openDone) for a year, and the browser gets the thank-you page instead of
+// a fresh survey. Dropping the cookie starts afresh: the per-address limit
+// (openLimits) is what bounds that.
+const openCookie = "tl_open"
+
+// openDone is the submitted marker of a campaign: a MAC, so it is this
+// server's and this campaign's, and the same for every browser (it names
+// no one).
+func (a *App) openDone(campaignID int64) string {
+	m := hmac.New(sha256.New, a.cfg.Secret)
+	fmt.Fprintf(m, "open-submitted:%d", campaignID)
+	return "done." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
 
 // resolveOpen finds (or starts) the respondent of an open-link campaign.
 func (a *App) resolveOpen(next echo.HandlerFunc) echo.HandlerFunc {
@@ -61,12 +70,14 @@ func (a *App) resolveOpen(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		base := "/o/" + key
 		token := ""
-		if ck, err := c.Cookie(openCookie); err == nil && (survey.WellFormedToken(ck.Value) || ck.Value == openSubmitted) {
-			token = ck.Value
-		}
 		r := &survey.Respondent{Campaign: camp}
-		if token == openSubmitted {
-			return a.enterFlow(c, next, r, survey.ErrAlreadySubmitted, base)
+		if ck, err := c.Cookie(openCookie); err == nil {
+			if hmac.Equal([]byte(ck.Value), []byte(a.openDone(camp.ID))) {
+				return a.enterFlow(c, next, r, survey.ErrAlreadySubmitted, base)
+			}
+			if survey.WellFormedToken(ck.Value) {
+				token = ck.Value
+			}
 		}
 		if token == "" {
 			token = survey.NewOpenToken()
@@ -452,7 +463,7 @@ func (a *App) surveySubmit(c echo.Context) error {
 		return err
 	}
 	if rc.Invitation == nil { // open link: remember in the cookie that this browser is done
-		c.SetCookie(&http.Cookie{Name: openCookie, Value: openSubmitted, Path: rc.Base, MaxAge: 365 * 24 * 3600,
+		c.SetCookie(&http.Cookie{Name: openCookie, Value: a.openDone(rc.Campaign.ID), Path: rc.Base, MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secureCookies(c)})
 	}
 	return c.Redirect(http.StatusSeeOther, rc.Base)
