@@ -257,7 +257,14 @@ func (a *App) surveyBegin(c echo.Context) error {
 	if len(errs) > 0 {
 		return a.renderWelcome(c, rc, errs, prof)
 	}
-	_, err := survey.StartDraft(c.Request().Context(), a.db, rc.Model, rc.Respondent, prof)
+	isNew := false
+	if rc.Invitation == nil { // a second welcome form only changes the profile: not another start
+		_, err := survey.LoadDraft(c.Request().Context(), a.db, rc.DraftKey)
+		if isNew = errors.Is(err, survey.ErrNoDraft); err != nil && !isNew {
+			return err
+		}
+	}
+	_, err := a.startDraft(c, rc, prof, isNew)
 	if errors.Is(err, survey.ErrInvalidProfile) {
 		return a.renderWelcome(c, rc, map[string]string{"unit": "survey.profile.invalid"}, prof)
 	}
@@ -267,6 +274,17 @@ func (a *App) surveyBegin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, rc.Base+"/p/1")
 }
 
+// startDraft starts (or updates) the respondent's draft; a new one on an
+// open link first takes one of the address's starts for the day.
+func (a *App) startDraft(c echo.Context, rc *respondentCtx, prof survey.Profile, isNew bool) (*survey.Draft, error) {
+	if isNew {
+		if err := a.openLimit(c, rc, "start"); err != nil {
+			return nil, err
+		}
+	}
+	return survey.StartDraft(c.Request().Context(), a.db, rc.Model, rc.Respondent, prof)
+}
+
 // draftOrStart loads the draft; a respondent who skipped the welcome page
 // (a bookmarked page URL) gets one started with the prefilled profile.
 func (a *App) draftOrStart(c echo.Context, rc *respondentCtx) (*survey.Draft, error) {
@@ -274,7 +292,7 @@ func (a *App) draftOrStart(c echo.Context, rc *respondentCtx) (*survey.Draft, er
 	if errors.Is(err, survey.ErrNoDraft) {
 		prof := rc.Prefilled()
 		prof.Locale = localeOf(c)
-		return survey.StartDraft(c.Request().Context(), a.db, rc.Model, rc.Respondent, prof)
+		return a.startDraft(c, rc, prof, true)
 	}
 	return d, err
 }
@@ -392,6 +410,9 @@ func (a *App) surveyAutosave(c echo.Context) error {
 			err = a.saver.Save(c.Request().Context(), rc.DraftKey, slots)
 		}
 	}
+	if he := (*echo.HTTPError)(nil); errors.As(err, &he) {
+		return err // the open link's limit, not the storage
+	}
 	if err != nil {
 		return a.unavailable(err)
 	}
@@ -444,6 +465,9 @@ func (a *App) surveySubmit(c echo.Context) error {
 	rc := respondentOf(c)
 	if err := a.checkCSRF(c, rc); err != nil {
 		return err
+	}
+	if err := a.openLimit(c, rc, "submit"); err != nil {
+		return err // the draft stays: this browser can submit it later
 	}
 	err := survey.Submit(c.Request().Context(), a.db, rc.Respondent)
 	if err == nil {
