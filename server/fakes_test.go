@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -360,6 +361,74 @@ func TestTrustedProxiesSetting(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, ErrUsage) {
 			t.Errorf("parseProxies(%q): %v is not a usage error", tc.in, err)
+		}
+	}
+}
+
+// TestParticipantsAddedAfterOpeningAreShown: managers and admins read, on
+// the results page and the campaign page, how many people were added after
+// the campaign opened, when, by whom and how; never who.
+func TestParticipantsAddedAfterOpeningAreShown(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	mgr := newFlow(t, a, "")
+	if code, loc := mgr.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}}); code != 303 || loc != "/results" {
+		t.Fatalf("manager sign-in: %d %q", code, loc)
+	}
+	results := fmt.Sprintf("/results/%d", demo.CampaignID)
+	if code, b := mgr.get(results + "?lang=en"); code != 200 || strings.Contains(b, "after the campaign opened") {
+		t.Fatalf("results before any addition: %d", code) // and its fragment is now cached
+	}
+
+	// Twelve through the API by the admin's token, one by hand on the page.
+	token, err := survey.CreateAPIToken(context.Background(), a.db, demo.AdminEmail, "hr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("email,name\n")
+	for i := range 12 {
+		fmt.Fprintf(&csv, "late%d@example.com,Latecomer Number%d\n", i, i)
+	}
+	if code, out := apiCall(t, a, http.MethodPost, fmt.Sprintf("/api/v1/campaigns/%d/participants", demo.CampaignID), token, csv.String()); code != 200 || out["added"] != 12.0 {
+		t.Fatalf("API import: %d %v", code, out)
+	}
+	if code, _ := admin.post(fmt.Sprintf("/admin/campaigns/%d/participants/add", demo.CampaignID), url.Values{"email": {"solo@example.com"}, "name": {"Solo Latecomer"}}); code != 303 {
+		t.Fatalf("add one: %d", code)
+	}
+
+	now := time.Now().UTC()
+	month := func(lang string) string {
+		return a.i18n.T(lang, "mail.month."+strconv.Itoa(int(now.Month())), nil)
+	}
+	wants := map[string][]string{
+		"en": {fmt.Sprintf("12 participants were added on %d %s %d by Ada Admin after the campaign opened (file import).", now.Day(), month("en"), now.Year()),
+			fmt.Sprintf("1 participant was added on %d %s %d by Ada Admin after the campaign opened (entered by hand).", now.Day(), month("en"), now.Year())},
+		"de": {fmt.Sprintf("12 Teilnehmende wurden am %d. %s %d von Ada Admin hinzugefügt, nachdem die Kampagne geöffnet war (Import aus einer Datei).", now.Day(), month("de"), now.Year())},
+		"fr": {fmt.Sprintf("12 participants ont été ajoutés le %d %s %d par Ada Admin après l’ouverture de la campagne (import d’un fichier).", now.Day(), month("fr"), now.Year())},
+	}
+	for _, lang := range []string{"en", "de", "fr"} {
+		for who, f := range map[string]*flowClient{"manager": mgr, "admin": admin} {
+			for _, page := range []string{results, fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID)} {
+				if who == "manager" && strings.HasPrefix(page, "/admin") {
+					continue
+				}
+				code, b := f.get(page + "?lang=" + lang)
+				if code != 200 {
+					t.Errorf("%s %s in %s: %d", who, page, lang, code)
+					continue
+				}
+				for _, want := range wants[lang] {
+					if !strings.Contains(b, html.EscapeString(want)) {
+						t.Errorf("%s %s in %s lacks %q", who, page, lang, want)
+					}
+				}
+				for _, name := range []string{"Latecomer", "late0@example.com", "solo@example.com"} {
+					if strings.Contains(b, name) {
+						t.Errorf("%s %s in %s names someone added: %q", who, page, lang, name)
+					}
+				}
+			}
 		}
 	}
 }
