@@ -198,6 +198,7 @@ type campaignPageData struct {
 	Invited      int64
 	Rates        []survey.UnitRate
 	OpenURL      string
+	Additions    []string // participants added after opening
 	Mail         survey.MailCounts
 	// EmlDir is set when no SMTP server is configured: mail goes to files there.
 	EmlDir  string
@@ -227,6 +228,9 @@ func (a *App) campaignPage(c echo.Context) error {
 	}
 	if cp.OpenLink && cp.OpenKey != nil {
 		d.OpenURL = a.cfg.BaseURL + "/o/" + *cp.OpenKey
+	}
+	if d.Additions, err = a.additionLines(c, cp); err != nil {
+		return err
 	}
 	return a.render(c, http.StatusOK, "admin_campaign", a.page(c, "admin.campaign.title", d))
 }

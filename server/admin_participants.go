@@ -165,7 +165,7 @@ func (a *App) participantsImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := survey.ImportParticipants(c.Request().Context(), a.db, a.cfg.Secret, cp, p, c.FormValue("create_units") == "on")
+	res, err := survey.ImportParticipants(c.Request().Context(), a.db, a.cfg.Secret, cp, p, c.FormValue("create_units") == "on", viewerOf(c).User)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (a *App) participantAdd(c echo.Context) error {
 	}
 	row := survey.ImportRow{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")),
 		Unit: c.FormValue("unit"), Role: c.FormValue("role"), Seniority: c.FormValue("seniority"), Locale: c.FormValue("locale")}
-	_, err = survey.AddParticipant(c.Request().Context(), a.db, a.cfg.Secret, cp, row)
+	_, err = survey.AddParticipant(c.Request().Context(), a.db, a.cfg.Secret, cp, row, viewerOf(c).User)
 	var prob survey.ImportProblem
 	if errors.As(err, &prob) {
 		field := prob.Field
@@ -234,7 +234,7 @@ func (a *App) apiParticipants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := survey.ImportParticipants(c.Request().Context(), a.db, a.cfg.Secret, cp, p, c.QueryParam("create_units") == "true")
+	res, err := survey.ImportParticipants(c.Request().Context(), a.db, a.cfg.Secret, cp, p, c.QueryParam("create_units") == "true", viewerOf(c).User)
 	if err != nil {
 		return err
 	}

@@ -83,10 +83,13 @@ type apiCampaign struct {
 	OpenLinkURL  string     `json:"open_link_url,omitempty"`
 }
 
-func (a *App) toAPICampaign(cp *survey.Campaign) apiCampaign {
+// toAPICampaign shapes a campaign for v. The open link goes to admins only:
+// whoever holds it can answer again and again, and a results reader who can
+// add k−1 answers of their own to a group can read the one person left in it.
+func (a *App) toAPICampaign(cp *survey.Campaign, v *viewer) apiCampaign {
 	out := apiCampaign{ID: cp.ID, Name: cp.Name, Wave: cp.WaveLabel, Status: cp.Status, ModelVersion: cp.ModelVersion,
 		OpensAt: cp.OpensAt, ClosesAt: cp.ClosesAt, Locales: strings.Split(cp.Locales, ","), KMin: cp.KMin, PreviousID: cp.PreviousID}
-	if cp.OpenLink && cp.OpenKey != nil {
+	if cp.OpenLink && cp.OpenKey != nil && v.CanAdmin() {
 		out.OpenLinkURL = a.cfg.BaseURL + "/o/" + *cp.OpenKey
 	}
 	return out
@@ -128,7 +131,7 @@ func (a *App) apiCampaigns(c echo.Context) error {
 	}
 	out := make([]apiCampaign, len(cs))
 	for i := range cs {
-		out[i] = a.toAPICampaign(&cs[i])
+		out[i] = a.toAPICampaign(&cs[i], viewerOf(c))
 	}
 	p, err := paginate(c, out)
 	if err != nil {
@@ -142,5 +145,5 @@ func (a *App) apiCampaignGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a.toAPICampaign(cp))
+	return c.JSON(http.StatusOK, a.toAPICampaign(cp, viewerOf(c)))
 }

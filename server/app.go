@@ -36,6 +36,8 @@ type App struct {
 	links    *linkCache
 	sessions *sessions.CookieStore
 	logins   *loginLimiter
+	opens    *openLimits
+	proxies  []*net.IPNet // whose X-Forwarded-For names the client
 	uploads  *uploads
 	mail     *mailer
 	reports  reportRows
@@ -87,6 +89,10 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	db, applied, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -101,7 +107,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, db: db, models: models, i18n: tr, views: vs, sections: sections, assets: as,
 		metrics: newMetrics(), saver: survey.NewSaver(db), links: newLinkCache(db, cfg.Secret), started: time.Now(),
 		sessions: newSessionStore(cfg.Secret, strings.HasPrefix(cfg.BaseURL, "https://")), logins: newLoginLimiter(), uploads: newUploads(),
-		library: library, portalVersion: as.hashed["css/app.css"]}
+		library: library, portalVersion: as.hashed["css/app.css"], opens: newOpenLimits(cfg.OpenLinkPerIP), proxies: proxies}
 
 	a.releases = newPublisher(a)
 	if a.mail, err = newMailer(a); err != nil {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/labstack/echo/v4"
+
 	"tiltline/survey"
 )
 
@@ -26,6 +28,13 @@ type Config struct {
 	MailFrom     string
 	KMin         int
 	PublicPortal bool
+	// OpenLinkPerIP bounds the open-link drafts started, and the submits,
+	// per client address, campaign and day; 0 means no bound.
+	OpenLinkPerIP int
+	// TrustedProxies lists the reverse proxies (addresses or CIDR ranges,
+	// comma-separated) whose X-Forwarded-For names the client. Empty: the
+	// client is the connection's peer, and the header is ignored.
+	TrustedProxies string
 
 	// Secret keys tokens, drafts and cookies. Never logged.
 	Secret []byte
@@ -67,6 +76,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", "Tiltline <no-reply@localhost>"), "sender of mails (TILTLINE_MAIL_FROM)")
 	fs.IntVar(&c.KMin, "k-min", envInt("K_MIN", 5), "smallest group shown in reports, never below 3 (TILTLINE_K_MIN)")
 	fs.BoolVar(&c.PublicPortal, "public-portal", envBool("PUBLIC_PORTAL", true), "learning portal readable without signing in (TILTLINE_PUBLIC_PORTAL)")
+	fs.IntVar(&c.OpenLinkPerIP, "open-link-per-ip", envInt("OPEN_LINK_PER_IP", 5), "open-link answers started, and submitted, per client address, campaign and day; 0: no limit (TILTLINE_OPEN_LINK_PER_IP)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges, comma-separated; empty: none (TILTLINE_TRUSTED_PROXIES)")
 }
 
 // ErrUsage marks configuration mistakes; the CLI exits with code 2 on them.
@@ -86,6 +97,12 @@ func (c *Config) finish() error {
 	}
 	if c.KMin < 3 {
 		c.KMin = 3
+	}
+	if c.OpenLinkPerIP < 0 {
+		return fmt.Errorf("%w: --open-link-per-ip must be 0 (no limit) or more", ErrUsage)
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	if c.BaseURL == "" && c.Addr != "" {
 		_, port, err := net.SplitHostPort(c.Addr)
@@ -138,4 +155,42 @@ func (c *Config) loadSecret() error {
 	}
 	c.Secret = []byte(s)
 	return nil
+}
+
+// parseProxies reads TrustedProxies: "10.0.0.5, 192.168.0.0/16, fd00::/8".
+func parseProxies(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		cidr := f
+		if ip := net.ParseIP(f); ip != nil && ip.To4() != nil {
+			cidr += "/32"
+		} else if ip != nil {
+			cidr += "/128"
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: trusted proxy %q is neither an address nor a CIDR range", ErrUsage, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// clientIP says how a request's client address is found (Echo's RealIP):
+// the connection's peer, or, behind the trusted proxies, the nearest address
+// in X-Forwarded-For that is not one of them. Without trusted proxies the
+// header is never believed: anyone can send it.
+func clientIP(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range proxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -288,6 +288,8 @@ func (a *App) handleError(err error, c echo.Context) {
 		key = "error.too_large"
 	case http.StatusBadRequest:
 		key = "error.bad_request"
+	case http.StatusTooManyRequests:
+		key = "error.too_many"
 	case http.StatusServiceUnavailable:
 		key = "error.unavailable"
 	}

@@ -45,11 +45,20 @@ func (a *App) resolveInvitation(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // openCookie holds an open-link respondent's token, scoped to its campaign's
-// path; after submit it holds openSubmitted.
-const (
-	openCookie    = "tl_open"
-	openSubmitted = "submitted"
-)
+// path; after submit it holds the campaign's signed "submitted" marker
+// (openDone) for a year, and the browser gets the thank-you page instead of
+// a fresh survey. Dropping the cookie starts afresh: the per-address limit
+// (openLimits) is what bounds that.
+const openCookie = "tl_open"
+
+// openDone is the submitted marker of a campaign: a MAC, so it is this
+// server's and this campaign's, and the same for every browser (it names
+// no one).
+func (a *App) openDone(campaignID int64) string {
+	m := hmac.New(sha256.New, a.cfg.Secret)
+	fmt.Fprintf(m, "open-submitted:%d", campaignID)
+	return "done." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
 
 // resolveOpen finds (or starts) the respondent of an open-link campaign.
 func (a *App) resolveOpen(next echo.HandlerFunc) echo.HandlerFunc {
@@ -61,12 +70,14 @@ func (a *App) resolveOpen(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		base := "/o/" + key
 		token := ""
-		if ck, err := c.Cookie(openCookie); err == nil && (survey.WellFormedToken(ck.Value) || ck.Value == openSubmitted) {
-			token = ck.Value
-		}
 		r := &survey.Respondent{Campaign: camp}
-		if token == openSubmitted {
-			return a.enterFlow(c, next, r, survey.ErrAlreadySubmitted, base)
+		if ck, err := c.Cookie(openCookie); err == nil {
+			if hmac.Equal([]byte(ck.Value), []byte(a.openDone(camp.ID))) {
+				return a.enterFlow(c, next, r, survey.ErrAlreadySubmitted, base)
+			}
+			if survey.WellFormedToken(ck.Value) {
+				token = ck.Value
+			}
 		}
 		if token == "" {
 			token = survey.NewOpenToken()
@@ -246,7 +257,14 @@ func (a *App) surveyBegin(c echo.Context) error {
 	if len(errs) > 0 {
 		return a.renderWelcome(c, rc, errs, prof)
 	}
-	_, err := survey.StartDraft(c.Request().Context(), a.db, rc.Model, rc.Respondent, prof)
+	isNew := false
+	if rc.Invitation == nil { // a second welcome form only changes the profile: not another start
+		_, err := survey.LoadDraft(c.Request().Context(), a.db, rc.DraftKey)
+		if isNew = errors.Is(err, survey.ErrNoDraft); err != nil && !isNew {
+			return err
+		}
+	}
+	_, err := a.startDraft(c, rc, prof, isNew)
 	if errors.Is(err, survey.ErrInvalidProfile) {
 		return a.renderWelcome(c, rc, map[string]string{"unit": "survey.profile.invalid"}, prof)
 	}
@@ -256,6 +274,17 @@ func (a *App) surveyBegin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, rc.Base+"/p/1")
 }
 
+// startDraft starts (or updates) the respondent's draft; a new one on an
+// open link first takes one of the address's starts for the day.
+func (a *App) startDraft(c echo.Context, rc *respondentCtx, prof survey.Profile, isNew bool) (*survey.Draft, error) {
+	if isNew {
+		if err := a.openLimit(c, rc, "start"); err != nil {
+			return nil, err
+		}
+	}
+	return survey.StartDraft(c.Request().Context(), a.db, rc.Model, rc.Respondent, prof)
+}
+
 // draftOrStart loads the draft; a respondent who skipped the welcome page
 // (a bookmarked page URL) gets one started with the prefilled profile.
 func (a *App) draftOrStart(c echo.Context, rc *respondentCtx) (*survey.Draft, error) {
@@ -263,7 +292,7 @@ func (a *App) draftOrStart(c echo.Context, rc *respondentCtx) (*survey.Draft, er
 	if errors.Is(err, survey.ErrNoDraft) {
 		prof := rc.Prefilled()
 		prof.Locale = localeOf(c)
-		return survey.StartDraft(c.Request().Context(), a.db, rc.Model, rc.Respondent, prof)
+		return a.startDraft(c, rc, prof, true)
 	}
 	return d, err
 }
@@ -381,6 +410,9 @@ func (a *App) surveyAutosave(c echo.Context) error {
 			err = a.saver.Save(c.Request().Context(), rc.DraftKey, slots)
 		}
 	}
+	if he := (*echo.HTTPError)(nil); errors.As(err, &he) {
+		return err // the open link's limit, not the storage
+	}
 	if err != nil {
 		return a.unavailable(err)
 	}
@@ -434,6 +466,9 @@ func (a *App) surveySubmit(c echo.Context) error {
 	if err := a.checkCSRF(c, rc); err != nil {
 		return err
 	}
+	if err := a.openLimit(c, rc, "submit"); err != nil {
+		return err // the draft stays: this browser can submit it later
+	}
 	err := survey.Submit(c.Request().Context(), a.db, a.cfg.Secret, rc.Respondent)
 	if err == nil {
 		a.releases.kick(rc.Campaign.ID) // a release, when the rules allow one
@@ -452,7 +487,7 @@ func (a *App) surveySubmit(c echo.Context) error {
 		return err
 	}
 	if rc.Invitation == nil { // open link: remember in the cookie that this browser is done
-		c.SetCookie(&http.Cookie{Name: openCookie, Value: openSubmitted, Path: rc.Base, MaxAge: 365 * 24 * 3600,
+		c.SetCookie(&http.Cookie{Name: openCookie, Value: a.openDone(rc.Campaign.ID), Path: rc.Base, MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secureCookies(c)})
 	}
 	return c.Redirect(http.StatusSeeOther, rc.Base)

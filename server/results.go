@@ -62,6 +62,7 @@ type resultsData struct {
 	Query      url.Values        // the request's query, kept by the practice table's form
 	Limited    bool              // a manager limited to some units: no "all units" choice
 	Waves      []survey.Campaign // the organisation's campaigns, for the wave filter
+	Additions  []string          // participants added after opening: everyone reading the results sees them
 	// Senior managers against everyone else: a chart of the sections and
 	// the practices where they differ most (medium or large δ).
 	LeadersChart    template.HTML
@@ -109,6 +110,9 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	d.Limited = limit != nil
+	if d.Additions, err = a.additionLines(c, cp); err != nil {
+		return err
+	}
 	bench, err := a.benchmark(c, m, cp.OrganisationID)
 	if err != nil {
 		return err
@@ -133,6 +137,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	// The effective filter, not only the query: a limited manager's default is their own unit.
 	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, d.Invited, a.pool.version(),
 		cp.Name, cp.WaveLabel, cp.Status, a.waveGens(c, cp), unitsKey.String())
+	key += "|" + strings.Join(d.Additions, "|") // shown above the figures, so part of the fragment
 	title := cp.Name + " · " + a.i18n.T(lang, "results.title", nil)
 	if html, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
 		p := a.page(c, "results.title", nil)

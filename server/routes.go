@@ -14,7 +14,7 @@ func (a *App) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientIP(a.proxies)
 
 	e.Use(
 		middleware.RequestID(),

@@ -649,15 +649,18 @@ func campaignEmails(q *gorm.DB, campaignID int64) (map[string]bool, error) {
 // created when createUnits is set; otherwise their rows are skipped. Rows
 // whose email became a participant since the preview are skipped too, so a
 // stale preview or a second click never fails on the unique email index.
-func ImportParticipants(ctx context.Context, db *DB, secret []byte, c *Campaign, p *ImportPreview, createUnits bool) (ImportResult, error) {
+// An import into a campaign that has opened is recorded as by's addition.
+func ImportParticipants(ctx context.Context, db *DB, secret []byte, c *Campaign, p *ImportPreview, createUnits bool, by *User) (ImportResult, error) {
 	var res ImportResult
 	err := db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		camp, err := lockCampaign(tx, c.ID)
 		if err != nil {
 			return err
 		}
-		res, _, err = insertRows(tx, secret, camp, p.Rows, createUnits)
-		return err
+		if res, _, err = insertRows(tx, secret, camp, p.Rows, createUnits); err != nil {
+			return err
+		}
+		return recordAddition(tx, camp, res.Added, by, AddedByImport)
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import participants: %w", err)
@@ -669,8 +672,9 @@ func ImportParticipants(ctx context.Context, db *DB, secret []byte, c *Campaign,
 // file row against the campaign's model version and its organisation's
 // units. A refused row is an error wrapping ErrInvalidParticipant and its
 // ImportProblems (email first): errors.As gives the first. A unit the
-// organisation lacks is a problem: single adds do not create units.
-func AddParticipant(ctx context.Context, db *DB, secret []byte, c *Campaign, row ImportRow) (*Participant, error) {
+// organisation lacks is a problem: single adds do not create units. An add
+// to a campaign that has opened is recorded as by's addition.
+func AddParticipant(ctx context.Context, db *DB, secret []byte, c *Campaign, row ImportRow, by *User) (*Participant, error) {
 	catalog, err := embeddedCatalog()
 	if err != nil {
 		return nil, err
@@ -717,7 +721,7 @@ func AddParticipant(ctx context.Context, db *DB, secret []byte, c *Campaign, row
 			return fmt.Errorf("%w: %w", ErrInvalidParticipant, ImportProblem{Line: row.Line, Field: fieldEmail, Code: codeAlreadyIn, Value: out.Email})
 		}
 		added = &parts[0]
-		return nil
+		return recordAddition(tx, camp, 1, by, AddedByHand)
 	})
 	if err != nil {
 		return nil, err

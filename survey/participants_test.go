@@ -541,7 +541,7 @@ func TestImportParticipants(t *testing.T) {
 					if !slices.Equal(p.NewUnits, []string{"Ventes"}) {
 						t.Fatalf("new units %q", p.NewUnits)
 					}
-					res, err := survey.ImportParticipants(ctx, db, testSecret, c, p, tc.createUnits)
+					res, err := survey.ImportParticipants(ctx, db, testSecret, c, p, tc.createUnits, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -559,7 +559,7 @@ func TestImportParticipants(t *testing.T) {
 			t.Run("each invitation opens with the token derived from its id", func(t *testing.T) {
 				ctx := context.Background()
 				db, m, c := importFixture(t, dialect)
-				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, preview(t, db, m, c, file), true); err != nil {
+				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, preview(t, db, m, c, file), true, nil); err != nil {
 					t.Fatal(err)
 				}
 				var invs []survey.Invitation
@@ -582,10 +582,10 @@ func TestImportParticipants(t *testing.T) {
 				ctx := context.Background()
 				db, m, c := importFixture(t, dialect)
 				p := preview(t, db, m, c, file)
-				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, p, true); err != nil {
+				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, p, true, nil); err != nil {
 					t.Fatal(err)
 				}
-				res, err := survey.ImportParticipants(ctx, db, testSecret, c, p, true)
+				res, err := survey.ImportParticipants(ctx, db, testSecret, c, p, true, nil)
 				if err != nil || res != (survey.ImportResult{Skipped: 4}) {
 					t.Errorf("second import: %+v, %v", res, err)
 				}
@@ -602,7 +602,7 @@ func TestImportParticipants(t *testing.T) {
 				results := make([]survey.ImportResult, 4)
 				errs := make([]error, 4)
 				for i := range results {
-					wg.Go(func() { results[i], errs[i] = survey.ImportParticipants(ctx, db, testSecret, c, p, false) })
+					wg.Go(func() { results[i], errs[i] = survey.ImportParticipants(ctx, db, testSecret, c, p, false, nil) })
 				}
 				wg.Wait()
 				added := 0
@@ -619,11 +619,11 @@ func TestImportParticipants(t *testing.T) {
 			t.Run("another campaign's participants are no duplicates", func(t *testing.T) {
 				ctx := context.Background()
 				db, m, c := importFixture(t, dialect)
-				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, preview(t, db, m, c, file), true); err != nil {
+				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, preview(t, db, m, c, file), true, nil); err != nil {
 					t.Fatal(err)
 				}
 				other := newCampaign(t, db, c.OrganisationID, m)
-				res, err := survey.ImportParticipants(ctx, db, testSecret, other, preview(t, db, m, other, file), false)
+				res, err := survey.ImportParticipants(ctx, db, testSecret, other, preview(t, db, m, other, file), false, nil)
 				if err != nil || res != (survey.ImportResult{Added: 4}) {
 					t.Errorf("%+v, %v", res, err)
 				}
@@ -632,7 +632,7 @@ func TestImportParticipants(t *testing.T) {
 				ctx := context.Background()
 				db, _, c := importFixture(t, dialect)
 				p := &survey.ImportPreview{Rows: []survey.ImportRow{row(2, "ok@example.com"), row(3, "Not An Email")}}
-				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, p, false); !errors.Is(err, survey.ErrInvalidEmail) {
+				if _, err := survey.ImportParticipants(ctx, db, testSecret, c, p, false, nil); !errors.Is(err, survey.ErrInvalidEmail) {
 					t.Errorf("got %v", err)
 				}
 				if n := count(t, db, &survey.Participant{}, "campaign_id = ?", c.ID); n != 0 {
@@ -654,7 +654,7 @@ func TestImport50000Rows(t *testing.T) {
 			csv := importFile(survey.MaxImportRows, m)
 			start := time.Now()
 			p := preview(t, db, m, c, csv)
-			res, err := survey.ImportParticipants(context.Background(), db, testSecret, c, p, true)
+			res, err := survey.ImportParticipants(context.Background(), db, testSecret, c, p, true, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -689,13 +689,13 @@ func TestAddParticipant(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
 			db, _, c := importFixture(t, dialect)
-			if _, err := survey.AddParticipant(ctx, db, testSecret, c, survey.ImportRow{Email: "ann@example.com"}); err != nil {
+			if _, err := survey.AddParticipant(ctx, db, testSecret, c, survey.ImportRow{Email: "ann@example.com"}, nil); err != nil {
 				t.Fatal(err)
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					before := stored(t, db, c.ID)
-					p, err := survey.AddParticipant(ctx, db, testSecret, c, tc.row)
+					p, err := survey.AddParticipant(ctx, db, testSecret, c, tc.row, nil)
 					if tc.code != "" {
 						var prob survey.ImportProblem
 						if !errors.Is(err, survey.ErrInvalidParticipant) || !errors.As(err, &prob) || prob.Code != "import.error."+tc.code {
@@ -717,7 +717,7 @@ func TestAddParticipant(t *testing.T) {
 				})
 			}
 			t.Run("an unknown campaign is not found", func(t *testing.T) {
-				_, err := survey.AddParticipant(ctx, db, testSecret, &survey.Campaign{ID: 9999, ModelVersion: c.ModelVersion}, survey.ImportRow{Email: "q@example.com"})
+				_, err := survey.AddParticipant(ctx, db, testSecret, &survey.Campaign{ID: 9999, ModelVersion: c.ModelVersion}, survey.ImportRow{Email: "q@example.com"}, nil)
 				if !errors.Is(err, survey.ErrNotFound) {
 					t.Errorf("got %v", err)
 				}
@@ -732,7 +732,7 @@ func TestRemoveParticipant(t *testing.T) {
 			ctx := context.Background()
 			db, _, c := importFixture(t, dialect)
 			add := func(email string) *survey.Participant {
-				p, err := survey.AddParticipant(ctx, db, testSecret, c, survey.ImportRow{Email: email})
+				p, err := survey.AddParticipant(ctx, db, testSecret, c, survey.ImportRow{Email: email}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -813,7 +813,7 @@ func BenchmarkImport10k(b *testing.B) {
 				c = newCampaign(b, db, c.OrganisationID, m)
 				b.StartTimer()
 				p := preview(b, db, m, c, csv)
-				res, err := survey.ImportParticipants(ctx, db, testSecret, c, p, true)
+				res, err := survey.ImportParticipants(ctx, db, testSecret, c, p, true, nil)
 				if err != nil || res.Added != 10_000 {
 					b.Fatalf("%+v, %v", res, err)
 				}
