@@ -1066,13 +1066,13 @@ const attackOpenLinkPerIP = 5
 // attackAuditPhrase is what the org admin's campaign or participants page
 // says about participants added after the campaign opened. (Align with the
 // server's wording on merge; matched case-insensitively.)
-const attackAuditPhrase = "added after"
+const attackAuditPhrase = "after the campaign opened"
 
 // TestAttackFakeRespondentsOpenLinkPerIP: answering an open link again and
 // again, dropping the cookie each time, is refused (429) after the per-IP
 // limit.
 func TestAttackFakeRespondentsOpenLinkPerIP(t *testing.T) {
-	a, _, _ := newTestApp(t)
+	a, _, _ := newTestAppWith(t, func(c *Config) { c.OpenLinkPerIP = attackOpenLinkPerIP })
 	o := newAttackOrg(t, a, "fakes", survey.OrgInput{}, "Alpha")
 	c := o.newCampaign("Open", nil, nil)
 	key := survey.NewOpenToken()

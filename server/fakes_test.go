@@ -1,12 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"html"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"tiltline/survey"
-	"tiltline/survey/surveytest"
 )
 
 // Fake respondents (issue 12, attack class 5): whoever can answer an open
@@ -122,13 +119,15 @@ func answerOpen(t *testing.T, f *flowClient) string {
 	return h.Get("Set-Cookie")
 }
 
+// countResponses counts a campaign's submitted responses: released, or
+// waiting sealed for a release.
 func countResponses(t *testing.T, a *App, campaignID int64) int64 {
 	t.Helper()
 	var n int64
 	if err := a.db.Read.Model(&survey.Response{}).Where("campaign_id = ?", campaignID).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return n + int64(len(waitingResponses(t, a, campaignID)))
 }
 
 // TestOpenLinkAnswersOncePerBrowser: after submitting, the browser keeps a
@@ -171,26 +170,6 @@ func TestOpenLinkAnswersOncePerBrowser(t *testing.T) {
 	if b := body(t, r); !strings.Contains(b, "Already submitted") {
 		t.Errorf("the marker alone, in a fresh browser: %d, want the thank-you page", r.StatusCode)
 	}
-}
-
-// newTestAppWith is newTestApp with settings changed first.
-func newTestAppWith(t *testing.T, set func(*Config)) (*App, *survey.DemoResult, *bytes.Buffer) {
-	t.Helper()
-	logs := &bytes.Buffer{}
-	cfg := &Config{DB: surveytest.SQLiteURL(t), DataDir: t.TempDir(), Addr: ":0", BaseURL: "http://test", KMin: 5, PublicPortal: true,
-		Secret: []byte("test-secret-test-secret-test-secret!")}
-	set(cfg)
-	a, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	demo, err := survey.CreateDemo(context.Background(), a.db, a.models.Latest(), survey.DemoOptions{
-		Responses: 20, Links: 2, BaseURL: cfg.BaseURL, Secret: cfg.Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, demo, logs
 }
 
 // from sends f's requests as if from ip, through the trusted proxy.

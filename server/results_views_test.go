@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 
 	"tiltline/survey"
 )
@@ -254,12 +253,13 @@ func TestClosingACampaignFeedsTheBenchmarkPool(t *testing.T) {
 	}
 	setStatus("open")
 	m := a.models.Latest()
-	for i := range survey.PoolMinResponses - 20 {
+	shown, _ := survey.CountResponses(t.Context(), a.db, demo.CampaignID)
+	for i := range survey.PoolMinResponses - int(shown) {
 		answers := make([]byte, m.AnswerSlots())
 		for j := range answers {
 			answers[j] = byte(1 + (i+j)%5)
 		}
-		if err := a.db.Write.Create(&survey.Response{ID: uuid.NewString(), CampaignID: demo.CampaignID, Answers: answers}).Error; err != nil {
+		if err := survey.SealPending(a.db.Write, a.cfg.Secret, []survey.PendingResponse{{CampaignID: demo.CampaignID, Answers: answers}}); err != nil {
 			t.Fatal(err)
 		}
 	}

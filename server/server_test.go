@@ -21,9 +21,16 @@ import (
 // and returns it with its log output and the demo's printed data.
 func newTestApp(t *testing.T) (*App, *survey.DemoResult, *bytes.Buffer) {
 	t.Helper()
+	return newTestAppWith(t, func(*Config) {})
+}
+
+// newTestAppWith is newTestApp with settings changed first.
+func newTestAppWith(t *testing.T, set func(*Config)) (*App, *survey.DemoResult, *bytes.Buffer) {
+	t.Helper()
 	logs := &bytes.Buffer{}
 	cfg := &Config{DB: surveytest.SQLiteURL(t), DataDir: t.TempDir(), Addr: ":0", BaseURL: "http://test", KMin: 5, PublicPortal: true,
 		Secret: []byte("test-secret-test-secret-test-secret!")}
+	set(cfg)
 	a, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
