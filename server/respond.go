@@ -434,7 +434,7 @@ func (a *App) surveySubmit(c echo.Context) error {
 	if err := a.checkCSRF(c, rc); err != nil {
 		return err
 	}
-	err := survey.Submit(c.Request().Context(), a.db, rc.Respondent)
+	err := survey.Submit(c.Request().Context(), a.db, a.cfg.Secret, rc.Respondent)
 	if err == nil {
 		a.reports.touch(rc.Campaign.ID) // results here show it at once
 	}
