@@ -436,7 +436,7 @@ func (a *App) surveySubmit(c echo.Context) error {
 	}
 	err := survey.Submit(c.Request().Context(), a.db, a.cfg.Secret, rc.Respondent)
 	if err == nil {
-		a.reports.touch(rc.Campaign.ID) // results here show it at once
+		a.reports.touch(rc.Campaign.ID) // the next results read rechecks the count
 	}
 	if rc.Invitation != nil {
 		a.links.forget(c.Param("token"))
