@@ -340,9 +340,9 @@ func (l *link) consistent(stored []byte) bool {
 }
 
 // verifyStore checks the database against every link the clients touched:
-// an acknowledged answer is in the draft or the response; an acknowledged
-// submit is stored exactly once and closed the invitation; no response
-// exists twice or without a submit. Links whose submit was sent without an
+// an acknowledged answer is in the draft or the response (released or
+// still pending); an acknowledged submit is stored exactly once and closed
+// the invitation; no response exists twice or without a submit. Links whose submit was sent without an
 // answer and did commit are marked submitted. It returns the number of
 // responses and drafts checked.
 func verifyStore(t testing.TB, db *survey.DB, secret string, campaignID int64, links []*link) (responses, drafts int) {
@@ -373,6 +373,17 @@ func verifyStore(t testing.TB, db *survey.DB, secret string, campaignID int64, l
 	}, opts)
 	if err != nil {
 		t.Fatalf("read responses: %v", err)
+	}
+	// Submits not yet released wait sealed; opening them needs the secret.
+	pending, err := survey.LoadPending(db.Read.WithContext(ctx), []byte(secret), campaignID)
+	if err != nil {
+		t.Fatalf("open pending responses: %v", err)
+	}
+	for _, p := range pending {
+		rows = append(rows, struct {
+			ID      string
+			Answers []byte
+		}{p.ID, p.Answers})
 	}
 	matched := map[string]int{} // response id → links it fits
 	completed := 0

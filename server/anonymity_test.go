@@ -290,14 +290,21 @@ func TestAnonymityAudit(t *testing.T) {
 	for _, dialect := range surveytest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			run := runCampaign(t, surveytest.URL(t, dialect))
-			auditTables(t, run)
-			auditOrder(t, run)
-			auditReportAndExport(t, run)
 			for _, s := range run.secrets {
 				if strings.Contains(run.logs.String(), s) {
 					t.Errorf("the log holds %q", s)
 				}
 			}
+			ctx := context.Background()
+			if _, err := survey.PublishRelease(ctx, run.a.db, mailTestSecret, run.campaign.ID); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := survey.CountResponses(ctx, run.a.db, run.campaign.ID); err != nil || n == 0 {
+				t.Fatalf("nothing released (%v)", err)
+			}
+			auditTables(t, run)
+			auditOrder(t, run)
+			auditReportAndExport(t, run)
 		})
 	}
 }
@@ -517,7 +524,7 @@ func auditReportAndExport(t *testing.T, run *campaignRun) {
 	small := run.units["Gamma Unit"]
 	var smallN int64
 	a.db.Read.Model(&survey.Response{}).Where("campaign_id = ? AND unit_id = ?", run.campaign.ID, small).Count(&smallN)
-	for _, w := range waitingResponses(t, a, run.campaign.ID) {
+	for _, w := range pendingOf(t, a, run.campaign.ID) {
 		if w.UnitID != nil && *w.UnitID == small {
 			smallN++
 		}

@@ -92,7 +92,7 @@ func TestAPITokensAndTenantScoping(t *testing.T) {
 	}
 }
 
-func TestAPIReportFollowsSuppressionAndNewResponses(t *testing.T) {
+func TestAPIReportFollowsSuppressionAndHoldsASingleNewResponse(t *testing.T) {
 	a, demo, _ := newTestApp(t) // 20 demo responses, one unit of 3
 	path := fmt.Sprintf("/api/v1/campaigns/%d/report", demo.CampaignID)
 	code, rep := apiCall(t, a, http.MethodGet, path, demo.APIToken, "")

@@ -123,11 +123,7 @@ func answerOpen(t *testing.T, f *flowClient) string {
 // waiting sealed for a release.
 func countResponses(t *testing.T, a *App, campaignID int64) int64 {
 	t.Helper()
-	var n int64
-	if err := a.db.Read.Model(&survey.Response{}).Where("campaign_id = ?", campaignID).Count(&n).Error; err != nil {
-		t.Fatal(err)
-	}
-	return n + int64(len(waitingResponses(t, a, campaignID)))
+	return stored(t, a, campaignID)
 }
 
 // TestOpenLinkAnswersOncePerBrowser: after submitting, the browser keeps a

@@ -519,7 +519,7 @@ func TestRemindersSkipTheCompletedTheOptedOutAndTheBounced(t *testing.T) {
 	if _, err := survey.StartDraft(ctx, a.db, a.models.Latest(), r, survey.Profile{Locale: "de"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := survey.Submit(ctx, a.db, a.cfg.Secret, r); err != nil {
+	if err := survey.Submit(ctx, a.db, mailTestSecret, r); err != nil {
 		t.Fatal(err)
 	}
 	// 1 opts out with the link from the mail: the GET only asks, the POST does it.

@@ -144,8 +144,8 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != base {
 		t.Errorf("double submit: %d %q", code, loc)
 	}
-	if n := count(t, a, &survey.Response{}, "campaign_id = ?", demo.CampaignID) + int64(len(waitingResponses(t, a, demo.CampaignID))); n != 21 {
-		t.Errorf("responses released and waiting = %d, want 20 demo + 1", n)
+	if n := stored(t, a, demo.CampaignID); n != 21 {
+		t.Errorf("responses and pending responses = %d, want 20 demo + 1", n)
 	}
 	if code, _ := f.put(`{"practice":"AP-01","dimension":"intention","level":1}`); code != http.StatusConflict {
 		t.Errorf("autosave after submit: %d, want 409", code)
@@ -153,6 +153,23 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	if strings.Contains(logs.String(), token) {
 		t.Error("token in the log")
 	}
+}
+
+// stored counts a campaign's responses, released or still sealed in
+// pending_responses: a submit adds one.
+func stored(t *testing.T, a *App, campaignID int64) int64 {
+	t.Helper()
+	return count(t, a, &survey.Response{}, "campaign_id = ?", campaignID) + count(t, a, &survey.PendingRow{}, "campaign_id = ?", campaignID)
+}
+
+// pendingOf opens a campaign's submitted, not yet released responses.
+func pendingOf(t *testing.T, a *App, campaignID int64) []survey.PendingResponse {
+	t.Helper()
+	ps, err := survey.LoadPending(a.db.Read, a.cfg.Secret, campaignID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
 }
 
 func count(t *testing.T, a *App, model any, where string, args ...any) int64 {
@@ -266,9 +283,9 @@ func TestClosedCampaignSaysSo(t *testing.T) {
 	f.get("")
 	f.post("/start", nil)
 	a.db.Write.Model(&survey.Campaign{}).Where("id = ?", demo.CampaignID).Update("status", survey.StatusClosed)
-	before := count(t, a, &survey.Response{}, "campaign_id = ?", demo.CampaignID)
+	before := stored(t, a, demo.CampaignID)
 	_, page, _ := f.do(http.MethodPost, "/submit", "application/x-www-form-urlencoded", "csrf="+f.csrf+"&lang=en")
-	if !strings.Contains(page, "This survey is closed") || count(t, a, &survey.Response{}, "campaign_id = ?", demo.CampaignID) != before {
+	if !strings.Contains(page, "This survey is closed") || stored(t, a, demo.CampaignID) != before {
 		t.Error("submit right after closing must be refused, even while the link is cached")
 	}
 	a.links.lru.Purge() // what a few seconds do: cached links expire
@@ -308,8 +325,8 @@ func TestOpenLinkCampaignKeepsTheDraftInACookie(t *testing.T) {
 	if code, body := f.get(""); code != 200 || !strings.Contains(body, "Already submitted") {
 		t.Errorf("after submit: %d", code)
 	}
-	if w := waitingResponses(t, a, c.ID); len(w) != 1 || w[0].Role != "researcher" {
-		t.Errorf("open-link response waiting: %+v", w)
+	if ps := pendingOf(t, a, c.ID); len(ps) != 1 || ps[0].Role != "researcher" {
+		t.Errorf("open-link response: %+v", ps)
 	}
 	// Another browser starts its own draft.
 	g := newFlow(t, a, "/o/"+key)
@@ -319,15 +336,4 @@ func TestOpenLinkCampaignKeepsTheDraftInACookie(t *testing.T) {
 	if code, _ := newFlow(t, a, "/o/"+strings.Repeat("x", 43)).get(""); code != 404 {
 		t.Errorf("unknown open key = %d", code)
 	}
-}
-
-// waitingResponses opens the campaign's submitted responses that no release
-// has taken yet.
-func waitingResponses(t *testing.T, a *App, campaignID int64) []survey.PendingResponse {
-	t.Helper()
-	w, err := survey.LoadPending(a.db.Read, a.cfg.Secret, campaignID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
 }

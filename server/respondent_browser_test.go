@@ -249,14 +249,7 @@ func TestBrowserKeyboardOnlyCompletesSurvey(t *testing.T) {
 	ts := startTestServer(t, 5)
 	link := ts.Demo.Links[0]
 	m := ts.App.models.Latest()
-	// Submitted responses: released ones and those waiting sealed.
-	countResponses := func() int64 {
-		var n int64
-		if err := ts.App.db.Read.Model(&survey.Response{}).Where("campaign_id = ?", ts.Demo.CampaignID).Count(&n).Error; err != nil {
-			t.Fatal(err)
-		}
-		return n + int64(len(waitingResponses(t, ts.App, ts.Demo.CampaignID)))
-	}
+	countResponses := func() int64 { return stored(t, ts.App, ts.Demo.CampaignID) }
 	before := countResponses()
 	ctx := newBrowser(t, "en")
 
@@ -342,12 +335,10 @@ func TestBrowserKeyboardOnlyCompletesSurvey(t *testing.T) {
 	if got := countResponses(); got != before+1 {
 		t.Errorf("campaign has %d responses, want %d", got, before+1)
 	}
-	// One person's response waits sealed until a release can take it with
-	// at least k others of its cell.
 	var mine []survey.PendingResponse
-	for _, r := range waitingResponses(t, ts.App, ts.Demo.CampaignID) {
-		if bytes.Equal(r.Answers, packAnswers(t, m, all)) {
-			mine = append(mine, r)
+	for _, p := range pendingOf(t, ts.App, ts.Demo.CampaignID) {
+		if bytes.Equal(p.Answers, packAnswers(t, m, all)) {
+			mine = append(mine, p)
 		}
 	}
 	if len(mine) != 1 {

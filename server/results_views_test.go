@@ -259,7 +259,7 @@ func TestClosingACampaignFeedsTheBenchmarkPool(t *testing.T) {
 		for j := range answers {
 			answers[j] = byte(1 + (i+j)%5)
 		}
-		if err := survey.SealPending(a.db.Write, a.cfg.Secret, []survey.PendingResponse{{CampaignID: demo.CampaignID, Answers: answers}}); err != nil {
+		if _, err := survey.SealPending(a.db.Write, a.cfg.Secret, survey.PendingResponse{CampaignID: demo.CampaignID, Answers: answers}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -296,7 +296,7 @@ func TestSuppressedExportPageSaysWhy(t *testing.T) {
 }
 
 // The dashboard's content is kept in memory; these are the changes it must
-// follow at once: a new response, the reader's language, and two managers
+// follow at once: a new released response, the reader's language, and two managers
 // limited to different units who ask for the same (empty) query.
 func TestDashboardCacheFollowsChanges(t *testing.T) {
 	a, demo, _ := newTestApp(t)
@@ -311,9 +311,21 @@ func TestDashboardCacheFollowsChanges(t *testing.T) {
 	r.get("")
 	r.post("/start", nil)
 	r.post("/submit", nil)
+	// One submit alone is not shown: it waits sealed for a release.
+	_, page = f.get(path)
+	if m := responses.FindStringSubmatch(page); m == nil || m[1] != "20" || stored(t, a, demo.CampaignID) != 21 {
+		t.Errorf("responses after a submit: %v shown, %d stored", m, stored(t, a, demo.CampaignID))
+	}
+	// A response added to responses, as a release adds them (and tells the
+	// cache), shows at once.
+	if err := a.db.Write.Exec(`INSERT INTO responses (id, campaign_id, unit_id, role, seniority, locale, answers)
+		SELECT 'released-copy', campaign_id, unit_id, role, seniority, locale, answers FROM responses WHERE campaign_id = ? LIMIT 1`, demo.CampaignID).Error; err != nil {
+		t.Fatal(err)
+	}
+	a.reports.touch(demo.CampaignID)
 	_, page = f.get(path)
 	if m := responses.FindStringSubmatch(page); m == nil || m[1] != "21" {
-		t.Errorf("responses after a submit: %v", m)
+		t.Errorf("responses after a release: %v", m)
 	}
 	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") || !regexp.MustCompile(`liegt \d+,\d Punkte vor`).MatchString(de) {
 		t.Error("the German view came from the English cache, or writes decimals with a point")

@@ -95,7 +95,9 @@ func Open(raw string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	// secure_delete: deleted drafts and sealed pending responses are
+	// overwritten with zeros, not left in free space of the file.
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)"
 	w, err := gorm.Open(sqlite.Open("file:"+target+"?"+pragmas+"&_txlock=immediate"), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", target, err)
@@ -150,7 +152,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if db.Dialect == "postgres" {
 		d = goose.DialectPostgres
 	}
-	return goose.NewProvider(d, db.sqlDB(), fsys)
+	return goose.NewProvider(d, db.sqlDB(), fsys, goose.WithGoMigrations(migrations.Go(db.Dialect)...))
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer binary; serving

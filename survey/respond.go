@@ -174,10 +174,14 @@ func SetDraftLocale(ctx context.Context, db *DB, key, locale string) error {
 	return db.Write.WithContext(ctx).Model(&Draft{}).Where("key = ?", key).Update("locale", locale).Error
 }
 
-// Submit turns the draft into an anonymous response in one transaction:
-// insert the response under a fresh random id, delete the draft, mark the
-// invitation completed. The draft's deletion is the guard: of two concurrent
-// submits only one finds it, so exactly one response is stored.
+// Submit turns the draft into a sealed pending response in one transaction:
+// delete the draft, mark the invitation completed, store the response
+// sealed under the secret (pending.go). The draft's deletion is the guard:
+// of two concurrent submits only one finds it, so exactly one response is
+// stored. Nothing enters responses here: a release moves pending responses
+// there later, in another transaction and a shuffled order, so that no
+// system column, storage order or id pairs a response with this
+// transaction's invitation.
 func Submit(ctx context.Context, db *DB, secret []byte, r *Respondent) error {
 	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// The campaign is read inside the transaction: the caller's copy may be cached.
@@ -220,7 +224,10 @@ func Submit(ctx context.Context, db *DB, secret []byte, r *Respondent) error {
 				return ErrAlreadySubmitted
 			}
 		}
-		return SealPending(tx, secret, []PendingResponse{{CampaignID: d.CampaignID, UnitID: d.UnitID,
-			Role: d.Role, Seniority: d.Seniority, Locale: d.Locale, Answers: d.Answers}})
+		_, err := SealPending(tx, secret, PendingResponse{
+			CampaignID: d.CampaignID, UnitID: d.UnitID,
+			Role: d.Role, Seniority: d.Seniority, Locale: d.Locale, Answers: d.Answers,
+		})
+		return err
 	})
 }

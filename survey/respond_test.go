@@ -1,6 +1,7 @@
 package survey_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,9 +53,21 @@ func TestDraftBecomesAnAnonymousResponse(t *testing.T) {
 			if err := survey.Submit(ctx, db, testSecret, r); err != nil {
 				t.Fatal(err)
 			}
-			var resp survey.Response
-			if err := db.Read.Where("campaign_id = ?", r.Campaign.ID).First(&resp).Error; err != nil {
+			// The response waits sealed: nothing enters responses at submit.
+			if n := count(t, db, &survey.Response{}, "campaign_id = ?", r.Campaign.ID); n != 0 {
+				t.Errorf("%d responses stored at submit, want 0 until a release", n)
+			}
+			var row survey.PendingRow
+			if err := db.Read.Where("campaign_id = ?", r.Campaign.ID).First(&row).Error; err != nil {
 				t.Fatal(err)
+			}
+			pending, err := survey.LoadPending(db.Read, testSecret, r.Campaign.ID)
+			if err != nil || len(pending) != 1 {
+				t.Fatalf("pending = %d, %v", len(pending), err)
+			}
+			resp := pending[0]
+			if bytes.Contains(row.Sealed, resp.Answers) || bytes.Contains(row.Sealed, []byte("researcher")) {
+				t.Error("the pending row holds the answers or the profile in the clear")
 			}
 			if resp.Answers[0] != 2 || resp.Answers[m.AnswerSlots()-1] != survey.DontKnow || resp.Answers[1] != survey.Unanswered {
 				t.Errorf("packed answers wrong: %v…%v", resp.Answers[:4], resp.Answers[len(resp.Answers)-2:])
@@ -62,8 +75,8 @@ func TestDraftBecomesAnAnonymousResponse(t *testing.T) {
 			if resp.Role != "researcher" || resp.Seniority != "staff" || resp.Locale != "de" || *resp.UnitID != *r.Participant.UnitID {
 				t.Errorf("profile = %+v", resp)
 			}
-			if resp.ID == r.Invitation.ID || resp.ID == r.DraftKey || len(resp.ID) != 36 {
-				t.Errorf("response id %q must be fresh and random", resp.ID)
+			if resp.ID != row.ID || resp.ID == r.Invitation.ID || resp.ID == r.DraftKey || len(resp.ID) != 36 {
+				t.Errorf("pending id %q must be fresh and random", resp.ID)
 			}
 			if _, err := survey.LoadDraft(ctx, db, r.DraftKey); !errors.Is(err, survey.ErrNoDraft) {
 				t.Errorf("draft survives submit: %v", err)
@@ -92,7 +105,8 @@ func TestSubmitRules(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			countResponses := func() int64 { return count(t, db, &survey.Response{}, "campaign_id = ?", rs[0].Campaign.ID) }
+			// Submits store sealed pending responses; responses is the release's.
+			countResponses := func() int64 { return count(t, db, &survey.PendingRow{}, "campaign_id = ?", rs[0].Campaign.ID) }
 
 			t.Run("submit twice stores one response", func(t *testing.T) {
 				start(rs[0])
