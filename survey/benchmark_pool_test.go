@@ -101,6 +101,9 @@ func closeCampaign(t *testing.T, db *survey.DB, m *survey.Model, org *survey.Org
 	if err := db.Write.CreateInBatches(rs, 100).Error; err != nil {
 		t.Fatal(err)
 	}
+	if _, err := survey.PublishRelease(ctx, db, testSecret, cp.ID); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := survey.LoadReportRows(ctx, db, cp.ID)
 	if err != nil {
 		t.Fatal(err)

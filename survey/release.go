@@ -22,7 +22,9 @@ import (
 //
 // The responses table holds exactly the released responses: a submitted
 // response waits sealed in pending_responses until a release takes it, so
-// no column says which release showed a response or when it arrived. On
+// no column says which release showed a response or when it arrived. A
+// released response keeps only its cell's profile (unit, role, band), which
+// at least k responses share: its raw profile is never stored in the clear. On
 // Postgres each release rewrites the campaign's rows in a fresh random
 // order, so that neither their physical order (ctid) nor their transaction
 // (xmin) follows the order of submission.
@@ -242,8 +244,11 @@ func PublishRelease(ctx context.Context, db *DB, secret []byte, campaignID int64
 		}
 		fresh := make([]Response, len(take))
 		for i, p := range take {
-			fresh[i] = Response{ID: uuid.NewString(), CampaignID: campaignID, UnitID: p.UnitID,
-				Role: p.Role, Seniority: p.Seniority, Locale: p.Locale, Answers: p.Answers}
+			// Stored under its cell's profile only: the raw unit, role and
+			// band could single a person out of the participant list.
+			unit, role, band := generalised(d.Partition.Cell(attrsOf(p.UnitID, p.Role, p.Seniority)))
+			fresh[i] = Response{ID: uuid.NewString(), CampaignID: campaignID, UnitID: unit,
+				Role: role, Seniority: band, Locale: p.Locale, Answers: p.Answers}
 		}
 		if err := insertShuffled(tx, db.Dialect, campaignID, fresh); err != nil {
 			return err
@@ -252,10 +257,14 @@ func PublishRelease(ctx context.Context, db *DB, secret []byte, campaignID int64
 		if err != nil {
 			return err
 		}
-		added := make([]addedCount, 0, len(d.Take))
+		byCell := map[cells.Attrs]int{}
 		for t, n := range d.Take {
+			byCell[d.Partition.Cell(t)] += n
+		}
+		added := make([]addedCount, 0, len(byCell))
+		for c, n := range byCell {
 			if n > 0 {
-				added = append(added, addedCount{t, n})
+				added = append(added, addedCount{c, n})
 			}
 		}
 		addedJSON, err := json.Marshal(added)

@@ -51,8 +51,9 @@ func unitLevel(t Attrs) Attrs { return Attrs{NoUnit, Other, t.Seniority} }
 // Top is the cell of everything that no unit could hold on its own.
 var Top = Attrs{NoUnit, Other, Other}
 
-// Partition maps attribute tuples to cells. Tuples it has not seen go to the
-// pooled cell of their unit and band, else of their band, else Top (Cell).
+// Partition maps attribute tuples to cells. A cell's own profile maps to the
+// cell (released responses keep only that); tuples it has not seen go to
+// the pooled cell of their unit and band, else of their band, else Top.
 type Partition struct {
 	K     int
 	cells map[Attrs]Attrs // seen tuple -> its cell
@@ -75,6 +76,7 @@ type Partition struct {
 func Generalise(counts map[Attrs]int, k int) *Partition {
 	k = max(k, MinK)
 	p := &Partition{K: k, cells: map[Attrs]Attrs{}, set: map[Attrs]bool{}}
+	size := map[Attrs]int{} // cells so far
 	pool := func(level func(Attrs) Attrs, todo []Attrs) []Attrs {
 		sum := map[Attrs]int{}
 		for _, t := range todo {
@@ -82,10 +84,17 @@ func Generalise(counts map[Attrs]int, k int) *Partition {
 		}
 		var rest []Attrs
 		for _, t := range todo {
-			if c := level(t); sum[c] >= k {
+			// A pool joins a cell of the same profile if there is one
+			// (responses released earlier are stored under their cell's).
+			if c := level(t); size[c]+sum[c] >= k {
 				p.cells[t] = c
 			} else {
 				rest = append(rest, t)
+			}
+		}
+		for _, t := range todo {
+			if c, ok := p.cells[t]; ok {
+				size[c] += counts[t]
 			}
 		}
 		return rest
@@ -97,6 +106,7 @@ func Generalise(counts map[Attrs]int, k int) *Partition {
 		}
 		if counts[t] >= k {
 			p.cells[t] = t
+			size[t] += counts[t]
 		} else {
 			todo = append(todo, t)
 		}
@@ -116,6 +126,9 @@ func Generalise(counts map[Attrs]int, k int) *Partition {
 func (p *Partition) Cell(t Attrs) Attrs {
 	if c, ok := p.cells[t]; ok {
 		return c
+	}
+	if p.set[t] { // a cell's own profile: released responses are stored under it
+		return t
 	}
 	if c := roleLevel(t); p.set[c] {
 		return c

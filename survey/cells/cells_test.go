@@ -79,24 +79,31 @@ func TestPlanHoldsBackSmallChanges(t *testing.T) {
 	}
 }
 
-// A cell may not split so that part of what was shown before falls under k.
-func TestPlanDoesNotSplitShownGroups(t *testing.T) {
+// Released responses keep their cell's profile: a pool shown once stays
+// whole, new people of a role it pooled may form a cell of their own, and
+// new small groups join it.
+func TestReleasedPoolsStayWhole(t *testing.T) {
 	var h History
 	// Two roles of three each: pooled into (1, other, staff) of six.
 	d := Plan(h, map[Attrs]int{{1, "a", "staff"}: 3, {1, "b", "staff"}: 3}, 5)
-	if d == nil || d.Partition.Cell(Attrs{1, "a", "staff"}) != (Attrs{1, Other, "staff"}) {
+	pool := Attrs{1, Other, "staff"}
+	if d == nil || d.Partition.Cell(Attrs{1, "a", "staff"}) != pool {
 		t.Fatalf("first: %+v", d)
 	}
 	h = apply(h, d)
-	// Five more "a": "a" would make a cell of 8 and leave "b"'s three alone
-	// in the pool; the three old "a" would then be "a"'s cell minus the
-	// five new. Keep the old partition instead.
-	d = Plan(h, map[Attrs]int{{1, "a", "staff"}: 5}, 5)
-	if d == nil || d.Taken != 5 {
-		t.Fatalf("second: %+v", d)
+	if h.Added[pool][0] != 6 {
+		t.Fatalf("history keeps %v, want the pool's 6", h.Added)
 	}
-	if got := d.Partition.Cell(Attrs{1, "a", "staff"}); got != (Attrs{1, Other, "staff"}) {
-		t.Fatalf("the shown pool was split: a -> %v", got)
+	// Five more "a": a cell of their own; the pool of six stays as it was.
+	d = Plan(h, map[Attrs]int{{1, "a", "staff"}: 5}, 5)
+	if d == nil || d.Taken != 5 || d.Partition.Cell(Attrs{1, "a", "staff"}) != (Attrs{1, "a", "staff"}) || d.Partition.Cell(pool) != pool {
+		t.Fatalf("five more a: %+v", d)
+	}
+	h = apply(h, d)
+	// Two "c" and three "d": too few for cells, together enough to join the pool.
+	d = Plan(h, map[Attrs]int{{1, "c", "staff"}: 2, {1, "d", "staff"}: 3}, 5)
+	if d == nil || d.Taken != 5 || d.Partition.Cell(Attrs{1, "c", "staff"}) != pool || d.Partition.Cell(pool) != pool {
+		t.Fatalf("c and d: %+v", d)
 	}
 }
 
@@ -107,6 +114,7 @@ func apply(h History, d *Decision) History {
 	j := len(h.Partitions)
 	h.Partitions = append(h.Partitions, d.Partition)
 	for tuple, n := range d.Take {
+		tuple = d.Partition.Cell(tuple) // stored under its cell's profile
 		a := h.Added[tuple]
 		for len(a) <= j {
 			a = append(a, 0)
@@ -186,7 +194,8 @@ func attackRandomCampaign(t *testing.T, seed uint64) {
 		for i := range people[:arrived] {
 			p := &people[i]
 			if p.entry < 0 && d.Take[p.t] > 0 {
-				p.entry = j
+				// Released: from now on only the cell's profile is kept.
+				p.entry, p.t = j, d.Partition.Cell(p.t)
 			}
 		}
 		for tuple, n := range d.Take {
