@@ -212,10 +212,23 @@ func CreateCampaign(ctx context.Context, db *DB, orgID int64, modelVersion int, 
 	return c, db.Write.WithContext(ctx).Create(c).Error
 }
 
+// KFloor is the smallest k a campaign may be given. Once it has opened, k
+// is fixed but for raising it: a lower k would show groups that earlier
+// releases hid, and the difference would describe fewer than k people.
+func (c *Campaign) KFloor() int {
+	if c.Status == StatusDraft {
+		return MinK
+	}
+	return EffectiveK(c.KMin)
+}
+
 // UpdateCampaign changes a wave's settings; the model version never changes.
 func UpdateCampaign(ctx context.Context, db *DB, c *Campaign, in CampaignInput) error {
 	if fe := in.Validate(); fe != nil {
 		return fe
+	}
+	if in.KMin < c.KFloor() {
+		return FieldErrors{"k_min": "form.error.k_lowered"}
 	}
 	in.apply(c)
 	return db.Write.WithContext(ctx).Save(c).Error
