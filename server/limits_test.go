@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,5 +65,214 @@ func TestKIsFixedOnceACampaignOpens(t *testing.T) {
 	fmt.Sscanf(strings.TrimPrefix(loc, "/admin/campaigns/"), "%d", &draft)
 	if code, _ := edit(draft, "3", "en"); code != http.StatusSeeOther || storedK(draft) != 3 {
 		t.Errorf("draft campaign, k lowered: %d, k = %d; a draft may change freely", code, storedK(draft))
+	}
+}
+
+// A manager's limit fails closed: "whole organisation" is an explicit
+// choice, unknown units are refused, and a manager whose units are all
+// deleted sees nothing anywhere: pages, exports, the API, the portal.
+func TestUnitLimitsFailClosed(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	ctx := t.Context()
+	manager, err := survey.UserByEmail(ctx, a.db, demo.ManagerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retail survey.BusinessUnit
+	a.db.Read.Where("name = ?", "Retail Banking").First(&retail)
+	managerToken, err := survey.CreateAPIToken(ctx, a.db, demo.ManagerEmail, "limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	unitsPath := fmt.Sprintf("/admin/users/%d/units", manager.ID)
+	_, page := admin.get("/admin/users")
+	for _, want := range []string{
+		fmt.Sprintf(`id="mu-%d-all" name="scope" value="all" checked><label for="mu-%[1]d-all">Whole organisation</label>`, manager.ID),
+		fmt.Sprintf(`id="mu-%d-units" name="scope" value="units"><label for="mu-%[1]d-units">Only these units</label>`, manager.ID),
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the users page lacks %s", want)
+		}
+	}
+
+	// Unknown unit ids, or "only these units" with none, are a 422 that
+	// keeps the choice and changes nothing.
+	for _, c := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"unknown unit", url.Values{"scope": {"units"}, "unit": {"999999"}}, "Eine der gewählten Einheiten gibt es nicht (mehr)"},
+		{"a known and an unknown unit", url.Values{"scope": {"units"}, "unit": {strconv.FormatInt(retail.ID, 10), "999999"}}, "Eine der gewählten Einheiten gibt es nicht (mehr)"},
+		{"no unit", url.Values{"scope": {"units"}}, "Kreuzen Sie mindestens eine Einheit an"},
+		{"no choice", url.Values{"unit": {strconv.FormatInt(retail.ID, 10)}}, "Wählen Sie „Ganze Organisation“ oder „Nur diese Einheiten“"},
+	} {
+		c.form.Set("csrf", admin.csrf)
+		code, body, _ := admin.do(http.MethodPost, unitsPath, "application/x-www-form-urlencoded", c.form.Encode(), "Accept-Language", "de")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) || !strings.Contains(body, `<details class="units" open>`) {
+			t.Errorf("%s: %d, want 422 with %q next to the open form", c.name, code, c.want)
+		}
+		if c.form.Get("scope") == "units" && !strings.Contains(body, fmt.Sprintf(`id="mu-%d-units" name="scope" value="units" checked>`, manager.ID)) {
+			t.Errorf("%s: the form does not keep the choice", c.name)
+		}
+		if u, _ := survey.UserByEmail(ctx, a.db, demo.ManagerEmail); !u.AllUnits {
+			t.Errorf("%s: the manager's access changed", c.name)
+		}
+	}
+
+	if code, _ := admin.post(unitsPath, url.Values{"scope": {"units"}, "unit": {strconv.FormatInt(retail.ID, 10)}}); code != http.StatusSeeOther {
+		t.Fatalf("limit to Retail Banking: %d", code)
+	}
+	mgr := managerFlow(t, a, demo)
+	results := fmt.Sprintf("/results/%d", demo.CampaignID)
+	if code, page := mgr.get(results); code != http.StatusOK || !strings.Contains(page, "selected>Retail Banking</option>") {
+		t.Fatalf("limited to Retail Banking: %d", code)
+	}
+
+	// Deleting the manager's only unit leaves them nothing, not everything.
+	if code, _ := admin.post(fmt.Sprintf("/admin/units/%d/delete", retail.ID), nil); code != http.StatusSeeOther {
+		t.Fatalf("delete unit: %d", code)
+	}
+	const noUnits = "You have no units assigned; ask your organisation’s admin."
+	for _, p := range []string{"/results", results, results + "?unit=" + strconv.FormatInt(retail.ID, 10), results + "/export.csv", results + "/export.xlsx", results + "/export.pdf", results + "/aggregate.csv"} {
+		if code, body := mgr.get(p); code != http.StatusForbidden || !strings.Contains(body, noUnits) {
+			t.Errorf("%s after the manager's unit was deleted: %d, want 403 saying why", p, code)
+		}
+	}
+	api := fmt.Sprintf("/api/v1/campaigns/%d", demo.CampaignID)
+	for _, p := range []string{"/api/v1/campaigns", api, api + "/report", api + "/export.csv", api + "/export.xlsx", api + "/export.pdf", api + "/aggregate.csv"} {
+		r := get(t, a, p, "Authorization", "Bearer "+managerToken)
+		if b := body(t, r); r.StatusCode != http.StatusForbidden || !strings.Contains(b, "You have no units assigned") {
+			t.Errorf("API %s after the manager's unit was deleted: %d, want 403", p, r.StatusCode)
+		}
+	}
+	if _, page := mgr.get("/learn/winback"); strings.Contains(page, "Your organisation:") || strings.Contains(page, "Your units:") || !strings.Contains(page, noUnits) {
+		t.Error("the portal shows figures to a manager whose units are gone")
+	}
+	if _, page := mgr.get("/learn/path"); !strings.Contains(page, "You have no units assigned, so the topics are in the order of the assessment model") ||
+		!slices.Equal(pathOrder(page), modelOrder(a)) {
+		t.Error("the learning path follows results for a manager whose units are gone")
+	}
+
+	// A new manager starts with no access until an admin chooses.
+	if _, _, err := survey.CreateUser(ctx, a.db, "new.manager@demo-bank.example", survey.RoleManager, manager.OrganisationID); err != nil {
+		t.Fatal(err)
+	}
+	newToken, err := survey.CreateAPIToken(ctx, a.db, "new.manager@demo-bank.example", "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := get(t, a, api+"/report", "Authorization", "Bearer "+newToken); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a new manager without units reads the report: %d", r.StatusCode)
+	}
+
+	// "Whole organisation" gives it back, explicitly.
+	if code, _ := admin.post(unitsPath, url.Values{"scope": {"all"}}); code != http.StatusSeeOther {
+		t.Fatalf("whole organisation: %d", code)
+	}
+	if code, page := mgr.get(results); code != http.StatusOK || !strings.Contains(page, "Marketing</option>") {
+		t.Errorf("whole organisation: %d, or not every unit to choose from", code)
+	}
+}
+
+// The portal's figures and the learning path follow the reader's limits: a
+// manager limited to a unit sees that unit's figures and order, under the
+// same k, never the organisation's; other readers keep the organisation's.
+func TestPortalFiguresFollowTheReadersUnits(t *testing.T) {
+	a, _, _ := newTestApp(t)
+	demo := biggerDemo(t, a, 300)
+	ctx := t.Context()
+	org := demoOrg(t, a, demo)
+	manager, err := survey.UserByEmail(ctx, a.db, demo.ManagerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retail survey.BusinessUnit
+	a.db.Read.Where("organisation_id = ? AND name = ?", org, "Retail Banking").First(&retail)
+	if err := survey.SetManagerUnits(ctx, a.db, org, manager.ID, false, []int64{retail.ID}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := survey.CreateAPIToken(ctx, a.db, demo.ManagerEmail, "portal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reference: the unit's report, as the results read it through the API.
+	unitRep := apiReport(t, a, token, demo.CampaignID)
+	adminToken, err := survey.CreateAPIToken(ctx, a.db, demo.AdminEmail, "portal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgRep := apiReport(t, a, adminToken, demo.CampaignID)
+	if unitRep.Suppressed || unitRep.Filter.UnitID == nil || *unitRep.Filter.UnitID != retail.ID {
+		t.Fatalf("the manager's report is not Retail Banking's (suppressed %v)", unitRep.Suppressed)
+	}
+
+	mgr := managerFlow(t, a, demo)
+	lea := learner(t, a, "lea@demo-bank.example", org)
+	unitFigures := regexp.MustCompile(`<p class="org-figures"><strong>Your units: intention (\d+) %, reality (\d+) %</strong></p>`)
+	orgFigures := regexp.MustCompile(`<p class="org-figures"><strong>Your organisation: intention (\d+) %, reality (\d+) %</strong></p>`)
+	differ := 0
+	for _, sub := range a.models.Latest().Subsections() {
+		_, page := mgr.get("/learn/" + sub.Slug)
+		m := unitFigures.FindStringSubmatch(page)
+		if m == nil || orgFigures.MatchString(page) {
+			t.Errorf("%s: the limited manager does not see their units' figures (only)", sub.Slug)
+			continue
+		}
+		i, r, _ := subMeans(unitRep, sub.Slug)
+		if want := []string{fmt.Sprintf("%.0f", i), fmt.Sprintf("%.0f", r)}; m[1] != want[0] || m[2] != want[1] {
+			t.Errorf("%s: intention %s, reality %s; Retail Banking's are %s, %s", sub.Slug, m[1], m[2], want[0], want[1])
+		}
+		oi, or, _ := subMeans(orgRep, sub.Slug)
+		if fmt.Sprintf("%.0f %.0f", i, r) != fmt.Sprintf("%.0f %.0f", oi, or) {
+			differ++
+		}
+		if _, lpage := lea.get("/learn/" + sub.Slug); !orgFigures.MatchString(lpage) {
+			t.Errorf("%s: a learner no longer sees the organisation's figures", sub.Slug)
+		}
+	}
+	if differ == 0 {
+		t.Fatal("the unit's figures equal the organisation's everywhere: the test proves nothing")
+	}
+	// Adding a unit the results hide (Innovation Lab: 3 responses, under k)
+	// adds nothing: the sum of the two would give the small unit away.
+	var lab survey.BusinessUnit
+	a.db.Read.Where("organisation_id = ? AND name = ?", org, "Innovation Lab").First(&lab)
+	if err := survey.SetManagerUnits(ctx, a.db, org, manager.ID, false, []int64{retail.ID, lab.ID}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range a.models.Latest().Subsections() {
+		_, page := mgr.get("/learn/" + sub.Slug)
+		i, r, _ := subMeans(unitRep, sub.Slug)
+		if m := unitFigures.FindStringSubmatch(page); m == nil || m[1] != fmt.Sprintf("%.0f", i) || m[2] != fmt.Sprintf("%.0f", r) {
+			t.Errorf("%s with Innovation Lab added: %v, want Retail Banking's %.0f, %.0f", sub.Slug, m, i, r)
+		}
+	}
+
+	_, page := mgr.get("/learn/path")
+	if got, want := pathOrder(page), wantPath(t, a, unitRep); !slices.Equal(got, want) || !strings.Contains(page, "your units’ results") {
+		t.Errorf("the limited manager's path\n got %v\nwant %v (Retail Banking's order)", got, want)
+	}
+	if _, page := lea.get("/learn/path"); !slices.Equal(pathOrder(page), wantPath(t, a, orgRep)) {
+		t.Error("a learner's path no longer follows the organisation's results")
+	}
+
+	// Below k, the units show no numbers, with the same message; a raised k
+	// shows at once (the portal caches no k).
+	var cp survey.Campaign
+	a.db.Read.First(&cp, demo.CampaignID)
+	n := 0
+	if unitRep.Responses != nil {
+		n = *unitRep.Responses
+	}
+	if err := a.db.Write.Model(&cp).Update("k_min", n+1).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, page := mgr.get("/learn/winback"); unitFigures.MatchString(page) || !strings.Contains(page, fmt.Sprintf("Your units: not enough responses yet. To protect respondents, figures show once at least %d people have answered.", n+1)) {
+		t.Error("below k the limited manager's portal page shows figures or no reason")
+	}
+	if _, page := mgr.get("/learn/path"); !slices.Equal(pathOrder(page), modelOrder(a)) || !strings.Contains(page, fmt.Sprintf("Your units have fewer than %d responses", n+1)) {
+		t.Error("below k the limited manager's path is not in model order with the reason")
 	}
 }
