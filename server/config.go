@@ -26,6 +26,10 @@ type Config struct {
 	MailFrom     string
 	KMin         int
 	PublicPortal bool
+	// MetricsAddr serves /metrics on a listener of its own, and only there.
+	MetricsAddr string
+	// MetricsToken opens /metrics to Authorization: Bearer <token>. Never logged.
+	MetricsToken string
 
 	// Secret keys tokens, drafts and cookies. Never logged.
 	Secret []byte
@@ -67,6 +71,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", "Tiltline <no-reply@localhost>"), "sender of mails (TILTLINE_MAIL_FROM)")
 	fs.IntVar(&c.KMin, "k-min", envInt("K_MIN", 5), "smallest group shown in reports, never below 3 (TILTLINE_K_MIN)")
 	fs.BoolVar(&c.PublicPortal, "public-portal", envBool("PUBLIC_PORTAL", true), "learning portal readable without signing in (TILTLINE_PUBLIC_PORTAL)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9090 (TILTLINE_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "require Authorization: Bearer <token> on /metrics; prefer the variable, flags show in ps (TILTLINE_METRICS_TOKEN)")
 }
 
 // ErrUsage marks configuration mistakes; the CLI exits with code 2 on them.
@@ -95,6 +101,9 @@ func (c *Config) finish() error {
 		c.BaseURL = "http://localhost:" + port
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return fmt.Errorf("%w: the metrics token must be at least 16 characters", ErrUsage)
+	}
 	return nil
 }
 

@@ -1,7 +1,12 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,8 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"tiltline/survey"
+	"tiltline/survey/surveytest"
 )
 
 // Tests of issue 12's item 8: k fixed once a campaign opens, unit limits
@@ -274,5 +281,100 @@ func TestPortalFiguresFollowTheReadersUnits(t *testing.T) {
 	}
 	if _, page := mgr.get("/learn/path"); !slices.Equal(pathOrder(page), modelOrder(a)) || !strings.Contains(page, fmt.Sprintf("Your units have fewer than %d responses", n+1)) {
 		t.Error("below k the limited manager's path is not in model order with the reason")
+	}
+}
+
+// /metrics shows submissions as they happen: on the main address it needs
+// the token, and with neither a token nor an address of its own it is not
+// there at all.
+func TestMetricsNeedATokenOrTheirOwnAddress(t *testing.T) {
+	a, _, _ := newTestApp(t)
+	get(t, a, "/")
+	if r := get(t, a, "/metrics"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics with neither a token nor an address = %d, want 404", r.StatusCode)
+	}
+	const token = "metrics-token-0123456789"
+	a.cfg.MetricsToken = token
+	for _, h := range []string{"", "Bearer", "Bearer wrong", "Bearer " + token + "x", "Basic " + token, token} {
+		if r := get(t, a, "/metrics", "Authorization", h); r.StatusCode != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("/metrics with Authorization %q = %d, want 401", h, r.StatusCode)
+		}
+	}
+	r := get(t, a, "/metrics", "Authorization", "Bearer "+token)
+	if b := body(t, r); r.StatusCode != http.StatusOK || !strings.Contains(b, `tiltline_http_requests_total{code="200",method="GET",route="/"}`) {
+		t.Errorf("/metrics with the token = %d, or without the request counter", r.StatusCode)
+	}
+	if err := (&Config{DB: "sqlite:x.db", MetricsToken: "short"}).finish(); !errors.Is(err, ErrUsage) {
+		t.Errorf("a metrics token of 5 characters: %v, want a usage error", err)
+	}
+	a.cfg.MetricsAddr = "127.0.0.1:9"
+	if r := get(t, a, "/metrics", "Authorization", "Bearer "+token); r.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the main address when it has its own = %d, want 404", r.StatusCode)
+	}
+}
+
+// `serve` with TILTLINE_METRICS_ADDR answers /metrics there, and only there.
+func TestServeAnswersMetricsOnTheirOwnAddress(t *testing.T) {
+	free := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	const token = "metrics-token-0123456789"
+	t.Setenv("TILTLINE_METRICS_TOKEN", token)
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.serveFlags(fs)
+	if err := fs.Parse([]string{"--db", surveytest.SQLiteURL(t), "--data-dir", t.TempDir(), "--addr", free(), "--metrics-addr", free()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.finish(); err != nil {
+		t.Fatal(err)
+	}
+	c.Secret = []byte("metrics-test-secret-metrics-test-secret")
+	if c.MetricsToken != token {
+		t.Fatalf("TILTLINE_METRICS_TOKEN not read: %q", c.MetricsToken)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, &c, slog.New(slog.DiscardHandler), nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	fetch := func(addr, path, auth string) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		for range 100 { // until it listens
+			res, err := http.DefaultClient.Do(req)
+			if err == nil {
+				res.Body.Close()
+				return res.StatusCode
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%s does not answer", addr)
+		return 0
+	}
+	for _, c := range []struct {
+		addr, path, auth string
+		want             int
+	}{
+		{c.MetricsAddr, "/metrics", "Bearer " + token, http.StatusOK},
+		{c.MetricsAddr, "/metrics", "", http.StatusUnauthorized},
+		{c.MetricsAddr, "/healthz", "Bearer " + token, http.StatusNotFound},
+		{c.Addr, "/healthz", "", http.StatusOK},
+		{c.Addr, "/metrics", "Bearer " + token, http.StatusNotFound},
+	} {
+		if got := fetch(c.addr, c.path, c.auth); got != c.want {
+			t.Errorf("%s%s (auth %t) = %d, want %d", c.addr, c.path, c.auth != "", got, c.want)
+		}
 	}
 }

@@ -29,7 +29,7 @@ func (a *App) routes() *echo.Echo {
 	// Operations
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
-	e.GET("/metrics", a.metrics.handler())
+	e.GET("/metrics", a.metricsPage) // 404 unless a token is set and no address of its own
 	e.GET("/static/:file", a.serveAsset)
 
 	// Public pages
