@@ -213,10 +213,41 @@ type usersData struct {
 	// Units of the organisation, and the ones each limited manager sees.
 	Units    []survey.BusinessUnit
 	Assigned map[int64][]int64
+	// The units form of one manager sent back (422): what was chosen, and why not.
+	Posted *unitsForm
 }
 
-// Has reports whether a manager is limited to a unit.
-func (d usersData) Has(userID, unitID int64) bool { return slices.Contains(d.Assigned[userID], unitID) }
+// unitsForm is one manager's units form as posted.
+type unitsForm struct {
+	UserID int64
+	All    bool
+	Units  []int64
+	Error  string
+}
+
+// AllUnits reports whether a manager's form shows "whole organisation".
+func (d usersData) AllUnits(u survey.User) bool {
+	if d.Posted != nil && d.Posted.UserID == u.ID {
+		return d.Posted.All
+	}
+	return u.AllUnits
+}
+
+// Has reports whether a manager's form ticks a unit.
+func (d usersData) Has(userID, unitID int64) bool {
+	if d.Posted != nil && d.Posted.UserID == userID {
+		return slices.Contains(d.Posted.Units, unitID)
+	}
+	return slices.Contains(d.Assigned[userID], unitID)
+}
+
+// UnitsError is the error of a manager's units form, if it was sent back.
+func (d usersData) UnitsError(userID int64) string {
+	if d.Posted != nil && d.Posted.UserID == userID {
+		return d.Posted.Error
+	}
+	return ""
+}
 
 func (a *App) usersPage(c echo.Context) error {
 	return a.renderUsers(c, http.StatusOK, usersData{Role: survey.RoleManager})
@@ -238,31 +269,51 @@ func (a *App) renderUsers(c echo.Context, status int, d usersData) error {
 	return a.render(c, status, "admin_users", a.page(c, "admin.users.title", d))
 }
 
-// userUnits limits a manager to the units ticked; none ticked means the
-// whole organisation.
+// userUnits gives a manager the whole organisation (scope=all) or only the
+// units ticked (scope=units); which one is always an explicit choice.
 func (a *App) userUnits(c echo.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
+	users, err := survey.OrgUsers(c.Request().Context(), a.db, viewerOf(c).OrgID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(users, func(u survey.User) bool { return u.ID == id && u.Role == survey.RoleManager }) {
+		return echo.ErrNotFound // units go to managers of this organisation only
+	}
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
-	var units []int64
+	f := &unitsForm{UserID: id, All: form.Get("scope") == "all"}
 	for _, s := range form["unit"] {
 		u, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest)
+			f.Error = "form.error.unknown_unit"
+			continue
 		}
-		units = append(units, u)
+		f.Units = append(f.Units, u)
 	}
-	err = survey.SetManagerUnits(c.Request().Context(), a.db, viewerOf(c).OrgID, id, units)
-	if errors.Is(err, survey.ErrNotManager) {
-		return echo.ErrNotFound
+	switch scope := form.Get("scope"); {
+	case scope != "all" && scope != "units":
+		f.Error = "form.error.units_scope"
+	case f.Error == "":
+		err = survey.SetManagerUnits(c.Request().Context(), a.db, viewerOf(c).OrgID, id, f.All, f.Units)
+		switch {
+		case errors.Is(err, survey.ErrNotManager):
+			return echo.ErrNotFound
+		case errors.Is(err, survey.ErrUnknownUnit):
+			f.Error = "form.error.unknown_unit"
+		case errors.Is(err, survey.ErrNoUnits):
+			f.Error = "form.error.units_required"
+		case err != nil:
+			return err
+		}
 	}
-	if err != nil {
-		return err
+	if f.Error != "" {
+		return a.renderUsers(c, http.StatusUnprocessableEntity, usersData{Role: survey.RoleManager, Posted: f})
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/users")
 }

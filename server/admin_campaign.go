@@ -38,6 +38,10 @@ type campaignForm struct {
 	Weights map[string]string
 	// Sections lists the weight fields, in the model's order.
 	Sections []weightField
+	// KFloor is the smallest k allowed: 3 in draft, then the campaign's own
+	// (Opened), which may only be raised.
+	KFloor int
+	Opened bool
 }
 
 type weightField struct {
@@ -118,6 +122,7 @@ func campaignInput(c echo.Context, m *survey.Model) (survey.CampaignInput, campa
 
 func (a *App) renderCampaignForm(c echo.Context, status int, f campaignForm) error {
 	f.Locales, f.CSRF = survey.Locales, csrfOf(c)
+	f.KFloor = max(f.KFloor, survey.MinK)
 	if f.Weights == nil { // a stored campaign: show its weights, 1 as empty
 		f.Weights = map[string]string{}
 		for id, w := range survey.ParseSectionWeights(f.Input.SectionWeights) {
@@ -162,7 +167,7 @@ func (a *App) campaignEditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.renderCampaignForm(c, http.StatusOK, campaignForm{ID: cp.ID, Input: survey.InputOf(cp), Opens: dateString(cp.OpensAt), Closes: dateString(cp.ClosesAt)})
+	return a.renderCampaignForm(c, http.StatusOK, campaignForm{ID: cp.ID, Input: survey.InputOf(cp), Opens: dateString(cp.OpensAt), Closes: dateString(cp.ClosesAt), KFloor: cp.KFloor(), Opened: cp.Status != survey.StatusDraft})
 }
 
 func (a *App) campaignUpdate(c echo.Context) error {
@@ -175,9 +180,18 @@ func (a *App) campaignUpdate(c echo.Context) error {
 		m = a.models.Latest()
 	}
 	in, f := campaignInput(c, m)
-	f.ID = cp.ID
+	f.ID, f.KFloor, f.Opened = cp.ID, cp.KFloor(), cp.Status != survey.StatusDraft
+	if _, bad := f.Errors["k_min"]; !bad && in.KMin < f.KFloor {
+		f.Errors["k_min"] = "form.error.k_lowered" // with the form's other errors, at once
+	}
 	if len(f.Errors) == 0 {
+		// A higher k on an open or closed campaign takes effect as a new
+		// release: the current one was published under the old k.
+		raised := cp.Status != survey.StatusDraft && in.KMin > cp.KMin
 		err := survey.UpdateCampaign(c.Request().Context(), a.db, cp, in)
+		if err == nil && raised {
+			_, err = survey.PublishRelease(c.Request().Context(), a.db, a.cfg.Secret, cp.ID)
+		}
 		if err == nil {
 			a.links.lru.Purge() // respondents see the change at once
 			return c.Redirect(http.StatusSeeOther, "/admin/campaigns/"+strconv.FormatInt(cp.ID, 10))

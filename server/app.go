@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"tiltline/portal"
 	"tiltline/survey"
@@ -137,8 +138,12 @@ func (a *App) Close() error {
 
 // Serve answers on ln until ctx is cancelled, then drains in-flight requests.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	return a.serveOn(ctx, ln, a.handler)
+}
+
+func (a *App) serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
-		Handler:           a.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -153,7 +158,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
+	a.log.Info("shutting down", "addr", ln.Addr().String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -185,6 +190,16 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, before func(*App) e
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		log.Info("serving metrics", "addr", mln.Addr().String(), "token", c.MetricsToken != "")
+		g.Go(func() error { return a.serveOn(gctx, mln, a.MetricsHandler()) })
+	}
 	if url := a.offerSetup(ctx); url != "" {
 		// On the terminal, not in the log: it grants the first admin account.
 		fmt.Fprintf(os.Stdout, "setup: no account yet; create the platform admin at %s\n", url)
@@ -194,7 +209,8 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, before func(*App) e
 	defer stopMail() // before the deferred Close: the worker stops first
 	stopReleases := a.releases.start(ctx)
 	defer stopReleases()
-	return a.Serve(ctx, ln)
+	g.Go(func() error { return a.Serve(gctx, ln) })
+	return g.Wait()
 }
 
 // offerSetup arms the one-time setup link when the installation has no

@@ -121,6 +121,39 @@ func requireOrg(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// readerUnits is what limits a results reader: limited is false for
+// everyone who reads the whole organisation (admins, and managers given
+// it); a limited manager reads only units, of which none may exist any more.
+// It is read once per request.
+func (a *App) readerUnits(c echo.Context) (units []int64, limited bool, err error) {
+	v := viewerOf(c)
+	if v == nil || !v.Is(survey.RoleManager) || v.AllUnits {
+		return nil, false, nil
+	}
+	const memo = "reader-units"
+	if ids, ok := c.Get(memo).([]int64); ok {
+		return ids, true, nil
+	}
+	ids, err := survey.ManagerUnits(c.Request().Context(), a.db, v.ID)
+	if err != nil {
+		return nil, true, err
+	}
+	c.Set(memo, ids)
+	return ids, true, nil
+}
+
+// requireUnits refuses results, exports and API reads to a manager limited
+// to units of which none exist any more: they see nothing, not even the
+// list of campaigns, and are told to ask their organisation's admin.
+func (a *App) requireUnits(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, err := a.unitLimit(c); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
 func (a *App) signIn(c echo.Context, u *survey.User) error {
 	s, _ := a.sessions.New(c.Request(), sessionName) // always a fresh session: no fixation
 	s.Values["uid"] = u.ID

@@ -35,6 +35,10 @@ type Config struct {
 	// comma-separated) whose X-Forwarded-For names the client. Empty: the
 	// client is the connection's peer, and the header is ignored.
 	TrustedProxies string
+	// MetricsAddr serves /metrics on a listener of its own, and only there.
+	MetricsAddr string
+	// MetricsToken opens /metrics to Authorization: Bearer <token>. Never logged.
+	MetricsToken string
 
 	// Secret keys tokens, drafts and cookies. Never logged.
 	Secret []byte
@@ -78,6 +82,8 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.PublicPortal, "public-portal", envBool("PUBLIC_PORTAL", true), "learning portal readable without signing in (TILTLINE_PUBLIC_PORTAL)")
 	fs.IntVar(&c.OpenLinkPerIP, "open-link-per-ip", envInt("OPEN_LINK_PER_IP", 5), "open-link answers started, and submitted, per client address, campaign and day; 0: no limit (TILTLINE_OPEN_LINK_PER_IP)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges, comma-separated; empty: none (TILTLINE_TRUSTED_PROXIES)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9090 (TILTLINE_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "require Authorization: Bearer <token> on /metrics; prefer the variable, flags show in ps (TILTLINE_METRICS_TOKEN)")
 }
 
 // ErrUsage marks configuration mistakes; the CLI exits with code 2 on them.
@@ -112,6 +118,9 @@ func (c *Config) finish() error {
 		c.BaseURL = "http://localhost:" + port
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return fmt.Errorf("%w: the metrics token must be at least 16 characters", ErrUsage)
+	}
 	return nil
 }
 

@@ -28,6 +28,10 @@ import (
 // shows no numbers, and the path keeps the model's order: an older wave's
 // figures are not shown in its place, so what the portal shows is always
 // what the results page shows first.
+//
+// Figures follow the reader's limits: a manager limited to some units sees
+// "your units", from those units' responses together, under the same k; a
+// manager whose units are all gone sees none and is told why.
 
 // orgResults is the viewer's organisation's latest results as the portal uses them.
 type orgResults struct {
@@ -35,6 +39,10 @@ type orgResults struct {
 	Report   *survey.Report
 	// Subs holds each sub-section's scores by slug; nil when suppressed.
 	Subs map[string]subScore
+	// Units: the figures are the reader's units', not the organisation's.
+	Units bool
+	// NoUnits: a manager limited to units of which none exist; no figures.
+	NoUnits bool
 }
 
 // subScore is a sub-section's score: per dimension, the mean of its
@@ -53,6 +61,13 @@ func (a *App) orgResultsOf(c echo.Context) (*orgResults, error) {
 	v := viewerOf(c)
 	if v == nil || v.OrgID == 0 {
 		return nil, nil
+	}
+	limit, limited, err := a.readerUnits(c)
+	if err != nil {
+		return nil, err
+	}
+	if limited && len(limit) == 0 {
+		return &orgResults{NoUnits: true}, nil
 	}
 	ctx := c.Request().Context()
 	cs, err := survey.Campaigns(ctx, a.db, v.OrgID)
@@ -76,14 +91,19 @@ func (a *App) orgResultsOf(c echo.Context) (*orgResults, error) {
 				continue
 			}
 		}
-		rep, err := a.orgReport(c, cp)
+		var rep *survey.Report
+		if limited {
+			rep, err = a.unitsReport(c, cp, limit)
+		} else {
+			rep, err = a.orgReport(c, cp)
+		}
 		if errors.Is(err, echo.ErrNotFound) { // the campaign's model version is gone
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		o := &orgResults{Campaign: cp, Report: rep}
+		o := &orgResults{Campaign: cp, Report: rep, Units: limited}
 		if !rep.Suppressed {
 			o.Subs = subScores(rep)
 		}
@@ -107,6 +127,41 @@ func (a *App) orgReport(c echo.Context, cp *survey.Campaign) (*survey.Report, er
 	oc.Set(langCookie, c.Get(langCookie))
 	rep, _, err := a.report(oc, cp)
 	return rep, err
+}
+
+// unitsReport is the campaign's report over the rows of a limited manager's
+// units together, under the campaign's k. A unit that the organisation's
+// breakdown by unit hides (under k, or hidden with one that is) is left
+// out, so that the sum never gives away a unit the results do not show;
+// the rows are the release's, read like every report's.
+func (a *App) unitsReport(c echo.Context, cp *survey.Campaign, limit []int64) (*survey.Report, error) {
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		return nil, echo.ErrNotFound
+	}
+	cached, err := a.reports.current(c, a.db, cp)
+	if err != nil {
+		return nil, err
+	}
+	unitKey := func(r *survey.ReportRow) string {
+		if r.UnitID == nil {
+			return ""
+		}
+		return strconv.FormatInt(*r.UnitID, 10)
+	}
+	counts := map[string]int{}
+	for i := range cached.rows {
+		counts[unitKey(&cached.rows[i])]++
+	}
+	hidden := survey.SuppressGroups(counts, cp.KMin)
+	var rows []survey.ReportRow
+	for i := range cached.rows {
+		r := &cached.rows[i]
+		if r.UnitID != nil && slices.Contains(limit, *r.UnitID) && !hidden[unitKey(r)] {
+			rows = append(rows, *r)
+		}
+	}
+	return survey.BuildReport(m, cp, rows, survey.ReportFilter{}, nil), nil
 }
 
 // subScores rolls the report's practice scores up to sub-sections.
@@ -159,6 +214,8 @@ type orgFigures struct {
 	K            int
 	Score        subScore
 	ResultsURL   string // empty for roles that may not read results
+	Units        bool   // the reader's units, not the organisation
+	NoUnits      bool   // a limited manager without units: no figures
 }
 
 // figuresFor is the box for one page; nil when there is nothing to say.
@@ -166,7 +223,10 @@ func (o *orgResults) figuresFor(slug string, v *viewer) *orgFigures {
 	if o == nil {
 		return nil
 	}
-	f := &orgFigures{Campaign: o.Campaign, CampaignName: campaignName(o.Campaign), Preliminary: o.Report.Preliminary, Suppressed: o.Suppressed(), K: o.Report.K}
+	if o.NoUnits {
+		return &orgFigures{NoUnits: true, Suppressed: true}
+	}
+	f := &orgFigures{Campaign: o.Campaign, CampaignName: campaignName(o.Campaign), Preliminary: o.Report.Preliminary, Suppressed: o.Suppressed(), K: o.Report.K, Units: o.Units}
 	if !f.Suppressed {
 		f.Score = o.Subs[slug]
 	}
@@ -181,13 +241,17 @@ func (f *orgFigures) etag() string {
 	if f == nil {
 		return ""
 	}
+	if f.NoUnits {
+		return "no-units"
+	}
 	show := func(n survey.Num) string {
 		if n == nil {
 			return "-"
 		}
 		return fmt.Sprintf("%.3f", *n)
 	}
-	return fmt.Sprintf("%d|%t|%t|%s|%s|%s", f.Campaign.ID, f.Preliminary, f.Suppressed, show(f.Score.Intention), show(f.Score.Reality), f.ResultsURL)
+	// K too: the "not enough responses" text names it, and it may be raised.
+	return fmt.Sprintf("%d|%t|%t|%d|%t|%s|%s|%s", f.Campaign.ID, f.Preliminary, f.Suppressed, f.K, f.Units, show(f.Score.Intention), show(f.Score.Reality), f.ResultsURL)
 }
 
 // readState is the "mark as read" control of a portal page.
@@ -203,6 +267,7 @@ const (
 	pathNoSignIn    = "signin"
 	pathNoOrg       = "no_org"
 	pathNoResults   = "no_results"
+	pathNoUnits     = "no_units"
 	pathNotEnough   = "not_enough"
 	pathRecommended = "" // ordered by the organisation's results
 )
@@ -217,6 +282,7 @@ type pathData struct {
 	Total        int
 	CSRF         string
 	Results      string // link to the results page, for roles that may read it
+	Units        bool   // ordered by the reader's units' results, not the organisation's
 }
 
 type pathItem struct {
@@ -267,13 +333,15 @@ func (a *App) learnPath(c echo.Context) error {
 		d.Reason = pathNoOrg
 	case o == nil:
 		d.Reason = pathNoResults
+	case o.NoUnits:
+		d.Reason = pathNoUnits
 	case o.Suppressed():
 		d.Reason, d.K = pathNotEnough, o.Report.K
 	}
-	if o != nil {
-		d.CampaignName = campaignName(o.Campaign)
+	if o != nil && o.Campaign != nil {
+		d.CampaignName, d.Units = campaignName(o.Campaign), o.Units
 	}
-	if o != nil && v.CanRead() {
+	if o != nil && o.Campaign != nil && v.CanRead() {
 		d.Results = fmt.Sprintf("/results/%d", o.Campaign.ID)
 	}
 	for _, sub := range m.Subsections() {

@@ -105,22 +105,17 @@ func modelOrder(a *App) []string {
 	return out
 }
 
-func TestLearningPathFollowsTheRecommendations(t *testing.T) {
-	a, demo, _ := newTestApp(t)
-	rep := apiReport(t, a, demo.APIToken, demo.CampaignID)
-	if rep.Suppressed || len(rep.Recommendations) == 0 {
-		t.Fatalf("the demo's open wave has no recommendations (suppressed %v)", rep.Suppressed)
-	}
-	// First the pages the recommendations name, in their order (biggest
-	// priority first) ...
+// wantPath is the learning path a report gives: first the pages its
+// recommendations name, in their order (biggest priority first), then the
+// others by (100 − sub-section CEM), largest first.
+func wantPath(t *testing.T, a *App, rep *survey.Report) []string {
+	t.Helper()
 	var want []string
 	for _, r := range rep.Recommendations {
 		if !slices.Contains(want, r.Subsection) {
 			want = append(want, r.Subsection)
 		}
 	}
-	recommended := len(want)
-	// ... then the others by (100 − sub-section CEM), largest first.
 	var rest []string
 	for _, slug := range modelOrder(a) {
 		if !slices.Contains(want, slug) {
@@ -144,7 +139,23 @@ func TestLearningPathFollowsTheRecommendations(t *testing.T) {
 		}
 		return 0
 	})
-	want = append(want, rest...)
+	return append(want, rest...)
+}
+
+func TestLearningPathFollowsTheRecommendations(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	rep := apiReport(t, a, demo.APIToken, demo.CampaignID)
+	if rep.Suppressed || len(rep.Recommendations) == 0 {
+		t.Fatalf("the demo's open wave has no recommendations (suppressed %v)", rep.Suppressed)
+	}
+	want := wantPath(t, a, rep)
+	var named []string // the pages the recommendations name
+	for _, r := range rep.Recommendations {
+		if !slices.Contains(named, r.Subsection) {
+			named = append(named, r.Subsection)
+		}
+	}
+	recommended := len(named)
 
 	f := learner(t, a, "lea@demo-bank.example", demoOrg(t, a, demo))
 	code, page := f.get("/learn/path")
@@ -299,8 +310,8 @@ func TestPortalPageShowsTheOrganisationsFigures(t *testing.T) {
 	if figures.FindString(mpage) != figures.FindString(page) || !strings.Contains(mpage, fmt.Sprintf(`<a href="/results/%d">See your organisation’s results</a>`, demo.CampaignID)) {
 		t.Error("the manager's page lacks the figures or the link to the results")
 	}
-	// A manager limited to one unit still sees the organisation's figures
-	// here: what every member sees, not their unit's results.
+	// A manager limited to one unit sees that unit's figures instead
+	// (TestPortalFiguresFollowTheReadersUnits).
 	units, err := survey.Units(t.Context(), a.db, demoOrg(t, a, demo))
 	if err != nil || len(units) == 0 {
 		t.Fatal(units, err)
@@ -309,11 +320,11 @@ func TestPortalPageShowsTheOrganisationsFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := survey.SetManagerUnits(t.Context(), a.db, demoOrg(t, a, demo), mgrUser.ID, []int64{units[0].ID}); err != nil {
+	if err := survey.SetManagerUnits(t.Context(), a.db, demoOrg(t, a, demo), mgrUser.ID, false, []int64{units[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	if code, upage := mgr.get("/learn/winback"); code != http.StatusOK || figures.FindString(upage) != figures.FindString(page) {
-		t.Errorf("a unit-limited manager: %d, figures %q, want the organisation's %q", code, figures.FindString(upage), figures.FindString(page))
+	if code, upage := mgr.get("/learn/winback"); code != http.StatusOK || figures.MatchString(upage) || !strings.Contains(upage, "Your units") {
+		t.Errorf("a unit-limited manager: %d, figures %q, want their units' instead of the organisation's", code, figures.FindString(upage))
 	}
 	// Anonymous readers see no organisation at all.
 	if b := body(t, get(t, a, "/learn/winback")); strings.Contains(b, "Your organisation") || strings.Contains(b, "Mark as read") {

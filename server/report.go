@@ -301,17 +301,18 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 }
 
 // unitLimit is the units the viewer is limited to, nil when they may see
-// the whole organisation (admins, and managers without units).
+// the whole organisation (admins, and managers given the whole
+// organisation). A manager limited to units of which none exist any more
+// gets a 403 here: a limit never fails open to the whole organisation.
 func (a *App) unitLimit(c echo.Context) ([]int64, error) {
-	v := viewerOf(c)
-	if v == nil || !v.Is(survey.RoleManager) {
-		return nil, nil
-	}
-	ids, err := survey.ManagerUnits(c.Request().Context(), a.db, v.ID)
-	if len(ids) == 0 {
+	ids, limited, err := a.readerUnits(c)
+	if err != nil || !limited {
 		return nil, err
 	}
-	return ids, err
+	if len(ids) == 0 {
+		return nil, a.userError(c, http.StatusForbidden, "results.no_units", nil)
+	}
+	return ids, nil
 }
 
 // limitToUnits applies a manager's unit limit to a filter: no unit chosen
@@ -329,7 +330,7 @@ func (a *App) limitToUnits(c echo.Context, f *survey.ReportFilter, units []surve
 		}
 	}
 	if len(mine) == 0 {
-		return nil, a.userError(c, http.StatusForbidden, "results.unit_forbidden", nil)
+		return nil, a.userError(c, http.StatusForbidden, "results.no_units", nil)
 	}
 	if f.UnitID == nil {
 		f.UnitID = &mine[0].ID

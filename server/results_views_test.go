@@ -181,7 +181,7 @@ func TestManagerLimitedToUnits(t *testing.T) {
 
 	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
 	admin.get("/admin/users")
-	if code, _ := admin.post(fmt.Sprintf("/admin/users/%d/units", manager.ID), url.Values{"unit": {strconv.FormatInt(retail.ID, 10)}}); code != http.StatusSeeOther {
+	if code, _ := admin.post(fmt.Sprintf("/admin/users/%d/units", manager.ID), url.Values{"scope": {"units"}, "unit": {strconv.FormatInt(retail.ID, 10)}}); code != http.StatusSeeOther {
 		t.Fatalf("assign units = %d", code)
 	}
 	if ids, _ := survey.ManagerUnits(ctx, a.db, manager.ID); len(ids) != 1 || ids[0] != retail.ID {
@@ -190,7 +190,7 @@ func TestManagerLimitedToUnits(t *testing.T) {
 	// Units go to managers of this organisation only.
 	var adminUser survey.User
 	a.db.Read.Where("email = ?", demo.AdminEmail).First(&adminUser)
-	if code, _ := admin.post(fmt.Sprintf("/admin/users/%d/units", adminUser.ID), url.Values{"unit": {strconv.FormatInt(retail.ID, 10)}}); code != http.StatusNotFound {
+	if code, _ := admin.post(fmt.Sprintf("/admin/users/%d/units", adminUser.ID), url.Values{"scope": {"units"}, "unit": {strconv.FormatInt(retail.ID, 10)}}); code != http.StatusNotFound {
 		t.Errorf("units for an org admin = %d", code)
 	}
 
@@ -221,9 +221,9 @@ func TestManagerLimitedToUnits(t *testing.T) {
 	if code, _ := apiCall(t, a, http.MethodGet, fmt.Sprintf("%s/report?unit=%d", api, marketing.ID), demo.APIToken, ""); code != http.StatusForbidden {
 		t.Errorf("API report for another unit = %d", code)
 	}
-	// Unticking every unit gives the whole organisation back.
+	// Choosing the whole organisation gives it back.
 	admin.get("/admin/users")
-	admin.post(fmt.Sprintf("/admin/users/%d/units", manager.ID), url.Values{})
+	admin.post(fmt.Sprintf("/admin/users/%d/units", manager.ID), url.Values{"scope": {"all"}})
 	if code, body := apiCall(t, a, http.MethodGet, api+"/report", demo.APIToken, ""); code != 200 || body["units"] == nil {
 		t.Errorf("unlimited again: %d", code)
 	}
@@ -339,14 +339,14 @@ func TestDashboardCacheFollowsChanges(t *testing.T) {
 	a.db.Read.Where("name = ?", "Marketing").First(&marketing)
 	var m1 survey.User
 	a.db.Read.Where("email = ?", demo.ManagerEmail).First(&m1)
-	if err := survey.SetManagerUnits(ctx, a.db, *m1.OrganisationID, m1.ID, []int64{retail.ID}); err != nil {
+	if err := survey.SetManagerUnits(ctx, a.db, *m1.OrganisationID, m1.ID, false, []int64{retail.ID}); err != nil {
 		t.Fatal(err)
 	}
 	m2, pw, err := survey.CreateUser(ctx, a.db, "second.manager@demo-bank.example", survey.RoleManager, m1.OrganisationID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := survey.SetManagerUnits(ctx, a.db, *m1.OrganisationID, m2.ID, []int64{marketing.ID}); err != nil {
+	if err := survey.SetManagerUnits(ctx, a.db, *m1.OrganisationID, m2.ID, false, []int64{marketing.ID}); err != nil {
 		t.Fatal(err)
 	}
 	_, one := f.get(path)

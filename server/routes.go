@@ -29,7 +29,7 @@ func (a *App) routes() *echo.Echo {
 	// Operations
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
-	e.GET("/metrics", a.metrics.handler())
+	e.GET("/metrics", a.metricsPage) // 404 unless a token is set and no address of its own
 	e.GET("/static/:file", a.serveAsset)
 
 	// Public pages
@@ -95,7 +95,7 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/campaigns/:id/participants/:pid/delete", a.participantDelete)
 
 	// Results: managers and admins of the organisation; never individual answers.
-	results := e.Group("/results", a.requireRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager), requireOrg)
+	results := e.Group("/results", a.requireRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager), requireOrg, a.requireUnits)
 	results.GET("", a.resultsIndex)
 	results.GET("/:id", a.resultsPage)
 	results.GET("/:id/export.csv", a.exportCSV)
@@ -105,7 +105,8 @@ func (a *App) routes() *echo.Echo {
 
 	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
 	api := e.Group("/api/v1", a.apiAuth)
-	readers := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager)
+	readerRoles := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager)
+	readers := func(next echo.HandlerFunc) echo.HandlerFunc { return readerRoles(a.requireUnits(next)) }
 	api.GET("/model", a.apiModel)
 	api.GET("/campaigns", a.apiCampaigns, readers)
 	api.GET("/campaigns/:id", a.apiCampaignGet, readers)

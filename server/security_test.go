@@ -740,7 +740,7 @@ func TestLoginThrottling(t *testing.T) {
 var publicRoutes = map[string]string{
 	"/healthz":         "operations: process up",
 	"/readyz":          "operations: database reachable",
-	"/metrics":         "operations: counters by route pattern, no tenant data",
+	"/metrics":         "operations: counters by route pattern; 404 unless TILTLINE_METRICS_TOKEN is set, then only with it",
 	"/static/:file":    "embedded assets",
 	"/":                "home page",
 	"/learn":           "public portal",

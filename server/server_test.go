@@ -209,7 +209,8 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Errorf("readyz %d", r.StatusCode)
 	}
 	get(t, a, "/")
-	if b := body(t, get(t, a, "/metrics")); !strings.Contains(b, `tiltline_http_requests_total{code="200",method="GET",route="/"}`) {
+	a.cfg.MetricsToken = "operations-metrics-token" // without one /metrics is closed (TestMetricsNeedATokenOrTheirOwnAddress)
+	if b := body(t, get(t, a, "/metrics", "Authorization", "Bearer "+a.cfg.MetricsToken)); !strings.Contains(b, `tiltline_http_requests_total{code="200",method="GET",route="/"}`) {
 		t.Error("metrics miss the request counter")
 	}
 	a.db.Close()

@@ -103,7 +103,7 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 		}
 
 		admin := &User{OrganisationID: &org.ID, Email: res.AdminEmail, Name: "Ada Admin", Role: RoleOrgAdmin, Locale: "en", PasswordHash: HashPassword(res.AdminPassword)}
-		manager := &User{OrganisationID: &org.ID, Email: res.ManagerEmail, Name: "Max Manager", Role: RoleManager, Locale: "en", PasswordHash: HashPassword(res.ManagerPassword)}
+		manager := &User{OrganisationID: &org.ID, Email: res.ManagerEmail, Name: "Max Manager", Role: RoleManager, AllUnits: true, Locale: "en", PasswordHash: HashPassword(res.ManagerPassword)}
 		learner := &User{OrganisationID: &org.ID, Email: res.LearnerEmail, Name: "Lea Learner", Role: RoleLearner, Locale: "en", PasswordHash: HashPassword(res.LearnerPassword)}
 		if err := tx.Create([]*User{admin, manager, learner}).Error; err != nil {
 			return err

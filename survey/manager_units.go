@@ -8,9 +8,12 @@ import (
 	"gorm.io/gorm"
 )
 
-// A manager can be limited to some business units: their results then show
-// only those units, never the whole organisation or another unit. A manager
-// with no units listed sees the whole organisation.
+// A manager reads either the whole organisation, which is an explicit
+// choice (User.AllUnits), or only the units listed for them: their results
+// then show only those units, never the whole organisation or another
+// unit. A limit fails closed: a manager with no units listed (a new
+// account, or one whose units were all deleted) reads nothing, so deleting
+// a unit never widens anyone's access.
 
 type ManagerUnit struct {
 	UserID int64
@@ -20,10 +23,21 @@ type ManagerUnit struct {
 // ErrNotManager: units can only be given to a manager of the same organisation.
 var ErrNotManager = errors.New("units can only be assigned to a manager of this organisation")
 
-// ManagerUnits lists the units a user is limited to; empty means no limit.
+// ErrUnknownUnit: a unit given for a manager is not (or no longer) one of
+// the organisation's; nothing was changed.
+var ErrUnknownUnit = errors.New("no such unit in this organisation")
+
+// ErrNoUnits: "only these units" with none chosen.
+var ErrNoUnits = errors.New("choose at least one unit, or the whole organisation")
+
+// ManagerUnits lists the existing units a manager is limited to; what it
+// means when empty depends on User.AllUnits.
 func ManagerUnits(ctx context.Context, db *DB, userID int64) ([]int64, error) {
-	var ids []int64
-	err := db.Read.WithContext(ctx).Model(&ManagerUnit{}).Where("user_id = ?", userID).Order("unit_id").Pluck("unit_id", &ids).Error
+	ids := []int64{}
+	err := db.Read.WithContext(ctx).Model(&ManagerUnit{}).
+		Joins("JOIN business_units ON business_units.id = manager_units.unit_id").
+		Joins("JOIN users ON users.id = manager_units.user_id AND users.organisation_id = business_units.organisation_id").
+		Where("manager_units.user_id = ?", userID).Order("manager_units.unit_id").Pluck("manager_units.unit_id", &ids).Error
 	return ids, err
 }
 
@@ -40,8 +54,16 @@ func OrgManagerUnits(ctx context.Context, db *DB, orgID int64) (map[int64][]int6
 	return out, err
 }
 
-// SetManagerUnits replaces a manager's units; unknown or foreign unit ids are ignored.
-func SetManagerUnits(ctx context.Context, db *DB, orgID, userID int64, unitIDs []int64) error {
+// SetManagerUnits gives a manager the whole organisation (all) or only the
+// units listed, which must all be the organisation's and at least one.
+func SetManagerUnits(ctx context.Context, db *DB, orgID, userID int64, all bool, unitIDs []int64) error {
+	slices.Sort(unitIDs)
+	unitIDs = slices.Compact(unitIDs)
+	if all {
+		unitIDs = nil
+	} else if len(unitIDs) == 0 {
+		return ErrNoUnits
+	}
 	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var u User
 		if err := tx.Where("id = ? AND organisation_id = ? AND role = ?", userID, orgID, RoleManager).First(&u).Error; err != nil {
@@ -50,22 +72,27 @@ func SetManagerUnits(ctx context.Context, db *DB, orgID, userID int64, unitIDs [
 			}
 			return err
 		}
-		var valid []int64
 		if len(unitIDs) > 0 {
-			if err := tx.Model(&BusinessUnit{}).Where("organisation_id = ? AND id IN ?", orgID, unitIDs).Pluck("id", &valid).Error; err != nil {
+			var n int64
+			if err := tx.Model(&BusinessUnit{}).Where("organisation_id = ? AND id IN ?", orgID, unitIDs).Count(&n).Error; err != nil {
 				return err
+			}
+			if n != int64(len(unitIDs)) {
+				return ErrUnknownUnit
 			}
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&ManagerUnit{}).Error; err != nil {
 			return err
 		}
-		slices.Sort(valid)
-		rows := make([]ManagerUnit, 0, len(valid))
-		for _, id := range slices.Compact(valid) {
-			rows = append(rows, ManagerUnit{UserID: userID, UnitID: id})
+		if err := tx.Model(&User{}).Where("id = ?", userID).Update("all_units", all).Error; err != nil {
+			return err
 		}
-		if len(rows) == 0 {
+		if len(unitIDs) == 0 {
 			return nil
+		}
+		rows := make([]ManagerUnit, 0, len(unitIDs))
+		for _, id := range unitIDs {
+			rows = append(rows, ManagerUnit{UserID: userID, UnitID: id})
 		}
 		return tx.Create(&rows).Error
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,10 +212,23 @@ func CreateCampaign(ctx context.Context, db *DB, orgID int64, modelVersion int, 
 	return c, db.Write.WithContext(ctx).Create(c).Error
 }
 
+// KFloor is the smallest k a campaign may be given. Once it has opened, k
+// is fixed but for raising it: a lower k would show groups that earlier
+// releases hid, and the difference would describe fewer than k people.
+func (c *Campaign) KFloor() int {
+	if c.Status == StatusDraft {
+		return MinK
+	}
+	return EffectiveK(c.KMin)
+}
+
 // UpdateCampaign changes a wave's settings; the model version never changes.
 func UpdateCampaign(ctx context.Context, db *DB, c *Campaign, in CampaignInput) error {
 	if fe := in.Validate(); fe != nil {
 		return fe
+	}
+	if in.KMin < c.KFloor() {
+		return FieldErrors{"k_min": "form.error.k_lowered"}
 	}
 	in.apply(c)
 	return db.Write.WithContext(ctx).Save(c).Error
@@ -350,26 +364,21 @@ func ResponseRates(ctx context.Context, db *DB, c *Campaign) ([]UnitRate, error)
 			ur.Completed += r.N
 		}
 	}
+	// The same rule as every breakdown: units under k hide, and with them
+	// the next-smallest until the hidden ones together hold at least k, so
+	// the campaign total minus the shown units describes no fewer than k.
+	counts := make(map[string]int, len(order))
+	for _, key := range order {
+		counts[strconv.FormatInt(key, 10)] = byUnit[key].Invited
+	}
+	hidden := SuppressGroups(counts, c.KMin)
 	out := make([]UnitRate, 0, len(order))
-	for _, k := range order {
-		ur := *byUnit[k]
-		if ur.Invited < max(c.KMin, 3) {
+	for _, key := range order {
+		ur := *byUnit[key]
+		if hidden[strconv.FormatInt(key, 10)] {
 			ur = UnitRate{UnitID: ur.UnitID, Unit: ur.Unit, Suppressed: true}
 		}
 		out = append(out, ur)
-	}
-	// Complementary suppression: one hidden unit could be worked out from
-	// the campaign total minus the others, so the next-smallest hides too.
-	hidden, smallest := 0, -1
-	for i, ur := range out {
-		if ur.Suppressed {
-			hidden++
-		} else if smallest < 0 || ur.Invited < out[smallest].Invited {
-			smallest = i
-		}
-	}
-	if hidden == 1 && smallest >= 0 {
-		out[smallest] = UnitRate{UnitID: out[smallest].UnitID, Unit: out[smallest].Unit, Suppressed: true}
 	}
 	slices.SortFunc(out, func(a, b UnitRate) int { return strings.Compare(a.Unit, b.Unit) })
 	return out, nil

@@ -43,7 +43,10 @@ type User struct {
 	Locale         string
 	// SessionEpoch ends every session issued before it changed (EndSessions).
 	SessionEpoch int
-	CreatedAt    time.Time
+	// AllUnits: a manager who reads the whole organisation. Without it a
+	// manager reads only their units (ManagerUnits), and with none nothing.
+	AllUnits  bool
+	CreatedAt time.Time
 }
 
 type APIToken struct {
