@@ -42,6 +42,9 @@ type cachedRows struct {
 	status  string // the campaign's status when built: "preliminary" follows it
 	// the campaign's section weights when built: recommendations follow them
 	weights string
+	// the campaign's k when built: a raised k shows at once, even before
+	// (or without) a release that regroups the cells
+	k int
 	// built reports by filter key, valid for this count and status
 	reports map[string]*survey.Report
 	// respondents' own scores by filter key, for the trend's noise test
@@ -134,7 +137,7 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 	rc.mu.Lock()
 	cached, ok := rc.m[cp.ID]
 	rc.mu.Unlock()
-	same := ok && cached.status == cp.Status && cached.weights == cp.SectionWeights
+	same := ok && cached.status == cp.Status && cached.weights == cp.SectionWeights && cached.k == cp.KMin
 	if same && time.Since(cached.checked) < countFresh {
 		return cached, nil
 	}
@@ -157,7 +160,7 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 	if err != nil {
 		return cachedRows{}, err
 	}
-	cached = cachedRows{release: rel.Release, status: cp.Status, weights: cp.SectionWeights, rows: rel.Rows,
+	cached = cachedRows{release: rel.Release, status: cp.Status, weights: cp.SectionWeights, k: cp.KMin, rows: rel.Rows,
 		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now(),
 		gen: rowsGen.Add(1), fragments: map[string]string{}, invited: invited}
 	rc.mu.Lock()
