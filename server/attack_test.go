@@ -76,8 +76,14 @@ func newAttackOrg(t *testing.T, a *App, slug string, in survey.OrgInput, units .
 	}{{&o.admin, survey.RoleOrgAdmin}, {&o.manager, survey.RoleManager}} {
 		c.who.email = fmt.Sprintf("%s@%s.attack.example", strings.ReplaceAll(c.role, "_", "-"), slug)
 		c.who.password = "attack-password-" + slug + "-" + c.role
-		if _, err := survey.CreateUserWithPassword(ctx, a.db, c.who.email, "", c.role, &org.ID, c.who.password); err != nil {
+		u, err := survey.CreateUserWithPassword(ctx, a.db, c.who.email, "", c.role, &org.ID, c.who.password)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if c.role == survey.RoleManager { // the worst case: a manager who reads the whole organisation
+			if err := survey.SetManagerUnits(ctx, a.db, org.ID, u.ID, true, nil); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if c.who.token, err = survey.CreateAPIToken(ctx, a.db, c.who.email, "attack"); err != nil {
 			t.Fatal(err)
