@@ -131,21 +131,39 @@ func decodePending(b []byte, p *PendingResponse) error {
 // SealPending stores a response sealed, under a fresh random id, inside
 // tx; p.ID is ignored and the new id returned.
 func SealPending(tx *gorm.DB, secret []byte, p PendingResponse) (string, error) {
+	ids, err := SealPendings(tx, secret, []PendingResponse{p})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// SealPendings stores responses sealed, in batches, inside tx: what the
+// demo and an upgrade's first release need for thousands at once.
+func SealPendings(tx *gorm.DB, secret []byte, ps []PendingResponse) ([]string, error) {
 	aead, err := sealAEAD(secret)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	plain, err := encodePending(&p)
-	if err != nil {
-		return "", err
+	rows := make([]PendingRow, len(ps))
+	ids := make([]string, len(ps))
+	for i := range ps {
+		plain, err := encodePending(&ps[i])
+		if err != nil {
+			return nil, err
+		}
+		row := PendingRow{ID: uuid.NewString(), CampaignID: ps[i].CampaignID}
+		nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, err
+		}
+		row.Sealed = aead.Seal(nonce, nonce, plain, sealAD(row.ID, row.CampaignID))
+		rows[i], ids[i] = row, row.ID
 	}
-	row := PendingRow{ID: uuid.NewString(), CampaignID: p.CampaignID}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
+	if len(rows) == 0 {
+		return ids, nil
 	}
-	row.Sealed = aead.Seal(nonce, nonce, plain, sealAD(row.ID, row.CampaignID))
-	return row.ID, tx.Create(&row).Error
+	return ids, tx.CreateInBatches(rows, 500).Error
 }
 
 // LoadPending opens a campaign's pending responses inside tx, in the order

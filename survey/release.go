@@ -289,11 +289,12 @@ func resealUnreleased(tx *gorm.DB, secret []byte, campaignID int64) error {
 	if err := tx.Where("campaign_id = ?", campaignID).Find(&old).Error; err != nil || len(old) == 0 {
 		return err
 	}
-	for _, r := range old {
-		p := PendingResponse{CampaignID: campaignID, UnitID: r.UnitID, Role: r.Role, Seniority: r.Seniority, Locale: r.Locale, Answers: r.Answers}
-		if _, err := SealPending(tx, secret, p); err != nil {
-			return err
-		}
+	ps := make([]PendingResponse, len(old))
+	for i, r := range old {
+		ps[i] = PendingResponse{CampaignID: campaignID, UnitID: r.UnitID, Role: r.Role, Seniority: r.Seniority, Locale: r.Locale, Answers: r.Answers}
+	}
+	if _, err := SealPendings(tx, secret, ps); err != nil {
+		return err
 	}
 	return tx.Where("campaign_id = ?", campaignID).Delete(&Response{}).Error
 }
