@@ -25,6 +25,7 @@ import (
 
 	"tiltline/portal"
 	"tiltline/survey"
+	"tiltline/survey/surveytest"
 )
 
 // ---- The database catalog, shared with anonymity_test.go -------------------
@@ -68,37 +69,7 @@ func tableColumns(t testing.TB, db *survey.DB, table string) []tableColumn {
 // tableRows reads every row of a table as text cells, in a stable order.
 func tableRows(t testing.TB, db *survey.DB, table string) [][]string {
 	t.Helper()
-	rows, err := db.Read.Raw(`SELECT * FROM "` + table + `"`).Rows()
-	if err != nil {
-		t.Fatalf("read %s: %v", table, err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		rec := make([]string, len(cols))
-		for i, v := range vals {
-			switch v := v.(type) {
-			case []byte:
-				rec[i] = string(v)
-			case time.Time:
-				rec[i] = v.UTC().Format(time.RFC3339Nano)
-			case nil:
-				rec[i] = "NULL"
-			default:
-				rec[i] = fmt.Sprint(v)
-			}
-		}
-		out = append(out, rec)
-	}
+	out := surveytest.Rows(t, db.Read, `SELECT * FROM "`+table+`"`)
 	sort.Slice(out, func(i, j int) bool { return strings.Join(out[i], "\x00") < strings.Join(out[j], "\x00") })
 	return out
 }

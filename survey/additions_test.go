@@ -87,24 +87,8 @@ func TestParticipantsAddedAfterOpeningAreRecorded(t *testing.T) {
 			}
 
 			var cells []string
-			rows, err := db.Read.Raw("SELECT * FROM participant_additions").Rows()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range vals {
-					cells = append(cells, fmt.Sprintf("%s", v))
-				}
+			for _, row := range surveytest.Rows(t, db.Read, "SELECT * FROM participant_additions") {
+				cells = append(cells, row...)
 			}
 			for _, cell := range cells {
 				if strings.Contains(cell, "example.com") || strings.Contains(cell, "Late Comer") || strings.Contains(cell, "Person Number") {

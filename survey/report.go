@@ -210,10 +210,10 @@ type Report struct {
 	// Recommendations are the ten practices to act on first.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	Units           []ReportGroup    `json:"units,omitempty"`
+	Roles           []ReportGroup    `json:"roles,omitempty"`
+	Seniority       []ReportGroup    `json:"seniority,omitempty"`
 	// Release is the published state the report shows (set by the server).
-	Release   *ReleaseInfo  `json:"release,omitempty"`
-	Roles     []ReportGroup `json:"roles,omitempty"`
-	Seniority []ReportGroup `json:"seniority,omitempty"`
+	Release *ReleaseInfo `json:"release,omitempty"`
 }
 
 // ReleaseInfo says which release a report shows: every number in it comes

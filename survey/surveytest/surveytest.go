@@ -10,11 +10,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"gorm.io/gorm"
 
 	"tiltline/survey"
 )
@@ -144,4 +148,49 @@ func Model(t testing.TB) *survey.Model {
 		t.Fatal(err)
 	}
 	return c.Latest()
+}
+
+// Rows runs a query and returns every row as text, whatever the columns:
+// bytes as a string, times in UTC RFC 3339, NULL as "NULL". For tests that
+// read tables as an outsider would.
+func Rows(t testing.TB, g *gorm.DB, query string, args ...any) [][]string {
+	t.Helper()
+	rows, err := g.Raw(query, args...).Rows()
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		rec := make([]string, len(cols))
+		for i, v := range vals {
+			switch v := v.(type) {
+			case []byte:
+				rec[i] = string(v)
+			case time.Time:
+				rec[i] = v.UTC().Format(time.RFC3339Nano)
+			case nil:
+				rec[i] = "NULL"
+			default:
+				rec[i] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
