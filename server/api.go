@@ -17,18 +17,22 @@ import (
 // Errors are {"error":{"code":…,"message":…}} (see handleError).
 
 // apiAuth authenticates the bearer token; sessions do not count here, so a
-// browser cannot be tricked into calling the API (no CSRF surface).
+// browser cannot be tricked into calling the API (no CSRF surface). A
+// refusal says, in the caller's language, whether the token is missing,
+// unknown or revoked, or expired (code "token_expired").
 func (a *App) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
 		if !ok {
-			return echo.NewHTTPError(http.StatusUnauthorized, "send an API token as Authorization: Bearer <token>")
+			return a.tokenRefused(c, "", "unauthorized", "api.token.missing")
 		}
 		u, err := survey.UserByAPIToken(c.Request().Context(), a.db, strings.TrimSpace(token))
-		if errors.Is(err, survey.ErrBadCredentials) || errors.Is(err, survey.ErrNotFound) {
-			return echo.NewHTTPError(http.StatusUnauthorized, "unknown or revoked API token")
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, survey.ErrAPITokenExpired):
+			return a.tokenRefused(c, "invalid_token", "token_expired", "api.token.expired")
+		case errors.Is(err, survey.ErrBadCredentials) || errors.Is(err, survey.ErrNotFound):
+			return a.tokenRefused(c, "invalid_token", "unauthorized", "api.token.invalid")
+		case err != nil:
 			return err
 		}
 		v := &viewer{User: u}
@@ -38,6 +42,17 @@ func (a *App) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(userKey, v)
 		return next(c)
 	}
+}
+
+// tokenRefused answers 401 with the RFC 6750 challenge (no error code when
+// no token was sent) and a localised message.
+func (a *App) tokenRefused(c echo.Context, challenge, code, id string) error {
+	h := `Bearer realm="tiltline"`
+	if challenge != "" {
+		h += `, error="` + challenge + `"`
+	}
+	c.Response().Header().Set("WWW-Authenticate", h)
+	return echo.NewHTTPError(http.StatusUnauthorized, apiFault{code: code, message: localized(a.i18n.T(localeOf(c), id, nil))})
 }
 
 // apiRole admits tokens of the given roles that belong to an organisation.

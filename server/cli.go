@@ -28,7 +28,8 @@ Usage:
                                                 create or refresh the demo organisation
   tiltline model export [--version V]           print the assessment model as JSON
   tiltline admin create-user --email E --role R [--org O]
-  tiltline admin create-token --email E         print a new API token
+  tiltline admin create-token --email E [--days N]
+                                                print a new API token (expires in N days, default 90; 0: never)
   tiltline bench [--quick] [--db URL] [--duration 10s] [--concurrency 16]
                                                 start a server and measure it
   tiltline healthcheck [--addr :8080]           exit 0 when the local server answers /healthz
@@ -95,7 +96,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		c.dbFlags(fs)
 		email := fs.String("email", "", "email address of the account")
 		name := fs.String("name", "cli", "label to recognise the token by")
-		run = func() error { return createToken(ctx, &c, *email, *name, stdout) }
+		days := fs.Int("days", survey.DefaultAPITokenDays, fmt.Sprintf("days until the token expires, 0 to %d; 0: never", survey.MaxAPITokenDays))
+		run = func() error { return createToken(ctx, &c, *email, *name, *days, stdout) }
 	case "bench":
 		// The benchmark harness parses its own flags and drives this binary as a child.
 		return bench.Main(args, stdout, stderr)
@@ -244,20 +246,31 @@ func createUser(ctx context.Context, c *Config, email, role, orgRef string, out 
 	return nil
 }
 
-func createToken(ctx context.Context, c *Config, email, name string, out io.Writer) error {
+func createToken(ctx context.Context, c *Config, email, name string, days int, out io.Writer) error {
 	if email == "" {
 		return fmt.Errorf("%w: --email is required", ErrUsage)
+	}
+	if days < 0 || days > survey.MaxAPITokenDays {
+		return fmt.Errorf("%w: --days must be 0 (no expiry) to %d", ErrUsage, survey.MaxAPITokenDays)
 	}
 	db, _, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	token, err := survey.CreateAPIToken(ctx, db, email, name)
+	u, err := survey.UserByEmail(ctx, db, email)
+	if err != nil {
+		return fmt.Errorf("user %s: %w", email, err)
+	}
+	issued, err := survey.IssueAPIToken(ctx, db, u.ID, name, days)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "api-token: %s\n", token)
+	expires := "never"
+	if issued.ExpiresAt != nil {
+		expires = issued.ExpiresAt.Format(time.RFC3339)
+	}
+	fmt.Fprintf(out, "api-token: %s\nexpires: %s\n", issued.Token, expires)
 	return nil
 }
 

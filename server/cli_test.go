@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"tiltline/survey/surveytest"
 )
@@ -126,8 +127,24 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("create-user: %d %s", code, stderr)
 	}
 	code, out, _ := run(t, "admin", "create-token", "--db", db, "--email", "boss@example.com")
-	if code != 0 || !regexp.MustCompile(`^api-token: tl_\S+\n$`).MatchString(out) {
-		t.Errorf("create-token: %d %q", code, out)
+	m := regexp.MustCompile(`^api-token: tl_\S+\nexpires: (\S+)\n$`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("create-token: %d %q", code, out)
+	}
+	// 90 days by default; --days chooses, 0 means no expiry.
+	if at, err := time.Parse(time.RFC3339, m[1]); err != nil || at.Sub(time.Now().AddDate(0, 0, 90)).Abs() > time.Minute {
+		t.Errorf("default expiry %q, want in 90 days", m[1])
+	}
+	if code, out, _ := run(t, "admin", "create-token", "--db", db, "--email", "boss@example.com", "--days", "7"); code != 0 || !strings.Contains(out, "expires: "+time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")) {
+		t.Errorf("--days 7: %d %q", code, out)
+	}
+	if code, out, _ := run(t, "admin", "create-token", "--db", db, "--email", "boss@example.com", "--days", "0"); code != 0 || !strings.Contains(out, "expires: never\n") {
+		t.Errorf("--days 0: %d %q", code, out)
+	}
+	for _, bad := range []string{"-1", "99999", "x"} {
+		if code, _, stderr := run(t, "admin", "create-token", "--db", db, "--email", "boss@example.com", "--days", bad); code != 2 || stderr == "" {
+			t.Errorf("--days %s: exit %d %q, want 2 with a message", bad, code, stderr)
+		}
 	}
 	for name, args := range map[string][]string{
 		"duplicate email":  {"--email", "boss@example.com", "--role", "learner"},

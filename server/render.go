@@ -275,6 +275,8 @@ func (a *App) handleError(err error, c echo.Context) {
 				body.Error.Message = m
 			case localized:
 				body.Error.Message = string(m)
+			case apiFault:
+				body.Error.Code, body.Error.Message = m.code, string(m.message)
 			}
 		}
 		_ = c.JSON(status, body)
@@ -312,6 +314,13 @@ func (a *App) handleError(err error, c echo.Context) {
 // localized marks an error message already translated for the reader, so
 // the error page may show it: echo.NewHTTPError(400, localized(a.i18n.T(…))).
 type localized string
+
+// apiFault is an API error with a code of its own, for a client that must
+// tell it from others of the same status (an expired token from a revoked one).
+type apiFault struct {
+	code    string
+	message localized
+}
 
 // userError is a 4xx whose message, by id, is shown in the reader's language.
 func (a *App) userError(c echo.Context, status int, id string, data map[string]any) error {

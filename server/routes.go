@@ -77,6 +77,9 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/users", a.userAdd)
 	org.POST("/users/:id/delete", a.userDelete)
 	org.POST("/users/:id/units", a.userUnits)
+	org.GET("/org/tokens", a.orgTokensPage)
+	org.GET("/org/tokens/:id/revoke", a.orgTokenConfirm) // asks first
+	org.POST("/org/tokens/:id/revoke", a.orgTokenRevoke)
 	org.GET("/campaigns/new", a.campaignNewPage)
 	org.POST("/campaigns", a.campaignCreate)
 	org.GET("/campaigns/:id", a.campaignPage)

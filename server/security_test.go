@@ -169,6 +169,10 @@ func newSecFixture(t *testing.T) *secFixture {
 	if fx.bToken, err = survey.CreateAPIToken(ctx, a.db, fx.bEmail, "b"); err != nil {
 		t.Fatal(err)
 	}
+	// Used once already, so calls within the test leave last_used_at alone.
+	if _, err := survey.UserByAPIToken(ctx, a.db, fx.bToken); err != nil {
+		t.Fatal(err)
+	}
 	fx.platformEmail, fx.platformPassword = "root@platform.example", "platform-password-123"
 	if _, err := survey.CreateUserWithPassword(ctx, a.db, fx.platformEmail, "", survey.RolePlatformAdmin, nil, fx.platformPassword); err != nil {
 		t.Fatal(err)
@@ -806,6 +810,92 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 }
 
 // ---- Tokens -----------------------------------------------------------------------
+
+// TestAPITokenLifetimeOnEveryAPIRoute: every route under /api/ refuses,
+// with 401 and no change to the data, a token that expired (code
+// token_expired), one an admin revoked, one whose owner set a new password,
+// and one whose owner was removed; the same routes open to a live token of
+// the same user, so the refusals are the token's. A new API route cannot
+// skip the lifetime check.
+func TestAPITokenLifetimeOnEveryAPIRoute(t *testing.T) {
+	fx := newSecFixture(t)
+	a := fx.a
+	ctx := context.Background()
+	admin, _ := survey.UserByEmail(ctx, a.db, fx.demo.AdminEmail)
+	issue := func(email string) (string, int64) {
+		tok, err := survey.CreateAPIToken(ctx, a.db, email, "lifetime")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		a.db.Read.Model(&survey.APIToken{}).Where("token_hash = ?", survey.HashToken(tok)).Pluck("id", &id)
+		return tok, id
+	}
+	live, _ := issue(admin.Email)
+	expired, expiredID := issue(admin.Email)
+	a.db.Write.Model(&survey.APIToken{}).Where("id = ?", expiredID).Update("expires_at", time.Now().UTC().Add(-time.Minute))
+	revoked, revokedID := issue(admin.Email)
+	if err := survey.RevokeOrgAPIToken(ctx, a.db, fx.ids["org"], revokedID); err != nil {
+		t.Fatal(err)
+	}
+	resetUser, _ := survey.CreateUserWithPassword(ctx, a.db, "reset@demo-bank.example", "", survey.RoleOrgAdmin, admin.OrganisationID, "reset-password-123")
+	reset, _ := issue(resetUser.Email)
+	link, _ := survey.NewPasswordToken(ctx, a.db, resetUser.ID, time.Hour)
+	if _, err := survey.UsePasswordToken(ctx, a.db, link, "another-password-123"); err != nil {
+		t.Fatal(err)
+	}
+	goneUser, _ := survey.CreateUserWithPassword(ctx, a.db, "gone@demo-bank.example", "", survey.RoleOrgAdmin, admin.OrganisationID, "gone-password-1234")
+	gone, _ := issue(goneUser.Email)
+	if err := survey.DeleteUser(ctx, a.db, fx.ids["org"], goneUser.ID); err != nil {
+		t.Fatal(err)
+	}
+	refused := []struct{ name, token, code string }{
+		{"an expired token", expired, "token_expired"},
+		{"a revoked token", revoked, "unauthorized"},
+		{"a token from before a password reset", reset, "unauthorized"},
+		{"a removed user's token", gone, "unauthorized"},
+	}
+	call := func(method, path, token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader("email,name\nlifetime@demo-bank.example,L\n"))
+		req.Header.Set("Authorization", "Bearer "+token)
+		return fx.serve(req, "text/csv")
+	}
+	// Reading first, so the live token's control calls come after every refusal.
+	checked := 0
+	for _, r := range routeTable(a) {
+		if !strings.HasPrefix(r.Path, "/api/") {
+			continue
+		}
+		method := r.Method
+		if method == "ANY" {
+			method = http.MethodGet
+		}
+		path := fx.fill(t, r.Path, "")
+		before := dbSnapshot(t, a.db)
+		for _, tc := range refused {
+			rec := call(method, path, tc.token)
+			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"code":"`+tc.code+`"`) {
+				t.Errorf("%s %s with %s = %d %.200s, want 401 %s", method, path, tc.name, rec.Code, rec.Body.String(), tc.code)
+			}
+		}
+		if d := snapshotDiff(before, dbSnapshot(t, a.db)); len(d) > 0 {
+			t.Errorf("%s %s: refused tokens changed %v", method, path, d)
+		}
+		checked++
+	}
+	for _, r := range routeTable(a) {
+		if !strings.HasPrefix(r.Path, "/api/v1/") || r.Method != http.MethodGet {
+			continue
+		}
+		if rec := call(http.MethodGet, fx.fill(t, r.Path, ""), live); rec.Code == http.StatusUnauthorized {
+			t.Errorf("GET %s with a live token = 401: the refusals above prove nothing", r.Path)
+		}
+	}
+	t.Logf("%d API routes checked", checked)
+	if checked < 10 {
+		t.Errorf("only %d API routes checked", checked)
+	}
+}
 
 // TestTokensAre256BitAndComparedInConstantTime: link tokens, open-link
 // keys, API tokens, password and set-up links carry 256 random bits; and no

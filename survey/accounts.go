@@ -110,25 +110,6 @@ func CreateUserWithPassword(ctx context.Context, db *DB, email, name, role strin
 	return u, nil
 }
 
-// CreateAPIToken issues a bearer token for the user with that email; only its hash is kept.
-func CreateAPIToken(ctx context.Context, db *DB, email, name string) (string, error) {
-	u, err := UserByEmail(ctx, db, email)
-	if err != nil {
-		return "", fmt.Errorf("user %s: %w", email, err)
-	}
-	return IssueAPIToken(ctx, db, u.ID, name)
-}
-
-// IssueAPIToken creates a token for a user and returns it; it is never shown again.
-func IssueAPIToken(ctx context.Context, db *DB, userID int64, name string) (string, error) {
-	token := NewAPIToken()
-	rec := &APIToken{UserID: userID, Name: strings.TrimSpace(name), TokenHash: HashToken(token)}
-	if err := db.Write.WithContext(ctx).Create(rec).Error; err != nil {
-		return "", err
-	}
-	return token, nil
-}
-
 // FindOrganisation resolves an organisation by numeric id or exact name.
 func FindOrganisation(ctx context.Context, db *DB, ref string) (*Organisation, error) {
 	var o Organisation
@@ -253,9 +234,7 @@ func UsePasswordToken(ctx context.Context, db *DB, token, password string) (*Use
 		if err := tx.Model(&PasswordToken{}).Where("user_id = ?", t.UserID).Update("used", true).Error; err != nil {
 			return err
 		}
-		// A new password also ends the sessions signed in with the old one.
-		if err := tx.Model(&User{}).Where("id = ?", t.UserID).Updates(map[string]any{
-			"password_hash": HashPassword(password), "session_epoch": gorm.Expr("session_epoch + 1")}).Error; err != nil {
+		if err := setPassword(tx, t.UserID, password); err != nil {
 			return err
 		}
 		return tx.First(&u, t.UserID).Error
@@ -273,34 +252,14 @@ func EndSessions(ctx context.Context, db *DB, userID int64) error {
 		Update("session_epoch", gorm.Expr("session_epoch + 1")).Error
 }
 
-// APITokens lists a user's tokens, newest first (hashes only; the token itself was shown once).
-func APITokens(ctx context.Context, db *DB, userID int64) ([]APIToken, error) {
-	var ts []APIToken
-	return ts, db.Read.WithContext(ctx).Where("user_id = ?", userID).Order("id DESC").Find(&ts).Error
-}
-
-// RevokeAPIToken stops a token of the user from working.
-func RevokeAPIToken(ctx context.Context, db *DB, userID, tokenID int64) error {
-	res := db.Write.WithContext(ctx).Model(&APIToken{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", tokenID, userID).
-		Update("revoked_at", time.Now().UTC())
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
+// setPassword is the one place a stored password changes (a test holds
+// every other write of password_hash to creating an account). Whoever knew
+// the old password may have signed in or made an API token with it: the
+// sessions end and the user's tokens are revoked.
+func setPassword(tx *gorm.DB, userID int64, password string) error {
+	if err := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{
+		"password_hash": HashPassword(password), "session_epoch": gorm.Expr("session_epoch + 1")}).Error; err != nil {
+		return err
 	}
-	return res.Error
-}
-
-// UserByAPIToken authenticates a bearer token.
-func UserByAPIToken(ctx context.Context, db *DB, token string) (*User, error) {
-	if !strings.HasPrefix(token, "tl_") || len(token) > 100 {
-		return nil, ErrBadCredentials
-	}
-	var t APIToken
-	err := db.Read.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", HashToken(token)).First(&t).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrBadCredentials
-	}
-	if err != nil {
-		return nil, err
-	}
-	return UserByID(ctx, db, t.UserID)
+	return revokeAllAPITokens(tx, userID)
 }

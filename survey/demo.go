@@ -108,7 +108,9 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 		if err := tx.Create([]*User{admin, manager, learner}).Error; err != nil {
 			return err
 		}
-		if err := tx.Create(&APIToken{UserID: manager.ID, Name: "demo", TokenHash: HashToken(res.APIToken)}).Error; err != nil {
+		// The wall clock, not opt.Now: the token must work from today.
+		expires := time.Now().UTC().AddDate(0, 0, DefaultAPITokenDays)
+		if err := tx.Create(&APIToken{UserID: manager.ID, Name: "demo", TokenHash: HashToken(res.APIToken), ExpiresAt: &expires}).Error; err != nil {
 			return err
 		}
 

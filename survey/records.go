@@ -57,6 +57,8 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// ExpiresAt nil: no expiry, chosen at creation.
+	ExpiresAt *time.Time
 }
 
 // Campaign statuses.
