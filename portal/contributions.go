@@ -29,24 +29,29 @@ const (
 	CaseRejected  = "rejected"
 )
 
-// Contribution is a proposed case.
+// Contribution is a proposed case. The organisation it names is the
+// author's own from their account, never typed: a free-text field let
+// anyone publish a case in another company's name.
 type Contribution struct {
-	ID           int64
-	AuthorID     *int64
-	Subsection   string
-	Locale       string
-	Title        string
-	Body         string
-	OrgName      string
-	Status       string
-	ModeratorID  *int64
-	RejectReason string
-	CreatedAt    time.Time
+	ID             int64
+	AuthorID       *int64
+	Subsection     string
+	Locale         string
+	Title          string
+	Body           string
+	OrganisationID *int64 // nil: shared anonymously
+	OrgName        string `gorm:"->"` // the organisation's current name, read with the case
+	Status         string
+	ModeratorID    *int64
+	RejectReason   string
+	CreatedAt      time.Time
 }
 
-// CaseInput is the proposal form.
+// CaseInput is the proposal form. NameOrg asks to show the author's
+// organisation with the case; which organisation is not the form's to say.
 type CaseInput struct {
-	Subsection, Locale, Title, Body, OrgName string
+	Subsection, Locale, Title, Body string
+	NameOrg                         bool
 }
 
 const (
@@ -60,7 +65,6 @@ func (in *CaseInput) Validate(m *survey.Model) survey.FieldErrors {
 	fe := survey.FieldErrors{}
 	in.Title = strings.Join(strings.Fields(in.Title), " ")
 	in.Body = strings.TrimSpace(strings.ReplaceAll(in.Body, "\r\n", "\n"))
-	in.OrgName = strings.TrimSpace(in.OrgName)
 	if _, ok := m.Subsection(in.Subsection); !ok {
 		fe["subsection"] = "form.error.choice"
 	}
@@ -70,35 +74,47 @@ func (in *CaseInput) Validate(m *survey.Model) survey.FieldErrors {
 	if n := len([]rune(in.Body)); n < minCaseBody || n > maxCaseBody {
 		fe["body"] = "learn.case.error.body"
 	}
-	if len(in.OrgName) > 200 {
-		fe["org_name"] = "form.error.required"
-	}
 	if len(fe) == 0 {
 		return nil
 	}
 	return fe
 }
 
-// Propose stores a case for moderation.
+// Propose stores a case for moderation, naming the author's organisation
+// from their account when they ask for it (and have one).
 func Propose(ctx context.Context, db *survey.DB, m *survey.Model, authorID int64, in CaseInput) (*Contribution, error) {
 	if fe := in.Validate(m); fe != nil {
 		return nil, fe
 	}
-	c := &Contribution{AuthorID: &authorID, Subsection: in.Subsection, Locale: in.Locale, Title: in.Title, Body: in.Body, OrgName: in.OrgName, Status: CasePending}
+	c := &Contribution{AuthorID: &authorID, Subsection: in.Subsection, Locale: in.Locale, Title: in.Title, Body: in.Body, Status: CasePending}
+	if in.NameOrg {
+		var author survey.User
+		if err := db.Write.WithContext(ctx).Select("organisation_id").First(&author, authorID).Error; err != nil {
+			return nil, err
+		}
+		c.OrganisationID = author.OrganisationID
+	}
 	return c, db.Write.WithContext(ctx).Create(c).Error
+}
+
+// cases reads contributions with their organisation's current name.
+func cases(ctx context.Context, db *survey.DB) *gorm.DB {
+	return db.Read.WithContext(ctx).Model(&Contribution{}).
+		Select("contributions.*, COALESCE(organisations.name, '') AS org_name").
+		Joins("LEFT JOIN organisations ON organisations.id = contributions.organisation_id")
 }
 
 // PendingCases lists what awaits moderation, oldest first.
 func PendingCases(ctx context.Context, db *survey.DB) ([]Contribution, error) {
 	var cs []Contribution
-	return cs, db.Read.WithContext(ctx).Where("status = ?", CasePending).Order("id").Find(&cs).Error
+	return cs, cases(ctx, db).Where("contributions.status = ?", CasePending).Order("contributions.id").Find(&cs).Error
 }
 
 // PublishedCases lists the cases shown under a page, newest first.
 func PublishedCases(ctx context.Context, db *survey.DB, subsection, locale string) ([]Contribution, error) {
 	var cs []Contribution
-	return cs, db.Read.WithContext(ctx).Where("status = ? AND subsection = ? AND locale = ?", CasePublished, subsection, locale).
-		Order("id DESC").Find(&cs).Error
+	return cs, cases(ctx, db).Where("contributions.status = ? AND contributions.subsection = ? AND contributions.locale = ?", CasePublished, subsection, locale).
+		Order("contributions.id DESC").Find(&cs).Error
 }
 
 // ErrAlreadyModerated is a decision on a case that is no longer pending.

@@ -235,3 +235,55 @@ func TestExportAPITwinsNeedATokenOfTheOrganisation(t *testing.T) {
 		}
 	}
 }
+
+// Names in any script, emoji included, export as a PDF (issue 13: one emoji
+// in a campaign or unit name made every PDF export a 500). What the fonts
+// have prints as typed; an emoji prints as a visible U+FFFD.
+func TestExportPDFOfNamesInAnyScript(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	base := fmt.Sprintf("/api/v1/campaigns/%d", demo.CampaignID)
+	// A unit the report shows on its own, so the filter line names it.
+	var units []survey.BusinessUnit
+	a.db.Read.Order("id").Find(&units)
+	var unit *survey.BusinessUnit
+	for i, u := range units {
+		if _, r := apiCall(t, a, http.MethodGet, fmt.Sprintf("%s/report?unit=%d", base, u.ID), demo.APIToken, ""); r["suppressed"] == false {
+			unit = &units[i]
+			break
+		}
+	}
+	if unit == nil {
+		t.Fatal("no unit of the demo is shown on its own")
+	}
+	names := map[string]string{
+		"campaign": "Ελλάδα 🎉 Опрос 調査",
+		"wave":     "Welle ❤️ 2026 고객",
+		"org":      "Bank Łódź 👩\u200d💻 استبيان",
+		"unit":     "Cafe\u0301 Zu\u0308rich 🚀",
+	}
+	a.db.Write.Model(&survey.Campaign{}).Where("id = ?", demo.CampaignID).Updates(map[string]any{"name": names["campaign"], "wave_label": names["wave"]})
+	var cp survey.Campaign
+	a.db.Read.First(&cp, demo.CampaignID)
+	a.db.Write.Model(&survey.Organisation{}).Where("id = ?", cp.OrganisationID).Update("name", names["org"])
+	a.db.Write.Model(&survey.BusinessUnit{}).Where("id = ?", unit.ID).Update("name", names["unit"])
+
+	for _, q := range []string{"", fmt.Sprintf("?unit=%d", unit.ID)} {
+		res := fetch(t, a, base+"/export.pdf"+q, demo.APIToken)
+		if res.Code != 200 || !bytes.HasPrefix(res.Body.Bytes(), []byte("%PDF-")) {
+			t.Fatalf("export.pdf%s = %d: %.200s", q, res.Code, res.Body.String())
+		}
+		text, ok := surveytest.PDFText(t, res.Body.Bytes())
+		if !ok {
+			t.Skip("pdftotext (poppler-utils) is not installed")
+		}
+		want := []string{"Ελλάδα \ufffd Опрос 調査", "Welle ❤\ufe0f 2026 고객", "Bank Łódź \ufffd"}
+		if q != "" {
+			want = append(want, "Cafe\u0301 Zu\u0308rich \ufffd")
+		}
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("export.pdf%s lacks %q:\n%.600s", q, w, text)
+			}
+		}
+	}
+}

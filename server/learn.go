@@ -106,6 +106,7 @@ type caseForm struct {
 	Errors   map[string]string
 	Proposed bool
 	CSRF     string
+	OrgName  string // the viewer's organisation, which a case may name
 }
 
 func (a *App) learnPage(c echo.Context) error {
@@ -136,6 +137,13 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	viewerID, readMark := "", ""
 	if v := viewerOf(c); v != nil {
 		viewerID, form.CSRF = strconv.FormatInt(v.ID, 10), v.CSRF
+		if v.OrganisationID != nil {
+			o, err := survey.OrganisationByID(c.Request().Context(), a.db, *v.OrganisationID)
+			if err != nil {
+				return err
+			}
+			form.OrgName = o.Name
+		}
 		read, err := survey.ReadSlugs(c.Request().Context(), a.db, v.ID)
 		if err != nil {
 			return err
@@ -154,7 +162,7 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations)) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, form.OrgName, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations)) {
 		return nil
 	}
 	for _, cs := range cases {
@@ -183,7 +191,7 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 
 // caseCreate takes a proposed case; it waits for moderation before anyone sees it.
 func (a *App) caseCreate(c echo.Context) error {
-	in := portal.CaseInput{Subsection: c.Param("slug"), Locale: localeOf(c), Title: c.FormValue("title"), Body: c.FormValue("body"), OrgName: c.FormValue("org_name")}
+	in := portal.CaseInput{Subsection: c.Param("slug"), Locale: localeOf(c), Title: c.FormValue("title"), Body: c.FormValue("body"), NameOrg: c.FormValue("name_org") != ""}
 	_, err := portal.Propose(c.Request().Context(), a.db, a.models.Latest(), viewerOf(c).ID, in)
 	if fe, ok := formErrors(err); ok {
 		if _, known := a.models.Latest().Subsection(in.Subsection); !known {

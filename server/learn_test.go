@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"tiltline/portal"
 	"tiltline/survey"
 )
 
@@ -87,11 +88,11 @@ func TestCaseGoesThroughModerationToPublication(t *testing.T) {
 	caseBody := strings.Repeat("We called every customer who left within a week and asked why. ", 5) +
 		"<script>alert('x')</script> [more](javascript:alert(1)) Our **winback** rate doubled."
 	code, page, _ := author.do(http.MethodPost, "/learn/winback/cases", "application/x-www-form-urlencoded",
-		url.Values{"csrf": {author.csrf}, "title": {"Calling within a week"}, "body": {"too short"}, "org_name": {"Demo Bank"}}.Encode())
-	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Calling within a week"`) {
-		t.Errorf("short case = %d; the title must stay", code)
+		url.Values{"csrf": {author.csrf}, "title": {"Calling within a week"}, "body": {"too short"}, "name_org": {"1"}}.Encode())
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Calling within a week"`) || !strings.Contains(page, `name="name_org" value="1" checked`) {
+		t.Errorf("short case = %d; the title and the organisation choice must stay", code)
 	}
-	if code, loc := author.post("/learn/winback/cases", url.Values{"title": {"Calling within a week"}, "body": {caseBody}, "org_name": {"Demo Bank"}}); code != 303 || !strings.Contains(loc, "proposed=1") {
+	if code, loc := author.post("/learn/winback/cases", url.Values{"title": {"Calling within a week"}, "body": {caseBody}, "name_org": {"1"}}); code != 303 || !strings.Contains(loc, "proposed=1") {
 		t.Fatalf("propose: %d %q", code, loc)
 	}
 	if _, page := newFlow(t, a, "").get("/learn/winback"); strings.Contains(page, "Calling within a week") {
@@ -123,5 +124,44 @@ func TestCaseGoesThroughModerationToPublication(t *testing.T) {
 	}
 	if b := body(t, get(t, a, "/learn/search?q=doubled+winback")); !strings.Contains(b, "/learn/winback#case-") {
 		t.Error("the published case is not found by search")
+	}
+}
+
+// A case names its author's organisation from the account; a posted
+// organisation name is ignored (issue 13: anyone could publish a case in
+// another company's name). Without the box ticked the case is anonymous.
+func TestCaseNamesTheAuthorsOwnOrganisationOnly(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	author := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	_, form := author.get("/learn/winback")
+	if !strings.Contains(form, `name="name_org"`) || !strings.Contains(form, "Name my organisation, Demo Bank, with this case") || strings.Contains(form, `name="org_name"`) {
+		t.Error("the form does not offer the account's organisation, or still has a text field")
+	}
+	caseBody := strings.Repeat("We called every customer who left within a week and asked why. ", 5)
+	for _, v := range []url.Values{
+		{"title": {"Named"}, "body": {caseBody}, "name_org": {"1"}, "org_name": {"Evil Corp"}, "organisation_id": {"999"}},
+		{"title": {"Anonymous"}, "body": {caseBody}, "org_name": {"Evil Corp"}},
+	} {
+		if code, loc := author.post("/learn/winback/cases", v); code != 303 {
+			t.Fatalf("propose %s: %d %q", v.Get("title"), code, loc)
+		}
+	}
+	cs, err := portal.PendingCases(t.Context(), a.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range cs {
+		got[c.Title] = c.OrgName
+	}
+	if got["Named"] != survey.DemoOrgName || got["Anonymous"] != "" || len(got) != 2 {
+		t.Errorf("cases name %v; want Demo Bank for the named one, nothing for the other", got)
+	}
+	if _, err := survey.CreateUserWithPassword(t.Context(), a.db, "root@example.com", "", survey.RolePlatformAdmin, nil, "platform-password"); err != nil {
+		t.Fatal(err)
+	}
+	mod := signedIn(t, a, "root@example.com", "platform-password")
+	if _, queue := mod.get("/admin/moderation"); strings.Contains(queue, "Evil Corp") || !strings.Contains(queue, survey.DemoOrgName) {
+		t.Error("the moderation queue shows the typed name, or not the account's")
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,8 +28,10 @@ func (a *App) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		elapsed := time.Since(start)
 		a.metrics.observe(route, c.Request().Method, res.Status, elapsed)
+		// A 5xx for a client that had gone (the request's context cancelled)
+		// is what a handler answers to the cancellation, not a server fault.
 		level := slog.LevelInfo
-		if res.Status >= 500 {
+		if res.Status >= 500 && !errors.Is(c.Request().Context().Err(), context.Canceled) {
 			level = slog.LevelError
 		}
 		a.log.LogAttrs(c.Request().Context(), level, "request",

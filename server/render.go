@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -245,6 +247,13 @@ func (a *App) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if clientGone(c, err) {
+		// Nobody is left to answer: not a server fault, so no ERROR and no
+		// 500 in the logs and metrics. 499 is nginx's "client closed request".
+		a.log.Info("client disconnected", "id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
+		c.Response().WriteHeader(statusClientClosed)
+		return
+	}
 	status := http.StatusInternalServerError
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
@@ -309,6 +318,19 @@ func (a *App) handleError(err error, c echo.Context) {
 		a.log.Error("render error page", "err", rerr)
 		_ = c.String(status, http.StatusText(status))
 	}
+}
+
+const statusClientClosed = 499
+
+// clientGone tells an error caused by the client going away: the request's
+// context is cancelled (net/http does that when the connection closes or a
+// write to it fails), and the error is that cancellation or a broken
+// connection. A timeout of our own is DeadlineExceeded, and stays an error.
+func clientGone(c echo.Context, err error) bool {
+	if !errors.Is(c.Request().Context().Err(), context.Canceled) {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // localized marks an error message already translated for the reader, so

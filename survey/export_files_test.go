@@ -298,3 +298,40 @@ func TestPDFPrintsAnyNameAsTyped(t *testing.T) {
 		}
 	}
 }
+
+// A name with characters outside DejaVu Sans still gives a PDF: Han, kana
+// and Hangul in the embedded fallback font, emoji (above U+FFFF, which fpdf
+// cannot set) as a visible U+FFFD, and the rest of the name as typed.
+func TestPDFFallsBackForTextOutsideTheFont(t *testing.T) {
+	for _, tc := range []struct {
+		name, campaign, org string
+		want                []string
+	}{
+		{"emoji", "Welle 🎉 2026", "Bank 👩\u200d💻 Łódź", []string{"Welle \ufffd 2026", "Łódź"}},
+		{"emoji with a variation selector and a flag", "Wave ❤️ 🇩🇪", "Ελλάδα ☕", []string{"Wave ❤", "Ελλάδα ☕"}},
+		{"Chinese and Japanese", "調査 2026 Опрос", "株式会社テスト", []string{"調査 2026 Опрос", "株式会社テスト"}},
+		{"Korean", "고객 경험 조사", "한국 은행", []string{"고객 경험 조사", "한국 은행"}},
+		{"Arabic", "استبيان 2026", "بنك", []string{"2026"}},
+		{"combining marks", "Cafe\u0301 n\u0303 Z\u0308", "A\u030a\u0301rhus", []string{"Cafe\u0301 n\u0303 Z\u0308", "A\u030a\u0301rhus"}},
+		{"invalid UTF-8 and controls", "Wave\xff\x01 one", "Org\x00", []string{"Wave\ufffd", "one"}},
+		{"a long line of Han wraps", strings.Repeat("顧客体験", 30), "Org", []string{"顧客体験顧客体験"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := exportDoc(t, 400, "en", survey.ReportFilter{})
+			d.Campaign.Name, d.Campaign.WaveLabel, d.Organisation = tc.campaign, tc.campaign, tc.org
+			var buf bytes.Buffer
+			if err := survey.WritePDF(&buf, d); err != nil {
+				t.Fatal(err)
+			}
+			text, ok := surveytest.PDFText(t, buf.Bytes())
+			if !ok {
+				t.Skip("pdftotext (poppler-utils) is not installed")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(text, want) {
+					t.Errorf("PDF text lacks %q:\n%.400s", want, text)
+				}
+			}
+		})
+	}
+}

@@ -29,9 +29,9 @@ func WritePDF(w io.Writer, d *ExportDoc) error {
 	p := &pdfWriter{pdf: pdf, d: d}
 	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
 	pdf.SetAutoPageBreak(true, pdfMargin+4)
-	pdf.SetTitle(d.Campaign.Name, true)
-	pdf.SetSubject(d.T("export.pdf.title", nil), true)
-	pdf.SetAuthor(d.Organisation, true)
+	pdf.SetTitle(pdfInfo(d.Campaign.Name), false)
+	pdf.SetSubject(pdfInfo(d.T("export.pdf.title", nil)), false)
+	pdf.SetAuthor(pdfInfo(d.Organisation), false)
 	pdf.SetCreator("Tiltline", true)
 	pdf.SetLang(d.Locale)
 	pdf.SetCreationDate(d.Generated)
@@ -68,8 +68,12 @@ var (
 )
 
 type pdfWriter struct {
-	pdf *fpdf.Fpdf
-	d   *ExportDoc
+	pdf   *fpdf.Fpdf
+	d     *ExportDoc
+	style string // the current font's style and size, kept for runs in the fallback
+	size  float64
+
+	fallbackAdded bool
 }
 
 // The PDF's typeface: DejaVu Sans (Bitstream Vera licence, fonts/LICENSE),
@@ -90,6 +94,7 @@ func (p *pdfWriter) s(text string) string { return strings.ReplaceAll(text, "\u2
 func (p *pdfWriter) t(id string, data map[string]any) string { return p.s(p.d.T(id, data)) }
 
 func (p *pdfWriter) font(style string, size float64, c [3]int) {
+	p.style, p.size = style, size
 	p.pdf.SetFont(pdfFont, style, size)
 	p.pdf.SetTextColor(c[0], c[1], c[2])
 }
@@ -107,31 +112,13 @@ func (p *pdfWriter) ensure(h float64) {
 func (p *pdfWriter) heading(text string) {
 	p.ensure(20)
 	p.font("B", 14, pdfBrand)
-	p.pdf.MultiCell(pdfBodyW, 7, p.s(text), "", "L", false)
+	p.multi(pdfBodyW, 7, p.s(text), "", "L", false)
 	p.pdf.Ln(2)
 }
 
 func (p *pdfWriter) para(text string, size float64, c [3]int) {
 	p.font("", size, c)
-	p.pdf.MultiCell(pdfBodyW, size*0.5, p.s(text), "", "L", false)
-}
-
-// split breaks text into lines of at most w mm at spaces.
-func (p *pdfWriter) split(text string, w float64) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Split(text, " ") {
-		switch {
-		case line == "":
-			line = word
-		case p.pdf.GetStringWidth(line+" "+word) <= w:
-			line += " " + word
-		default:
-			lines = append(lines, line)
-			line = word
-		}
-	}
-	return append(lines, line)
+	p.multi(pdfBodyW, size*0.5, p.s(text), "", "L", false)
 }
 
 func (p *pdfWriter) pct(v Num) string { return fmtScore(p.d.Locale, v, 0) + " %" }
@@ -145,8 +132,8 @@ func (p *pdfWriter) footer() {
 	if p.d.Campaign.WaveLabel != "" {
 		name += " · " + p.d.Campaign.WaveLabel
 	}
-	pdf.CellFormat(pdfBodyW/2, 5, p.s(name), "", 0, "L", false, 0, "")
-	pdf.CellFormat(pdfBodyW/2, 5, p.t("export.pdf.page", map[string]any{"N": pdf.PageNo(), "Total": "{nb}"}), "", 0, "R", false, 0, "")
+	p.cell(pdfBodyW/2, 5, p.s(name), "", 0, "L", false, "")
+	p.cell(pdfBodyW/2, 5, p.t("export.pdf.page", map[string]any{"N": pdf.PageNo(), "Total": "{nb}"}), "", 0, "R", false, "")
 }
 
 // cover: title band, campaign, organisation, date, preliminary notice,
@@ -157,14 +144,14 @@ func (p *pdfWriter) cover() {
 	p.fill(pdfBrand)
 	pdf.Rect(0, 0, pdfPageW, 44, "F")
 	p.font("B", 11, [3]int{255, 255, 255})
-	pdf.Text(pdfMargin, 16, "Tiltline")
+	p.text(pdfMargin, 16, "Tiltline")
 	p.font("B", 20, [3]int{255, 255, 255})
 	pdf.SetXY(pdfMargin, 22)
-	pdf.MultiCell(pdfBodyW, 9, p.t("export.pdf.title", nil), "", "L", false)
+	p.multi(pdfBodyW, 9, p.t("export.pdf.title", nil), "", "L", false)
 
 	pdf.SetY(56)
 	p.font("B", 18, pdfInk)
-	pdf.MultiCell(pdfBodyW, 8, p.s(d.Campaign.Name), "", "L", false)
+	p.multi(pdfBodyW, 8, p.s(d.Campaign.Name), "", "L", false)
 	if d.Campaign.WaveLabel != "" {
 		p.para(d.Campaign.WaveLabel, 13, pdfMuted)
 	}
@@ -179,7 +166,7 @@ func (p *pdfWriter) cover() {
 		p.fill([3]int{255, 243, 205})
 		p.draw([3]int{230, 190, 90})
 		p.font("B", 10, [3]int{102, 77, 3})
-		pdf.MultiCell(pdfBodyW, 6, p.t("results.preliminary", nil), "1", "L", true)
+		p.multi(pdfBodyW, 6, p.t("results.preliminary", nil), "1", "L", true)
 	}
 
 	pdf.Ln(8)
@@ -201,10 +188,10 @@ func (p *pdfWriter) cover() {
 		pdf.Rect(x, y, bw, 26, "F")
 		p.font("", 9, pdfMuted)
 		pdf.SetXY(x+3, y+3)
-		pdf.CellFormat(bw-6, 5, p.s(b.label), "", 0, "L", false, 0, "")
+		p.cell(bw-6, 5, p.s(b.label), "", 0, "L", false, "")
 		p.font("B", 20, pdfInk)
 		pdf.SetXY(x+3, y+12)
-		pdf.CellFormat(bw-6, 10, p.s(b.value), "", 0, "L", false, 0, "")
+		p.cell(bw-6, 10, p.s(b.value), "", 0, "L", false, "")
 	}
 	pdf.SetXY(pdfMargin, y+31)
 	n := 0
@@ -261,7 +248,7 @@ func (p *pdfWriter) radar() {
 	p.font("", 7, pdfMuted)
 	for _, ring := range []float64{25, 50, 75, 100} {
 		q := pt(0, ring)
-		pdf.Text(q.X+1, q.Y+1, strconv.Itoa(int(ring)))
+		p.text(q.X+1, q.Y+1, strconv.Itoa(int(ring)))
 	}
 	// Series: translucent fill, solid outline, a dot per value.
 	for _, s := range []struct {
@@ -314,7 +301,7 @@ func (p *pdfWriter) radar() {
 		}
 		for j, line := range lines {
 			pdf.SetXY(x, y+float64(j)*3.3)
-			pdf.CellFormat(lw, 3.3, line, "", 0, align, false, 0, "")
+			p.cell(lw, 3.3, line, "", 0, align, false, "")
 		}
 	}
 	// Legend.
@@ -327,8 +314,8 @@ func (p *pdfWriter) radar() {
 		p.fill(s.c)
 		pdf.Rect(lx, ly-2.5, 4, 3, "F")
 		p.font("", 9, pdfInk)
-		pdf.Text(lx+6, ly, p.s(s.label))
-		lx += 8 + pdf.GetStringWidth(p.s(s.label)) + 8
+		p.text(lx+6, ly, p.s(s.label))
+		lx += 8 + p.width(s.label) + 8
 	}
 	pdf.SetXY(pdfMargin, ly+6)
 }
@@ -351,14 +338,14 @@ func (p *pdfWriter) sectionTable() {
 		p.font("B", 8, pdfMuted)
 		y := pdf.GetY()
 		pdf.SetXY(pdfMargin, y)
-		pdf.CellFormat(titleW, 6, p.t("results.section", nil), "", 0, "L", false, 0, "")
-		pdf.CellFormat(barW+2, 6, "", "", 0, "L", false, 0, "")
+		p.cell(titleW, 6, p.t("results.section", nil), "", 0, "L", false, "")
+		p.cell(barW+2, 6, "", "", 0, "L", false, "")
 		for i, id := range []string{"results.intention", "results.reality", "results.gap"} {
 			x := pdfMargin + titleW + barW + 2 + float64(i)*numW
 			lines := p.split(p.t(id, nil), numW-1)
 			for j, line := range lines {
 				pdf.SetXY(x, y+6-3.2*float64(len(lines)-j))
-				pdf.CellFormat(numW, 3.2, line, "", 0, "R", false, 0, "")
+				p.cell(numW, 3.2, line, "", 0, "R", false, "")
 			}
 		}
 		p.draw(pdfMuted)
@@ -366,7 +353,7 @@ func (p *pdfWriter) sectionTable() {
 		p.font("", 6.5, pdfMuted)
 		for _, v := range []float64{0, 25, 50, 75, 100} {
 			s := strconv.Itoa(int(v))
-			pdf.Text(barX+barW*v/100-pdf.GetStringWidth(s)/2, y+4.5, s)
+			p.text(barX+barW*v/100-p.width(s)/2, y+4.5, s)
 		}
 		pdf.SetXY(pdfMargin, y+7)
 	}
@@ -382,7 +369,7 @@ func (p *pdfWriter) sectionTable() {
 		lh := rowH / float64(max(2, len(lines)))
 		for j, line := range lines {
 			pdf.SetXY(pdfMargin, y+(rowH-lh*float64(len(lines)))/2+float64(j)*lh)
-			pdf.CellFormat(titleW, lh, line, "", 0, "L", false, 0, "")
+			p.cell(titleW, lh, line, "", 0, "L", false, "")
 		}
 		p.draw(pdfGrid)
 		pdf.SetLineWidth(0.15)
@@ -401,15 +388,15 @@ func (p *pdfWriter) sectionTable() {
 		}
 		pdf.SetXY(pdfMargin+titleW+barW+2, y)
 		p.font("", 9, pdfIntention)
-		pdf.CellFormat(numW, rowH, p.s(p.pct(sec.Intention)), "", 0, "R", false, 0, "")
+		p.cell(numW, rowH, p.s(p.pct(sec.Intention)), "", 0, "R", false, "")
 		p.font("", 9, pdfReality)
-		pdf.CellFormat(numW, rowH, p.s(p.pct(sec.Reality)), "", 0, "R", false, 0, "")
+		p.cell(numW, rowH, p.s(p.pct(sec.Reality)), "", 0, "R", false, "")
 		gapColour, style := pdfInk, ""
 		if sec.Gap != nil && *sec.Gap >= executionGapFrom {
 			gapColour, style = [3]int{176, 32, 32}, "B"
 		}
 		p.font(style, 9, gapColour)
-		pdf.CellFormat(numW, rowH, p.s(p.pts(sec.Gap)), "", 0, "R", false, 0, "")
+		p.cell(numW, rowH, p.s(p.pts(sec.Gap)), "", 0, "R", false, "")
 		p.draw(pdfGrid)
 		pdf.Line(pdfMargin, y+rowH, pdfMargin+pdfBodyW, y+rowH)
 		pdf.SetXY(pdfMargin, y+rowH)
@@ -501,25 +488,25 @@ func (p *pdfWriter) recommendations() {
 		y := pdf.GetY()
 		p.font("B", 10, pdfBrand)
 		pdf.SetXY(pdfMargin, y)
-		pdf.CellFormat(8, 5, strconv.Itoa(i+1)+".", "", 0, "L", false, 0, "")
-		pdf.CellFormat(16, 5, r.Practice, "", 0, "L", false, 0, "")
+		p.cell(8, 5, strconv.Itoa(i+1)+".", "", 0, "L", false, "")
+		p.cell(16, 5, r.Practice, "", 0, "L", false, "")
 		p.font("", 10, pdfInk)
 		pdf.SetXY(pdfMargin+24, y)
-		pdf.MultiCell(pdfBodyW-24, 5, p.s(d.practiceText(r.Practice)), "", "L", false)
+		p.multi(pdfBodyW-24, 5, p.s(d.practiceText(r.Practice)), "", "L", false)
 		p.font("B", 8.5, pdfMuted)
 		pdf.SetX(pdfMargin + 24)
-		pdf.MultiCell(pdfBodyW-24, 4.2, p.s(d.kindsText(r.Kinds, " · ")), "", "L", false)
+		p.multi(pdfBodyW-24, 4.2, p.s(d.kindsText(r.Kinds, " · ")), "", "L", false)
 		p.font("", 8.5, pdfMuted)
 		pdf.SetX(pdfMargin + 24)
-		pdf.MultiCell(pdfBodyW-24, 4.2, p.s(d.evidence(r, p.pct(r.Intention), p.pct(r.Reality))), "", "L", false)
+		p.multi(pdfBodyW-24, 4.2, p.s(d.evidence(r, p.pct(r.Intention), p.pct(r.Reality))), "", "L", false)
 		if link := d.link(r.Subsection, r.Practice); link != "" {
 			p.font("U", 8.5, pdfIntention)
 			pdf.SetX(pdfMargin + 24)
 			label := p.t("export.pdf.learn", map[string]any{"Topic": d.subsectionTitle(r.Subsection)})
-			pdf.CellFormat(pdf.GetStringWidth(label)+1, 4.2, label, "", 1, "L", false, 0, link)
+			p.cell(p.width(label)+1, 4.2, label, "", 1, "L", false, link)
 			p.font("", 7, pdfMuted)
 			pdf.SetX(pdfMargin + 24)
-			pdf.CellFormat(pdfBodyW-24, 3.6, p.s(link), "", 1, "L", false, 0, link)
+			p.cell(pdfBodyW-24, 3.6, p.s(link), "", 1, "L", false, link)
 		}
 		pdf.Ln(3)
 	}
