@@ -69,6 +69,7 @@ func (a *App) apiReminders(c echo.Context) error {
 
 type mailSettingsData struct {
 	Previews []mailPreview
+	Failed   []survey.FailedMail // given-up mail by reason
 	Campaign *survey.Campaign
 	Settings survey.MailSettings
 	Days     string
@@ -88,6 +89,9 @@ func (a *App) mailSettingsPage(c echo.Context) error {
 	}
 	d := mailSettingsData{Campaign: cp, Settings: *s, Days: survey.FormatReminderDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
 	if d.Previews, err = a.mailPreviews(c, cp.ID); err != nil {
+		return err
+	}
+	if d.Failed, err = survey.CampaignFailedMail(c.Request().Context(), a.db, cp.ID); err != nil {
 		return err
 	}
 	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", d))

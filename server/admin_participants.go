@@ -229,7 +229,7 @@ func (a *App) apiParticipants(c echo.Context) error {
 	p, err := a.parseParticipants(c, cp, data)
 	var prob survey.ImportProblem
 	if errors.As(err, &prob) {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, a.i18n.T("en", prob.Code, nil))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, a.importMessage(prob))
 	}
 	if err != nil {
 		return err
@@ -244,10 +244,22 @@ func (a *App) apiParticipants(c echo.Context) error {
 	}
 	probs := make([]problem, len(p.Problems))
 	for i, pr := range p.Problems {
-		probs[i] = problem{ImportProblem: pr, Message: a.i18n.T("en", pr.Code, nil)}
+		probs[i] = problem{ImportProblem: pr, Message: a.importMessage(pr)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"added": res.Added, "skipped": res.Skipped, "units_created": res.UnitsCreated,
 		"lines": p.Lines, "new_units": p.NewUnits, "problems": probs,
 	})
+}
+
+// importMessage words an import problem for the API (in English, as the
+// API's other messages): with its value and, when it has one, its line.
+func (a *App) importMessage(p survey.ImportProblem) string {
+	data := map[string]any{"Line": p.Line, "Value": p.Value}
+	msg := a.i18n.T("en", p.Code, data)
+	if p.Line > 0 && !strings.Contains(msg, strconv.Itoa(p.Line)) {
+		data["Message"] = msg
+		msg = a.i18n.T("en", "import.error.at_line", data)
+	}
+	return msg
 }

@@ -481,7 +481,7 @@ func (c *rowChecker) check(in ImportRow) (out ImportRow, problems []ImportProble
 		out.Email = email
 	}
 
-	if out.Name = oneLine(in.Name); utf8.RuneCountInString(out.Name) > maxTextLen {
+	if out.Name = cleanName(in.Name); utf8.RuneCountInString(out.Name) > maxTextLen {
 		problem(fieldName, codeTooLong, out.Name)
 	}
 	if unit := oneLine(in.Unit); utf8.RuneCountInString(unit) > maxTextLen {
@@ -506,6 +506,32 @@ func (c *rowChecker) check(in ImportRow) (out ImportRow, problems []ImportProble
 		problem(fieldLang, codeBadLocale, in.Locale)
 	}
 	return out, problems, dup
+}
+
+// cleanName makes a participant's name safe to put next to their address
+// in a mail header: control characters and line separators become spaces,
+// quotation marks, angle brackets and backslashes (which delimit or escape
+// an address) are dropped, runs of spaces become one. A comma stays
+// ("Doe, Jane"): the mailer quotes the name, so it cannot split the address.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case !OneLine(string(r)):
+			return ' '
+		case strings.ContainsRune("\"<>\\", r):
+			return -1
+		}
+		return r
+	}, s)
+	return oneLine(s)
+}
+
+// OneLine reports whether s has no control character and no line or
+// paragraph separator: what a name in a mail header must be.
+func OneLine(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp)
+	})
 }
 
 // oneLine collapses the line breaks and runs of spaces a quoted cell may hold.
