@@ -143,6 +143,15 @@ func ParseParticipants(r io.Reader, m *Model, units []BusinessUnit, existing map
 	if err != nil {
 		return nil, err
 	}
+	return ParseParticipantData(data, m, units, existing)
+}
+
+// ParseParticipantData is ParseParticipants on a file already in memory,
+// without another copy of it (a file may be 32 MiB). It does not change data.
+func ParseParticipantData(data []byte, m *Model, units []BusinessUnit, existing map[string]bool) (*ImportPreview, error) {
+	if m == nil {
+		return nil, errors.New("parse participants: no model")
+	}
 	if len(data) > MaxImportBytes {
 		return nil, fileError(0, codeTooLarge, "")
 	}
@@ -410,7 +419,9 @@ func (c *columns) has(field string) bool { _, ok := c.pos[field]; return ok }
 
 func (c *columns) get(rec []string, field string) string {
 	if i, ok := c.pos[field]; ok && i < len(rec) {
-		return strings.TrimSpace(rec[i])
+		// A copy: a slice of the record would keep its whole line (with
+		// every ignored column) alive for as long as the row.
+		return strings.Clone(strings.TrimSpace(rec[i]))
 	}
 	return ""
 }
