@@ -88,7 +88,7 @@ func TestLargePreviewsWaitOnDiskNotInMemory(t *testing.T) {
 	data = nil // the test holds none of it: the heap measured is the server's
 	// The peak is what the previews add over the heap before them; a lower
 	// GC target keeps garbage from earlier tests from inflating it.
-	defer debug.SetGCPercent(debug.SetGCPercent(50))
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	base := heapInuse()
 	var peak atomic.Uint64
 	done := make(chan struct{})
