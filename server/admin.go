@@ -348,7 +348,7 @@ func (a *App) userAdd(c echo.Context) error {
 		return err
 	}
 	link := a.cfg.BaseURL + "/password/" + token
-	if err := a.sendPasswordLink(c, u, link); err != nil {
+	if err := a.queuePasswordMail(c, u.Email); err != nil {
 		return err
 	}
 	return a.renderUsers(c, http.StatusOK, usersData{Role: survey.RoleManager, SetLink: link})

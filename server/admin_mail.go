@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	gomail "github.com/wneessen/go-mail"
 
 	"tiltline/survey"
 )
@@ -71,6 +69,7 @@ func (a *App) apiReminders(c echo.Context) error {
 
 type mailSettingsData struct {
 	Previews []mailPreview
+	Failed   []survey.FailedMail // given-up mail by reason
 	Campaign *survey.Campaign
 	Settings survey.MailSettings
 	Days     string
@@ -90,6 +89,9 @@ func (a *App) mailSettingsPage(c echo.Context) error {
 	}
 	d := mailSettingsData{Campaign: cp, Settings: *s, Days: survey.FormatReminderDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
 	if d.Previews, err = a.mailPreviews(c, cp.ID); err != nil {
+		return err
+	}
+	if d.Failed, err = survey.CampaignFailedMail(c.Request().Context(), a.db, cp.ID); err != nil {
 		return err
 	}
 	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", d))
@@ -149,31 +151,13 @@ func (a *App) mailSettingsSave(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/campaigns/%d/mail?saved=1", cp.ID))
 }
 
-// sendPasswordLink mails a set-password link to the account's owner, at
-// once and outside the outbox: it is one mail, asked for by the person
-// waiting for it, and holds a secret that should not sit in a queue.
-func (a *App) sendPasswordLink(c echo.Context, u *survey.User, link string) error {
-	lang := supported(u.Locale)
-	if lang == "" {
-		lang = localeOf(c)
-	}
-	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(a.mail.from.Name, a.mail.from.Address); err != nil {
+// queuePasswordMail queues a set-password mail for an address and wakes the
+// worker. The worker writes the link when it sends (mailer.composePassword):
+// the request neither waits for the mail server nor depends on it.
+func (a *App) queuePasswordMail(c echo.Context, email string) error {
+	if err := survey.QueuePasswordMail(c.Request().Context(), a.db, email, localeOf(c)); err != nil {
 		return err
 	}
-	if err := msg.AddTo(u.Email); err != nil {
-		return nil // an address we cannot write to: nothing to send, nothing to reveal
-	}
-	msg.Subject(a.i18n.T(lang, "auth.mail.subject", nil))
-	msg.SetDate()
-	msg.SetMessageIDWithValue(fmt.Sprintf("tiltline.pw.%d@%s", rand.Int64(), a.mail.domain))
-	msg.SetGenHeader("Auto-Submitted", "auto-generated")
-	msg.SetBodyString(gomail.TypeTextPlain, a.i18n.T(lang, "auth.mail.body", map[string]any{"Link": link, "Hours": int(passwordLinkTTL.Hours())}))
-	tr := a.mail.transport()
-	defer tr.Close()
-	if err := tr.Send(survey.OutboxJob{ID: rand.Int64N(1e9), Kind: "password"}, msg); err != nil {
-		a.log.Warn("password mail not sent", "err", logSafe(err))
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "mail server unavailable")
-	}
+	a.mail.Kick()
 	return nil
 }

@@ -1,16 +1,17 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/labstack/echo/v4"
 
 	"tiltline/survey"
@@ -24,20 +25,147 @@ import (
 // few megabytes.
 const maxUpload = 32 << 20
 
-// uploads keeps a previewed file for half an hour, until the admin confirms
-// it; keyed by a random id and bound to the user and campaign.
+// uploads keeps previewed files until the admin confirms them: on disk in
+// DATA_DIR/uploads (the directory 0700, each file 0600, named by a random
+// id), never in memory, so previews cannot exhaust the server's memory. A
+// file is bound to the user and campaign that uploaded it, removed when it
+// is imported, replaced by the same user's next file for the campaign, and
+// removed after ttl. The bytes held are bounded per organisation and
+// overall; past either bound a new preview is refused until files are
+// imported or expire.
 type uploads struct {
-	lru *expirable.LRU[string, upload]
+	dir         string
+	ttl         time.Duration
+	perOrg, all int64 // bounds of the bytes held
+	mu          sync.Mutex
+	files       map[string]upload
+	orgBytes    map[int64]int64
+	heldBytes   int64
 }
 
 type upload struct {
-	userID, campaignID int64
-	name               string
-	data               []byte
+	userID, campaignID, orgID int64
+	name                      string
+	size                      int64
+	expires                   time.Time
 }
 
-func newUploads() *uploads {
-	return &uploads{lru: expirable.NewLRU[string, upload](256, nil, 30*time.Minute)}
+// Bounds of the previewed files held at once: a few full-size files per
+// organisation, a few dozen overall.
+const (
+	uploadsPerOrg = 4 * maxUpload
+	uploadsAll    = 32 * maxUpload
+)
+
+// errUploadsFull: a new preview would pass a bound of the bytes held.
+var errUploadsFull = errors.New("too many previewed files waiting")
+
+func newUploads(dir string) *uploads {
+	u := &uploads{dir: dir, ttl: 30 * time.Minute, perOrg: uploadsPerOrg, all: uploadsAll,
+		files: map[string]upload{}, orgBytes: map[int64]int64{}}
+	u.sweep() // files a previous run left behind, once expired
+	return u
+}
+
+// put stores a previewed file of size bytes read from r and returns its
+// id; the size is checked against the bounds before anything is written.
+func (u *uploads) put(meta upload, size int64, r io.Reader) (string, error) {
+	u.sweep()
+	id := survey.NewOpenToken()
+	meta.size, meta.expires = size, time.Now().Add(u.ttl)
+	u.mu.Lock()
+	for old, f := range u.files { // the same person's earlier file for the campaign is done with
+		if f.userID == meta.userID && f.campaignID == meta.campaignID {
+			u.dropLocked(old)
+		}
+	}
+	if u.orgBytes[meta.orgID]+size > u.perOrg || u.heldBytes+size > u.all {
+		u.mu.Unlock()
+		return "", errUploadsFull
+	}
+	u.files[id] = meta // reserved while written
+	u.orgBytes[meta.orgID] += size
+	u.heldBytes += size
+	u.mu.Unlock()
+	err := u.write(id, r, size)
+	if err != nil {
+		u.remove(id)
+		return "", err
+	}
+	time.AfterFunc(u.ttl+time.Second, u.sweep)
+	return id, nil
+}
+
+func (u *uploads) write(id string, r io.Reader, size int64) error {
+	if err := os.MkdirAll(u.dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(u.dir, id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(f, io.LimitReader(r, size+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n != size { // the bounds counted size
+		err = fmt.Errorf("upload: %d bytes expected, %d read", size, n)
+	}
+	return err
+}
+
+// open returns a stored file if it exists, has not expired and belongs to
+// the user and campaign.
+func (u *uploads) open(id string, userID, campaignID int64) (*os.File, bool) {
+	u.mu.Lock()
+	f, ok := u.files[id]
+	u.mu.Unlock()
+	if !ok || f.userID != userID || f.campaignID != campaignID || time.Now().After(f.expires) {
+		return nil, false
+	}
+	file, err := os.Open(filepath.Join(u.dir, id))
+	return file, err == nil
+}
+
+func (u *uploads) remove(id string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.dropLocked(id)
+}
+
+func (u *uploads) dropLocked(id string) {
+	if f, ok := u.files[id]; ok {
+		delete(u.files, id)
+		u.orgBytes[f.orgID] -= f.size
+		if u.orgBytes[f.orgID] <= 0 {
+			delete(u.orgBytes, f.orgID)
+		}
+		u.heldBytes -= f.size
+	}
+	_ = os.Remove(filepath.Join(u.dir, id))
+}
+
+// sweep removes expired files: those this process knows of, and any other
+// file in the directory older than ttl (left by a process that stopped).
+func (u *uploads) sweep() {
+	now := time.Now()
+	u.mu.Lock()
+	for id, f := range u.files {
+		if now.After(f.expires) {
+			u.dropLocked(id)
+		}
+	}
+	u.mu.Unlock()
+	entries, _ := os.ReadDir(u.dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && e.Type().IsRegular() && now.Sub(info.ModTime()) > u.ttl {
+			u.mu.Lock()
+			if _, known := u.files[e.Name()]; !known {
+				_ = os.Remove(filepath.Join(u.dir, e.Name()))
+			}
+			u.mu.Unlock()
+		}
+	}
 }
 
 type participantsData struct {
@@ -107,28 +235,32 @@ func (a *App) participantsPreview(c echo.Context) error {
 	if err != nil {
 		return a.renderParticipants(c, http.StatusUnprocessableEntity, cp, 1, participantsData{FileError: &survey.ImportProblem{Code: "admin.participants.no_file"}})
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
-	if err != nil {
-		return err
-	}
-	if len(data) > maxUpload {
+	if fh.Size > maxUpload {
 		return a.renderParticipants(c, http.StatusRequestEntityTooLarge, cp, 1, participantsData{FileError: &survey.ImportProblem{Code: "import.error.too_large"}})
 	}
-	p, err := a.parseParticipants(c, cp, data)
+	src, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	v := viewerOf(c)
+	id, err := a.uploads.put(upload{userID: v.ID, campaignID: cp.ID, orgID: cp.OrganisationID, name: fh.Filename}, fh.Size, src)
+	if errors.Is(err, errUploadsFull) {
+		return a.renderParticipants(c, http.StatusTooManyRequests, cp, 1, participantsData{FileError: &survey.ImportProblem{Code: "admin.participants.uploads_full"}})
+	}
+	if err != nil {
+		return err
+	}
+	p, err := a.parseUpload(c, cp, id)
 	var prob survey.ImportProblem
 	if errors.As(err, &prob) {
+		a.uploads.remove(id)
 		return a.renderParticipants(c, http.StatusUnprocessableEntity, cp, 1, participantsData{FileError: &prob})
 	}
 	if err != nil {
+		a.uploads.remove(id)
 		return err
 	}
-	id := survey.NewOpenToken()
-	a.uploads.lru.Add(id, upload{userID: viewerOf(c).ID, campaignID: cp.ID, name: fh.Filename, data: data})
 	d := previewData{Campaign: cp, Preview: p, Problems: p.Problems, UploadID: id, FileName: fh.Filename, CSRF: csrfOf(c)}
 	if len(d.Problems) > 200 {
 		d.Problems, d.More = d.Problems[:200], len(p.Problems)-200
@@ -147,7 +279,25 @@ func (a *App) parseParticipants(c echo.Context, cp *survey.Campaign, data []byte
 		return nil, err
 	}
 	m, _ := a.models.Version(cp.ModelVersion)
-	return survey.ParseParticipants(bytes.NewReader(data), m, units, existing)
+	return survey.ParseParticipantData(data, m, units, existing)
+}
+
+// parseUpload parses a stored file; survey.ErrNotFound when it is gone.
+func (a *App) parseUpload(c echo.Context, cp *survey.Campaign, id string) (*survey.ImportPreview, error) {
+	f, ok := a.uploads.open(id, viewerOf(c).ID, cp.ID)
+	if !ok {
+		return nil, survey.ErrNotFound
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, err
+	}
+	return a.parseParticipants(c, cp, data)
 }
 
 // participantsImport saves a previewed file. It parses the file again: the
@@ -157,11 +307,11 @@ func (a *App) participantsImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	up, ok := a.uploads.lru.Get(c.FormValue("upload"))
-	if !ok || up.userID != viewerOf(c).ID || up.campaignID != cp.ID {
+	id := c.FormValue("upload")
+	p, err := a.parseUpload(c, cp, id)
+	if errors.Is(err, survey.ErrNotFound) {
 		return a.renderParticipants(c, http.StatusGone, cp, 1, participantsData{FileError: &survey.ImportProblem{Code: "admin.participants.expired"}})
 	}
-	p, err := a.parseParticipants(c, cp, up.data)
 	if err != nil {
 		return err
 	}
@@ -169,7 +319,7 @@ func (a *App) participantsImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.uploads.lru.Remove(c.FormValue("upload"))
+	a.uploads.remove(id)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/campaigns/%d?notice=admin.participants.imported&added=%d", cp.ID, res.Added))
 }
 
@@ -229,7 +379,7 @@ func (a *App) apiParticipants(c echo.Context) error {
 	p, err := a.parseParticipants(c, cp, data)
 	var prob survey.ImportProblem
 	if errors.As(err, &prob) {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, a.i18n.T("en", prob.Code, nil))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, a.importMessage(prob))
 	}
 	if err != nil {
 		return err
@@ -244,10 +394,42 @@ func (a *App) apiParticipants(c echo.Context) error {
 	}
 	probs := make([]problem, len(p.Problems))
 	for i, pr := range p.Problems {
-		probs[i] = problem{ImportProblem: pr, Message: a.i18n.T("en", pr.Code, nil)}
+		probs[i] = problem{ImportProblem: pr, Message: a.importMessage(pr)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"added": res.Added, "skipped": res.Skipped, "units_created": res.UnitsCreated,
 		"lines": p.Lines, "new_units": p.NewUnits, "problems": probs,
 	})
+}
+
+// importMessage words an import problem for the API (in English, as the
+// API's other messages): with its value and, when it has one, its line.
+func (a *App) importMessage(p survey.ImportProblem) string {
+	data := map[string]any{"Line": p.Line, "Value": p.Value}
+	msg := a.i18n.T("en", p.Code, data)
+	if p.Line > 0 && !strings.Contains(msg, strconv.Itoa(p.Line)) {
+		data["Message"] = msg
+		msg = a.i18n.T("en", "import.error.at_line", data)
+	}
+	return msg
+}
+
+// spoolUploads parses a participant file upload before anything else reads
+// the form (the CSRF check does), keeping at most 1 MiB in memory: the file
+// itself goes to a temporary file, which net/http removes after the request.
+// The default would hold up to 32 MiB per upload in memory.
+func spoolUploads(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodPost && isUpload(c) && strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxUpload) // as uploadLimit, which runs later
+			if err := r.ParseMultipartForm(1 << 20); err != nil {
+				if errors.As(err, new(*http.MaxBytesError)) {
+					return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+				}
+				return echo.NewHTTPError(http.StatusBadRequest)
+			}
+		}
+		return next(c)
+	}
 }

@@ -123,6 +123,7 @@ func TestPasswordLinksAreMailed(t *testing.T) {
 	}
 	f := newFlow(t, a, "")
 	f.post("/password/forgot", url.Values{"email": {"forgetful@example.com"}})
+	startMailer(t, a, nil)
 	mails := sink.Wait(1, 5*time.Second)
 	if len(mails) != 1 {
 		t.Fatalf("%d mails", len(mails))

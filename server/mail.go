@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	texttemplate "text/template"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -371,23 +372,40 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 			m.release(bg, jobs[i:], now)
 			return false
 		}
-		cm, ok := campaigns[job.CampaignID]
-		if !ok {
-			var err error
-			if cm, err = m.campaign(ctx, job.CampaignID); err != nil {
-				m.log.Error("load campaign for mail", "job", job.ID, "err", err)
-				m.release(bg, jobs[i:], now.Add(m.opts.Poll))
-				return false
+		var msg *gomail.Msg
+		var err error
+		if job.Kind == survey.MailPassword {
+			if msg, err = m.composePassword(ctx, job); err == nil && msg == nil {
+				// No account under that address: nothing to send, and the
+				// job goes as if it had been sent.
+				if err := survey.Cancel(bg, m.db, job); err != nil {
+					m.log.Error("cancel mail", "job", job.ID, "err", err)
+				}
+				continue
 			}
-			campaigns[job.CampaignID] = cm
-		}
-		if reason := job.Obsolete(cm.c, now); reason != "" {
-			if err := survey.Cancel(bg, m.db, job); err != nil {
-				m.log.Error("cancel mail", "job", job.ID, "err", err)
+			if err != nil && !errors.As(err, new(badAddressError)) {
+				m.log.Error("write password mail", "job", job.ID, "err", err) // the database: try again soon
+				m.release(bg, []survey.OutboxJob{job}, now.Add(m.opts.Poll))
+				continue
 			}
-			continue
+		} else {
+			cm, ok := campaigns[job.CampaignID]
+			if !ok {
+				if cm, err = m.campaign(ctx, job.CampaignID); err != nil {
+					m.log.Error("load campaign for mail", "job", job.ID, "err", err)
+					m.release(bg, jobs[i:], now.Add(m.opts.Poll))
+					return false
+				}
+				campaigns[job.CampaignID] = cm
+			}
+			if reason := job.Obsolete(cm.c, now); reason != "" {
+				if err := survey.Cancel(bg, m.db, job); err != nil {
+					m.log.Error("cancel mail", "job", job.ID, "err", err)
+				}
+				continue
+			}
+			msg, err = m.compose(job, cm)
 		}
-		msg, err := m.compose(job, cm)
 		if err != nil {
 			var bad badAddressError
 			if errors.As(err, &bad) { // the address can never work: give up now
@@ -396,8 +414,19 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 				m.log.Warn("mail address unusable; invitation marked bounced", "job", job.ID)
 				continue
 			}
-			m.log.Error("write mail", "job", job.ID, "err", err) // our bug: keep the job, retry later
-			m.release(bg, []survey.OutboxJob{job}, now.Add(m.opts.Retry.Base))
+			// Writing the same mail again gives the same error: retrying
+			// would hold the job (and the campaign's queue) forever. It is
+			// given up with a reason the campaign's mail page shows.
+			reason := "mail.failed.compose"
+			var us unsendableError
+			if errors.As(err, &us) {
+				reason = us.reason
+			}
+			if err := survey.GiveUp(bg, m.db, job, reason); err != nil {
+				m.log.Error("give up mail", "job", job.ID, "err", err)
+			}
+			m.failed.WithLabelValues(job.Kind).Inc()
+			m.log.Warn("mail cannot be written; given up", "job", job.ID, "kind", job.Kind, "reason", reason, "err", logSafe(err))
 			continue
 		}
 		if err := m.limiter.Wait(ctx); err != nil {
@@ -539,13 +568,38 @@ func (m *mailer) view(job survey.OutboxJob, cm *campaignMail) *mailView {
 	if d := cm.c.ClosesAt; d != nil {
 		v.Deadline = tr.T(lang, "mail.date", map[string]any{"Day": d.Day(), "Month": tr.T(lang, "mail.month."+strconv.Itoa(int(d.Month())), nil), "Year": d.Year()})
 	}
-	switch c := cm.c; {
-	case c.ContactName != "" && c.ContactEmail != "":
-		v.Contact = c.ContactName + " <" + c.ContactEmail + ">"
+	switch c, name := cm.c, displayName(cm.c.ContactName); {
+	case name != "" && c.ContactEmail != "":
+		v.Contact = name + " <" + c.ContactEmail + ">"
 	default:
-		v.Contact = c.ContactName + c.ContactEmail
+		v.Contact = name + c.ContactEmail
 	}
 	return v
+}
+
+// unsendableError marks a mail that the campaign's own settings make
+// impossible to write (its contact address); reason is the message id the
+// campaign's mail page shows.
+type unsendableError struct {
+	reason string
+	err    error
+}
+
+func (e unsendableError) Error() string { return e.reason + ": " + e.err.Error() }
+
+// displayName makes a name fit for a mail header or a one-line mention:
+// control characters (line breaks above all) become spaces, runs of spaces one.
+func displayName(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+}
+
+// addressHeader writes "Name <address>" as net/mail does (quoting or
+// encoding the name as needed), or the bare address without a name.
+func addressHeader(name, address string) string {
+	if name = displayName(name); name == "" {
+		return address
+	}
+	return (&mail.Address{Name: name, Address: address}).String()
 }
 
 // badAddressError marks a recipient address no retry can fix.
@@ -568,16 +622,15 @@ func (m *mailer) compose(job survey.OutboxJob, cm *campaignMail) (*gomail.Msg, e
 	if err := msg.FromFormat(m.from.Name, m.from.Address); err != nil {
 		return nil, err
 	}
-	to := msg.AddTo
-	if job.Name != "" {
-		to = func(addr string) error { return msg.AddToFormat(job.Name, addr) }
-	}
-	if err := to(job.Recipient); err != nil {
+	// Names are written by net/mail, which quotes or encodes whatever they
+	// hold: a comma, quote or bracket in a name can never split or break
+	// the address, so it is never a reason to bounce.
+	if err := msg.AddTo(addressHeader(job.Name, job.Recipient)); err != nil {
 		return nil, badAddressError{err}
 	}
 	if e := cm.c.ContactEmail; e != "" {
-		if err := msg.ReplyToFormat(cm.c.ContactName, e); err != nil {
-			return nil, err
+		if err := msg.ReplyTo(addressHeader(cm.c.ContactName, e)); err != nil {
+			return nil, unsendableError{reason: "mail.failed.contact", err: err}
 		}
 	}
 	msg.Subject(v.Subject)
@@ -589,6 +642,46 @@ func (m *mailer) compose(job survey.OutboxJob, cm *campaignMail) (*gomail.Msg, e
 	msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click") // RFC 8058
 	msg.SetBodyString(gomail.TypeTextPlain, text.String())
 	msg.AddAlternativeString(gomail.TypeTextHTML, html.String())
+	return msg, nil
+}
+
+// composePassword writes a set-password mail for the account of the job's
+// address, with a fresh one-time link; nil (and no error) when the address
+// has no account. The link exists only in this mail: the database keeps its
+// hash, the log nothing.
+func (m *mailer) composePassword(ctx context.Context, job survey.OutboxJob) (*gomail.Msg, error) {
+	u, err := survey.UserByEmail(ctx, m.db, job.Recipient)
+	if errors.Is(err, survey.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	token, err := survey.NewPasswordToken(ctx, m.db, u.ID, passwordLinkTTL)
+	if err != nil {
+		return nil, err
+	}
+	lang := supported(u.Locale)
+	if lang == "" {
+		if lang = supported(job.Locale); lang == "" {
+			lang = survey.Locales[0]
+		}
+	}
+	tr := m.app.i18n
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := msg.FromFormat(m.from.Name, m.from.Address); err != nil {
+		return nil, err
+	}
+	if err := msg.AddTo(u.Email); err != nil {
+		return nil, badAddressError{err}
+	}
+	msg.Subject(tr.T(lang, "auth.mail.subject", nil))
+	msg.SetDate()
+	msg.SetMessageIDWithValue(fmt.Sprintf("tiltline.pw.%d.%s@%s", job.ID, randomHex(6), m.domain))
+	msg.SetGenHeader(gomail.HeaderContentLang, lang)
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetBodyString(gomail.TypeTextPlain, tr.T(lang, "auth.mail.body",
+		map[string]any{"Link": m.app.cfg.BaseURL + "/password/" + token, "Hours": int(passwordLinkTTL.Hours())}))
 	return msg, nil
 }
 

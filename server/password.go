@@ -12,8 +12,9 @@ import (
 )
 
 // Password links: one-time, hashed in the database, valid for a day. The
-// "forgot password" form answers the same whether or not the address has an
-// account, so it cannot be used to find out who has one.
+// "forgot password" form answers the same page, at the same speed, whether
+// or not the address has an account, so it cannot be used to find out who
+// has one: it only queues a mail job (survey.QueuePasswordMail).
 
 const passwordLinkTTL = 24 * time.Hour
 
@@ -35,17 +36,15 @@ func (a *App) forgot(c echo.Context) error {
 	if !a.logins.allow("ip:"+c.RealIP(), "reset:"+strings.ToLower(email)) {
 		return a.render(c, http.StatusOK, "password_forgot", a.page(c, "auth.forgot.title", d))
 	}
-	ctx := c.Request().Context()
-	if u, err := survey.UserByEmail(ctx, a.db, email); err == nil {
-		token, err := survey.NewPasswordToken(ctx, a.db, u.ID, passwordLinkTTL)
-		if err != nil {
-			return err
-		}
-		if err := a.sendPasswordLink(c, u, a.cfg.BaseURL+"/password/"+token); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, survey.ErrNotFound) {
+	// Only queued, for known and unknown addresses alike: the mail worker
+	// finds the account, so the answer and its time are the same for all,
+	// and a slow or broken mail server cannot show here.
+	err := survey.QueuePasswordMail(c.Request().Context(), a.db, email, localeOf(c))
+	if err != nil && !errors.Is(err, survey.ErrInvalidEmail) {
 		return err
+	}
+	if err == nil {
+		a.mail.Kick()
 	}
 	return a.render(c, http.StatusOK, "password_forgot", a.page(c, "auth.forgot.title", d))
 }

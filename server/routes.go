@@ -22,6 +22,7 @@ func (a *App) routes() *echo.Echo {
 		a.recoverPanics,
 		securityHeaders,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}),
+		spoolUploads,
 		a.negotiateLocale,
 		a.loadViewer,
 	)

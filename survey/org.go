@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -168,6 +169,11 @@ func (in *CampaignInput) Validate() FieldErrors {
 	}
 	if in.KMin < 3 || in.KMin > 50 {
 		fe["k_min"] = "form.error.k_min"
+	}
+	// The contact's name goes into every mail's Reply-To header: one line.
+	in.ContactName = strings.TrimSpace(in.ContactName)
+	if !OneLine(in.ContactName) || utf8.RuneCountInString(in.ContactName) > maxTextLen {
+		fe["contact_name"] = "form.error.one_line"
 	}
 	if in.ContactEmail != "" {
 		if e, err := NormaliseEmail(in.ContactEmail); err != nil {

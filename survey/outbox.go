@@ -33,6 +33,10 @@ import (
 const (
 	MailInvite   = "invite"
 	MailReminder = "reminder"
+	// MailPassword is a set-password link, queued by address alone: the
+	// worker finds the account when it sends, and drops the job silently
+	// when there is none (see QueuePasswordMail).
+	MailPassword = "password_reset"
 )
 
 // OutboxJob is one claimed mail job, with what the mailer needs to write it.
@@ -242,8 +246,19 @@ func QueueInvitations(ctx context.Context, db *DB, campaignID int64) (int, error
 	// invitations that have their mail. A statement reading the table it
 	// fills can take a quadratic plan on Postgres while the statistics are
 	// fresh off an import (3 s instead of 0.1 s for 10,000).
+	// An invitation given up because the campaign made it unwritable (see
+	// GiveUp) would hold the index forever: it makes way for a new one.
+	err := db.Write.WithContext(ctx).Exec(`DELETE FROM outbox WHERE kind = ? AND failed_at IS NOT NULL AND last_error LIKE ?
+		AND invitation_id IN (SELECT id FROM invitations WHERE campaign_id = ? AND status = ?)`,
+		MailInvite, givenUpPrefix+"%", campaignID, InvitePending).Error
+	if err != nil {
+		return 0, err
+	}
 	return queueFor(ctx, db, campaignID, MailInvite, `i.status = ?`, InvitePending)
 }
+
+// givenUpPrefix starts the reason of every job GiveUp gave up: a message id.
+const givenUpPrefix = "mail.failed."
 
 // QueueReminders queues one reminder for every invitation that was
 // delivered (sent or opened) and is not completed, bounced or opted out, and
@@ -356,7 +371,7 @@ func ClaimJobs(ctx context.Context, db *DB, worker string, n int, lease time.Dur
 		} else {
 			q = `UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN (` + due + `) RETURNING id`
 		}
-		args := []any{[]string{MailInvite, MailReminder}, now, now, n}
+		args := []any{[]string{MailInvite, MailReminder, MailPassword}, now, now, n}
 		if db.Dialect == "postgres" {
 			args = append(args, worker, until)
 		} else {
@@ -369,10 +384,13 @@ func ClaimJobs(ctx context.Context, db *DB, worker string, n int, lease time.Dur
 		if len(ids) == 0 {
 			return nil
 		}
-		return tx.Raw(`SELECT o.id, o.kind, o.invitation_id, o.recipient, o.locale, o.attempts, o.step,
-				o.claimed_until, i.campaign_id, p.name, i.status AS invitation_status, i.opted_out
-			FROM outbox o JOIN invitations i ON i.id = o.invitation_id JOIN participants p ON p.id = i.participant_id
-			WHERE o.id IN ? ORDER BY o.id`, ids).Scan(&jobs).Error
+		// Password mails have no invitation: hence the outer joins.
+		return tx.Raw(`SELECT o.id, o.kind, COALESCE(o.invitation_id, '') AS invitation_id, o.recipient, o.locale,
+				o.attempts, o.step, o.claimed_until, COALESCE(i.campaign_id, 0) AS campaign_id,
+				COALESCE(p.name, '') AS name, COALESCE(i.status, '') AS invitation_status,
+				COALESCE(i.opted_out, ?) AS opted_out
+			FROM outbox o LEFT JOIN invitations i ON i.id = o.invitation_id LEFT JOIN participants p ON p.id = i.participant_id
+			WHERE o.id IN ? ORDER BY o.id`, false, ids).Scan(&jobs).Error
 	})
 	return jobs, err
 }
@@ -395,9 +413,13 @@ func (j *OutboxJob) Obsolete(c *Campaign, now time.Time) string {
 }
 
 // MarkSent records a delivered job. An invitation mail moves the invitation
-// from pending to sent; a reminder counts in reminders_sent.
+// from pending to sent; a reminder counts in reminders_sent. A password mail
+// leaves nothing behind: the row would only say who asked for a link when.
 func MarkSent(ctx context.Context, db *DB, job OutboxJob) error {
 	now := time.Now().UTC()
+	if job.Kind == MailPassword {
+		return Cancel(ctx, db, job)
+	}
 	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Exec(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '', claimed_by = '', claimed_until = NULL
 			WHERE id = ? AND sent_at IS NULL`, now, job.ID)
@@ -434,6 +456,9 @@ func MarkFailed(ctx context.Context, db *DB, job OutboxJob, sendErr error, p Ret
 			WHERE id = ? AND sent_at IS NULL`, attempts, now, msg, job.ID).Error; err != nil {
 			return err
 		}
+		if job.InvitationID == "" {
+			return nil // a password mail: no invitation to mark
+		}
 		if err := tx.Exec(`DELETE FROM outbox WHERE invitation_id = ? AND id <> ? AND sent_at IS NULL AND failed_at IS NULL`,
 			job.InvitationID, job.ID).Error; err != nil {
 			return err
@@ -442,6 +467,33 @@ func MarkFailed(ctx context.Context, db *DB, job OutboxJob, sendErr error, p Ret
 		return tx.Exec(`UPDATE invitations SET status = ? WHERE id = ? AND status IN ?`,
 			InviteBounced, job.InvitationID, []string{InvitePending, InviteSent}).Error
 	})
+}
+
+// GiveUp moves a job that can never be written to failed at once, with the
+// reason an admin sees on the campaign's mail page (a message id such as
+// "mail.failed.contact"). Unlike MarkFailed it does not bounce the
+// invitation: the fault is the campaign's, not the participant's address,
+// and QueueInvitations queues the invitation again once the campaign is
+// corrected.
+func GiveUp(ctx context.Context, db *DB, job OutboxJob, reason string) error {
+	return db.Write.WithContext(ctx).Exec(`UPDATE outbox SET failed_at = ?, last_error = ?, claimed_by = '', claimed_until = NULL
+		WHERE id = ? AND sent_at IS NULL`, time.Now().UTC(), reason, job.ID).Error
+}
+
+// QueuePasswordMail queues a set-password mail to an address. It does the
+// same work whether or not the address has an account — one INSERT — so
+// neither its answer nor its time tells the two apart; the worker looks the
+// account up when it sends and drops the job when there is none. Asking
+// again while a mail waits queues nothing. An address that is not one is
+// ErrInvalidEmail.
+func QueuePasswordMail(ctx context.Context, db *DB, email, locale string) error {
+	email, err := NormaliseEmail(email)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	return db.Write.WithContext(ctx).Exec(`INSERT INTO outbox (kind, recipient, locale, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, MailPassword, email, locale, now, now).Error
 }
 
 // Cancel drops a job that must not go out any more (see Obsolete). The row
@@ -485,6 +537,25 @@ func OptOut(ctx context.Context, db *DB, token string) error {
 		}
 		return tx.Exec(`DELETE FROM outbox WHERE invitation_id = ? AND sent_at IS NULL AND failed_at IS NULL`, inv.ID).Error
 	})
+}
+
+// FailedMail is a reason mail of a campaign was given up, with how many.
+// Reason is a message id: the campaign's own (GiveUp), or
+// "mail.failed.delivery" for mail the recipients' servers refused.
+type FailedMail struct {
+	Reason string
+	N      int
+}
+
+// CampaignFailedMail counts a campaign's given-up mail by reason.
+func CampaignFailedMail(ctx context.Context, db *DB, campaignID int64) ([]FailedMail, error) {
+	var out []FailedMail
+	err := db.Read.WithContext(ctx).Raw(`SELECT reason, count(*) AS n FROM (
+			SELECT CASE WHEN o.last_error LIKE ? THEN o.last_error ELSE ? END AS reason
+			FROM outbox o JOIN invitations i ON i.id = o.invitation_id
+			WHERE i.campaign_id = ? AND o.failed_at IS NOT NULL) f
+		GROUP BY reason ORDER BY reason`, givenUpPrefix+"%", givenUpPrefix+"delivery", campaignID).Scan(&out).Error
+	return out, err
 }
 
 // MailCounts is the state of a campaign's mail, for the admin pages.

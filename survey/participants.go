@@ -143,6 +143,15 @@ func ParseParticipants(r io.Reader, m *Model, units []BusinessUnit, existing map
 	if err != nil {
 		return nil, err
 	}
+	return ParseParticipantData(data, m, units, existing)
+}
+
+// ParseParticipantData is ParseParticipants on a file already in memory,
+// without another copy of it (a file may be 32 MiB). It does not change data.
+func ParseParticipantData(data []byte, m *Model, units []BusinessUnit, existing map[string]bool) (*ImportPreview, error) {
+	if m == nil {
+		return nil, errors.New("parse participants: no model")
+	}
 	if len(data) > MaxImportBytes {
 		return nil, fileError(0, codeTooLarge, "")
 	}
@@ -410,7 +419,9 @@ func (c *columns) has(field string) bool { _, ok := c.pos[field]; return ok }
 
 func (c *columns) get(rec []string, field string) string {
 	if i, ok := c.pos[field]; ok && i < len(rec) {
-		return strings.TrimSpace(rec[i])
+		// A copy: a slice of the record would keep its whole line (with
+		// every ignored column) alive for as long as the row.
+		return strings.Clone(strings.TrimSpace(rec[i]))
 	}
 	return ""
 }
@@ -481,7 +492,7 @@ func (c *rowChecker) check(in ImportRow) (out ImportRow, problems []ImportProble
 		out.Email = email
 	}
 
-	if out.Name = oneLine(in.Name); utf8.RuneCountInString(out.Name) > maxTextLen {
+	if out.Name = cleanName(in.Name); utf8.RuneCountInString(out.Name) > maxTextLen {
 		problem(fieldName, codeTooLong, out.Name)
 	}
 	if unit := oneLine(in.Unit); utf8.RuneCountInString(unit) > maxTextLen {
@@ -506,6 +517,32 @@ func (c *rowChecker) check(in ImportRow) (out ImportRow, problems []ImportProble
 		problem(fieldLang, codeBadLocale, in.Locale)
 	}
 	return out, problems, dup
+}
+
+// cleanName makes a participant's name safe to put next to their address
+// in a mail header: control characters and line separators become spaces,
+// quotation marks, angle brackets and backslashes (which delimit or escape
+// an address) are dropped, runs of spaces become one. A comma stays
+// ("Doe, Jane"): the mailer quotes the name, so it cannot split the address.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case !OneLine(string(r)):
+			return ' '
+		case strings.ContainsRune("\"<>\\", r):
+			return -1
+		}
+		return r
+	}, s)
+	return oneLine(s)
+}
+
+// OneLine reports whether s has no control character and no line or
+// paragraph separator: what a name in a mail header must be.
+func OneLine(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp)
+	})
 }
 
 // oneLine collapses the line breaks and runs of spaces a quoted cell may hold.
