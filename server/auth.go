@@ -22,15 +22,35 @@ import (
 // secret: no session table, and a new secret signs everybody out.
 const sessionName = "tl_session"
 
+// sessionLength is how long a sign-in lasts: 12 hours from signing in,
+// absolute; using the site does not extend it. Three limits hold it: the
+// cookie's Max-Age (the browser drops it), the codec's max age (the server
+// refuses a cookie signed longer ago, whatever the browser kept), and the
+// sign-in time inside the session (a cookie re-signed later, when a platform
+// admin picks an organisation, still ends 12 hours after signing in).
+const sessionLength = 12 * time.Hour
+
+// sessionKey derives one of the session codec's keys from the secret.
+func sessionKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
 func newSessionStore(secret []byte, secure bool) *sessions.CookieStore {
-	derive := func(purpose string) []byte {
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte(purpose))
-		return m.Sum(nil)
-	}
-	st := sessions.NewCookieStore(derive("session-auth"), derive("session-enc"))
-	st.Options = &sessions.Options{Path: "/", MaxAge: 12 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	st := sessions.NewCookieStore(sessionKey(secret, "session-auth"), sessionKey(secret, "session-enc"))
+	st.Options = &sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	// MaxAge sets the cookie's Max-Age and the codecs' limit together:
+	// replacing Options alone left the codecs at gorilla's 30 days.
+	st.MaxAge(int(sessionLength / time.Second))
 	return st
+}
+
+// sessionCurrent says whether a session signed in at the Unix time at is
+// still within its length.
+func sessionCurrent(at int64, now time.Time) bool {
+	signedIn := time.Unix(at, 0)
+	return at > 0 && !signedIn.After(now.Add(time.Minute)) && now.Sub(signedIn) < sessionLength
 }
 
 // secureCookies says whether cookies must be Secure: the installation is
@@ -68,7 +88,8 @@ func viewerOf(c echo.Context) *viewer {
 func (a *App) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		s, _ := a.sessions.Get(c.Request(), sessionName)
-		if id, ok := s.Values["uid"].(int64); ok {
+		at, _ := s.Values["at"].(int64)
+		if id, ok := s.Values["uid"].(int64); ok && sessionCurrent(at, time.Now()) {
 			epoch, _ := s.Values["epoch"].(int)
 			// A session from before the user signed out or changed the
 			// password (an older epoch) counts as no session.
