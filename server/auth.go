@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -186,23 +187,118 @@ func (a *App) signIn(c echo.Context, u *survey.User) error {
 
 func randomToken() string { return survey.NewOpenToken()[:32] }
 
-// loginLimiter allows five sign-in attempts per minute per address and per
-// email, with a burst of five; in memory, per instance.
+// Sign-in throttling, in memory, per instance. Attempts are counted in three
+// buckets that fill again over time:
+//   - a client address (an IPv6 address by its /64): 20 failures, then one
+//     more every 15 seconds;
+//   - an address together with an email: 5 failures, then one a minute;
+//   - an email alone, from anywhere: never a lock, or anyone could lock its
+//     owner out; after 10 failures each attempt waits half a second per
+//     failure beyond them, at most 3 seconds.
+//
+// Over either of the first two the answer is 429, even for the right
+// password. A successful sign-in gives its attempt back. The address is the
+// one clientIP finds: X-Forwarded-For counts only behind trusted proxies.
+type loginRule struct {
+	burst float64       // attempts a fresh bucket holds
+	every time.Duration // one more after each of these
+}
+
+var (
+	loginPerAddress = loginRule{20, 15 * time.Second}
+	loginPerPair    = loginRule{5, time.Minute}
+	loginPerEmail   = loginRule{10, 30 * time.Second}
+)
+
+type loginBucket struct {
+	rule   loginRule
+	tokens float64
+	at     time.Time
+}
+
+func (b *loginBucket) fill(now time.Time) {
+	if now.After(b.at) {
+		b.tokens = min(b.rule.burst, b.tokens+float64(now.Sub(b.at))/float64(b.rule.every))
+		b.at = now
+	}
+}
+
 type loginLimiter struct {
-	lru *expirable.LRU[string, *rate.Limiter]
+	mu  sync.Mutex // a check and its count are one step
+	lru *expirable.LRU[string, *loginBucket]
+	// others limits other account forms (password links) by key; see allow.
+	others *expirable.LRU[string, *rate.Limiter]
+	now    func() time.Time
+	// The email's slowdown: step per failure beyond its bucket, at most max.
+	step, maxWait time.Duration
 }
 
 func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{lru: expirable.NewLRU[string, *rate.Limiter](50_000, nil, 15*time.Minute)}
+	return &loginLimiter{lru: expirable.NewLRU[string, *loginBucket](100_000, nil, 30*time.Minute),
+		others: expirable.NewLRU[string, *rate.Limiter](50_000, nil, 15*time.Minute),
+		now:    time.Now, step: 500 * time.Millisecond, maxWait: 3 * time.Second}
 }
 
+func (l *loginLimiter) bucket(key string, rule loginRule, now time.Time) *loginBucket {
+	b, ok := l.lru.Get(key)
+	if !ok {
+		b = &loginBucket{rule: rule, tokens: rule.burst, at: now}
+		l.lru.Add(key, b)
+	}
+	b.fill(now)
+	return b
+}
+
+// loginAttempt is one attempt's hold on its buckets.
+type loginAttempt struct {
+	l       *loginLimiter
+	buckets []*loginBucket
+}
+
+// begin takes one attempt for a client address and an email. ok is false
+// when the address, or the address with this email, has none left;
+// otherwise wait is how long the attempt must wait first, for the email's
+// failures from anywhere.
+func (l *loginLimiter) begin(addr, email string) (at *loginAttempt, wait time.Duration, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	addr, email = addressKey(addr), strings.ToLower(email)
+	perAddr := l.bucket("addr:"+addr, loginPerAddress, now)
+	perPair := l.bucket("pair:"+addr+" "+email, loginPerPair, now)
+	if perAddr.tokens < 1 || perPair.tokens < 1 {
+		return nil, 0, false
+	}
+	perEmail := l.bucket("email:"+email, loginPerEmail, now)
+	if perEmail.tokens < 1 {
+		wait = min(l.maxWait, time.Duration((1-perEmail.tokens)*float64(l.step)))
+	}
+	perAddr.tokens--
+	perPair.tokens--
+	// The email's debt stops where the wait stops growing, so it clears
+	// within minutes of an attack ending.
+	perEmail.tokens = max(perEmail.tokens-1, -float64(l.maxWait/l.step))
+	return &loginAttempt{l: l, buckets: []*loginBucket{perAddr, perPair, perEmail}}, wait, true
+}
+
+// succeeded gives the attempt back: the right password costs nothing.
+func (at *loginAttempt) succeeded() {
+	at.l.mu.Lock()
+	defer at.l.mu.Unlock()
+	for _, b := range at.buckets {
+		b.tokens = min(b.rule.burst, b.tokens+1)
+	}
+}
+
+// allow takes one attempt from each key's limit, five a minute with a
+// burst of five: for forms other than sign-in (asking for a password link).
 func (l *loginLimiter) allow(keys ...string) bool {
 	ok := true
 	for _, k := range keys {
-		lim, found := l.lru.Get(k)
+		lim, found := l.others.Get(k)
 		if !found {
 			lim = rate.NewLimiter(rate.Every(12*time.Second), 5)
-			l.lru.Add(k, lim)
+			l.others.Add(k, lim)
 		}
 		if !lim.Allow() {
 			ok = false
@@ -246,9 +342,19 @@ func (a *App) login(c echo.Context) error {
 	if !sameOrigin(c) {
 		return echo.NewHTTPError(http.StatusForbidden)
 	}
-	if !a.logins.allow("ip:"+c.RealIP(), "email:"+strings.ToLower(f.Email)) {
+	attempt, wait, ok := a.logins.begin(c.RealIP(), f.Email)
+	if !ok {
 		f.Error = "auth.error.throttled"
 		return a.render(c, http.StatusTooManyRequests, "login", a.page(c, "auth.login.title", f))
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-c.Request().Context().Done():
+			t.Stop()
+			return c.Request().Context().Err()
+		}
 	}
 	u, err := survey.Authenticate(c.Request().Context(), a.db, f.Email, c.FormValue("password"))
 	if errors.Is(err, survey.ErrBadCredentials) {
@@ -258,6 +364,7 @@ func (a *App) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	attempt.succeeded()
 	if err := a.signIn(c, u); err != nil {
 		return err
 	}

@@ -702,13 +702,23 @@ func TestSessionFixation(t *testing.T) {
 	}
 }
 
-// TestLoginThrottling: after five wrong passwords for an address, even the
-// right password is refused with 429 for a while, and no session is
-// issued; the same holds for another address from the same client.
+// TestLoginThrottling: five wrong passwords for an email from one address
+// lock that address out of that account (429 even for the right
+// password), but not the owner signing in from another address, however
+// long the attacker goes on; an address that fails 20 times is refused for
+// every account; X-Forwarded-For from an untrusted peer changes nothing;
+// and failures for one email from many addresses only slow its sign-in
+// down, never refuse it.
 func TestLoginThrottling(t *testing.T) {
 	fx := newSecFixture(t)
-	try := func(email, password string) (int, bool) {
-		rec := fx.serve(httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode())), "application/x-www-form-urlencoded")
+	try := func(from, email, password string, header ...string) (int, bool) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode()))
+		req.RemoteAddr = from + ":40000"
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := fx.serve(req, "application/x-www-form-urlencoded")
 		for _, c := range rec.Result().Cookies() {
 			if c.Name == sessionName && c.Value != "" && c.MaxAge >= 0 {
 				return rec.Code, true
@@ -716,19 +726,60 @@ func TestLoginThrottling(t *testing.T) {
 		}
 		return rec.Code, false
 	}
+	const attacker, owner = "203.0.113.9", "198.51.100.7"
+	mgr, mgrPassword := fx.demo.ManagerEmail, fx.demo.ManagerPassword
 	for i := range 5 {
-		if code, _ := try(fx.demo.ManagerEmail, "wrong-password-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
+		if code, _ := try(attacker, mgr, "wrong-password-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
 			t.Fatalf("attempt %d = %d, want 401", i+1, code)
 		}
 	}
-	if code, session := try(fx.demo.ManagerEmail, fx.demo.ManagerPassword); code != http.StatusTooManyRequests || session {
-		t.Errorf("sixth attempt, right password = %d (session %v), want 429 and none", code, session)
+	if code, session := try(attacker, mgr, mgrPassword); code != http.StatusTooManyRequests || session {
+		t.Errorf("sixth attempt from the same address, right password = %d (session %v), want 429 and none", code, session)
 	}
-	if code, session := try(strings.ToUpper(fx.demo.ManagerEmail), fx.demo.ManagerPassword); code != http.StatusTooManyRequests || session {
-		t.Errorf("the same address in capitals = %d (session %v), want 429", code, session)
+	if code, session := try(attacker, strings.ToUpper(mgr), mgrPassword); code != http.StatusTooManyRequests || session {
+		t.Errorf("the same email in capitals = %d (session %v), want 429", code, session)
 	}
-	if code, session := try(fx.demo.AdminEmail, fx.demo.AdminPassword); code != http.StatusTooManyRequests || session {
-		t.Errorf("another address from the same client = %d (session %v), want 429", code, session)
+	if code, session := try(attacker, mgr, mgrPassword, "X-Forwarded-For", "192.0.2.77"); code != http.StatusTooManyRequests || session {
+		t.Errorf("the same address claiming another in X-Forwarded-For = %d (session %v), want 429", code, session)
+	}
+	// The owner, elsewhere, is not locked out, while the attacker goes on.
+	if code, session := try(owner, mgr, mgrPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("the owner from another address = %d (session %v), want 303 and a session", code, session)
+	}
+	for range 30 {
+		if code, _ := try(attacker, mgr, "still-guessing-123"); code != http.StatusTooManyRequests {
+			t.Fatalf("the attacker's next guess = %d, want 429", code)
+		}
+	}
+	if code, session := try(owner, mgr, mgrPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("the owner after 30 more guesses = %d (session %v), want 303 and a session", code, session)
+	}
+	// Other accounts from the attacker's address: refused after 20 failures in all.
+	for i := range 15 {
+		if code, _ := try(attacker, "nobody"+strconv.Itoa(i)+"@example.com", "wrong-password-123"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d of the address = %d, want 401", 6+i, code)
+		}
+	}
+	if code, session := try(attacker, fx.demo.AdminEmail, fx.demo.AdminPassword); code != http.StatusTooManyRequests || session {
+		t.Errorf("another account from an address with 20 failures = %d (session %v), want 429", code, session)
+	}
+	if code, session := try(owner, fx.demo.AdminEmail, fx.demo.AdminPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("that account from another address = %d (session %v), want 303", code, session)
+	}
+	// Many addresses, one email: a slowdown, never a lock.
+	fx.a.logins.step, fx.a.logins.maxWait = 5*time.Millisecond, 40*time.Millisecond
+	for i := range 25 {
+		try("192.0.2."+strconv.Itoa(10+i), fx.bEmail, "wrong-password-123")
+	}
+	_, wait, ok := fx.a.logins.begin("192.0.2.200", fx.bEmail)
+	if !ok || wait <= 0 || wait > 40*time.Millisecond {
+		t.Errorf("after 25 failures from 25 addresses: allowed %v, wait %v; want allowed, slowed, at most the cap", ok, wait)
+	}
+	if code, session := try(owner, fx.bEmail, fx.bPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("the owner of an email failed from 25 addresses = %d (session %v), want 303", code, session)
+	}
+	if d := newLoginLimiter(); d.maxWait > 5*time.Second {
+		t.Errorf("the email slowdown waits up to %v", d.maxWait)
 	}
 }
 
