@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/gorilla/sessions"
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -313,34 +314,69 @@ type loginForm struct {
 	CSRF        string
 }
 
+// localPath says whether next leads to a page of this site when a browser
+// follows it in a Location header. Browsers drop tabs and line breaks from a
+// URL and read "\" as "/", so "/\t/evil.example" and "/\\evil.example" both
+// lead to another site. A path passes only if it starts with one "/", holds
+// no control character or backslash, and still does once percent-decoded
+// (a proxy or a later redirect may decode it again), and url.Parse finds no
+// scheme and no host in it.
+func localPath(next string) bool {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") {
+		return false
+	}
+	for p, i := next, 0; ; i++ {
+		if strings.HasPrefix(p, "//") || strings.ContainsFunc(p, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+			return false
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil || i == 3 {
+			return false // "%2509" is a tab after two decodings; deeper is no path of ours
+		}
+		if d == p {
+			break
+		}
+		p = d
+	}
+	u, err := url.Parse(next)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == "" && strings.HasPrefix(u.Path, "/")
+}
+
 // safeNext keeps post-login redirects on this site; without one, each role
 // lands where its work is.
 func safeNext(next string, u *survey.User) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		switch {
-		case u == nil:
-			return "/"
-		case u.Role == survey.RoleManager:
-			return "/results"
-		case u.Role == survey.RoleLearner:
-			return "/learn"
-		}
-		return "/admin"
+	if localPath(next) {
+		return next
 	}
-	return next
+	switch {
+	case u == nil:
+		return "/"
+	case u.Role == survey.RoleManager:
+		return "/results"
+	case u.Role == survey.RoleLearner:
+		return "/learn"
+	}
+	return "/admin"
 }
 
 func (a *App) loginPage(c echo.Context) error {
+	next := c.QueryParam("next")
 	if viewerOf(c) != nil {
-		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next"), viewerOf(c).User))
+		return c.Redirect(http.StatusSeeOther, safeNext(next, viewerOf(c).User))
 	}
-	return a.render(c, http.StatusOK, "login", a.page(c, "auth.login.title", loginForm{Next: c.QueryParam("next")}))
+	if !localPath(next) {
+		next = "" // the form does not carry it on
+	}
+	return a.render(c, http.StatusOK, "login", a.page(c, "auth.login.title", loginForm{Next: next}))
 }
 
 func (a *App) login(c echo.Context) error {
 	f := loginForm{Email: strings.TrimSpace(c.FormValue("email")), Next: c.FormValue("next")}
 	if !sameOrigin(c) {
 		return echo.NewHTTPError(http.StatusForbidden)
+	}
+	if !localPath(f.Next) {
+		f.Next = ""
 	}
 	attempt, wait, ok := a.logins.begin(c.RealIP(), f.Email)
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -24,7 +25,7 @@ import (
 func (a *App) requirePortalAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !a.cfg.PublicPortal && viewerOf(c) == nil {
-			return c.Redirect(http.StatusSeeOther, "/login?next="+c.Request().URL.RequestURI())
+			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 		}
 		return next(c)
 	}
