@@ -109,6 +109,16 @@ func (a *App) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// csrfSent is the CSRF token a request carries: from the form body or the
+// X-CSRF-Token header only. A token in the query string would be written to
+// proxy logs and browser history and sent on in links; it is not read.
+func csrfSent(c echo.Context) string {
+	if t := c.Request().PostFormValue("csrf"); t != "" {
+		return t
+	}
+	return c.Request().Header.Get("X-CSRF-Token")
+}
+
 // requireRole admits signed-in users of the given roles; others go to the
 // sign-in page (pages) or get 401/403 (forms).
 func (a *App) requireRole(roles ...string) echo.MiddlewareFunc {
@@ -125,7 +135,7 @@ func (a *App) requireRole(roles ...string) echo.MiddlewareFunc {
 				return echo.ErrNotFound // do not confirm that the page exists
 			}
 			if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
-				if !sameOrigin(c) || !hmac.Equal([]byte(c.FormValue("csrf")), []byte(v.CSRF)) {
+				if !sameOrigin(c) || !hmac.Equal([]byte(csrfSent(c)), []byte(v.CSRF)) {
 					return echo.NewHTTPError(http.StatusForbidden, "form expired")
 				}
 			}
@@ -409,7 +419,7 @@ func (a *App) login(c echo.Context) error {
 
 func (a *App) logout(c echo.Context) error {
 	v := viewerOf(c)
-	if !sameOrigin(c) || v != nil && !hmac.Equal([]byte(c.FormValue("csrf")), []byte(v.CSRF)) {
+	if !sameOrigin(c) || v != nil && !hmac.Equal([]byte(csrfSent(c)), []byte(v.CSRF)) {
 		return echo.NewHTTPError(http.StatusForbidden)
 	}
 	if v != nil { // this cookie and every copy of it stop working

@@ -458,12 +458,13 @@ func TestCookieFlags(t *testing.T) {
 
 // TestCSRFOnEveryStateChangingRoute takes every POST, PUT, PATCH and DELETE
 // route of the table and sends it without a CSRF token, with a wrong one,
-// and with a valid one from another site (Origin or Sec-Fetch-Site): each
-// is refused with 403 and changes nothing in the database. The same request
-// with the valid token from this site is then not refused with 403, so the
-// refusals are the CSRF check's. The API takes no cookies: a signed-in
-// browser without a bearer token gets 401. A route this test cannot
-// classify fails it.
+// with the valid one in the query string only (tokens count only from the
+// form body or the X-CSRF-Token header), and with a valid one from another
+// site (Origin or Sec-Fetch-Site): each is refused with 403 and changes
+// nothing in the database. The same request with the valid token from this
+// site is then not refused with 403, so the refusals are the CSRF check's.
+// The API takes no cookies: a signed-in browser without a bearer token gets
+// 401. A route this test cannot classify fails it.
 func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	fx := newSecFixture(t)
 	a := fx.a
@@ -492,6 +493,7 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 		csrf   string
 		header []string
 	}
+	const inQuery = "(in the query)" // an attempt's header list starting so sends the token in the query only
 	routes := routeTable(a)
 	// Respondent routes first: the admin routes' controls may close the campaign.
 	sort.SliceStable(routes, func(i, j int) bool {
@@ -600,7 +602,13 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 		}
 		send := func(csrf string, header ...string) *httptest.ResponseRecorder {
 			b, ct := body(csrf)
-			req := httptest.NewRequest(r.Method, path, strings.NewReader(b))
+			target := path
+			if len(header) > 0 && header[0] == inQuery { // the token only in the query string
+				b, ct = body("")
+				target += "?csrf=" + url.QueryEscape(csrf)
+				csrf, header = "", header[1:]
+			}
+			req := httptest.NewRequest(r.Method, target, strings.NewReader(b))
 			if cookie != nil {
 				req.AddCookie(cookie)
 			}
@@ -618,8 +626,9 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 			{"a valid token from a sibling site (Sec-Fetch-Site)", validCSRF, []string{"Sec-Fetch-Site", "same-site"}},
 		}
 		if !tokenless {
-			attempts = append(attempts, attempt{"no token", "", nil}, attempt{"a wrong token", "x" + validCSRF[1:], nil},
-				attempt{"another session's token", randomToken(), nil})
+			attempts = append(attempts, attempt{"no token", "", nil}, attempt{"a wrong token", wrongToken(validCSRF), nil},
+				attempt{"another session's token", randomToken(), nil},
+				attempt{"the valid token in the query string only", validCSRF, []string{inQuery}})
 		}
 		before := dbSnapshot(t, a.db)
 		for _, at := range attempts {
@@ -640,6 +649,15 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	if checked < 30 {
 		t.Errorf("only %d state-changing routes checked", checked)
 	}
+}
+
+// wrongToken is valid with its first character changed: "x" + valid[1:]
+// was valid itself when valid began with an x.
+func wrongToken(valid string) string {
+	if strings.HasPrefix(valid, "x") {
+		return "y" + valid[1:]
+	}
+	return "x" + valid[1:]
 }
 
 // ---- Sessions -------------------------------------------------------------------
