@@ -89,6 +89,7 @@ func viewerOf(c echo.Context) *viewer {
 // loadViewer reads the session, if any; it never rejects a request.
 func (a *App) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		c.Response().Before(func() { privateAnswer(c) })
 		s, _ := a.sessions.Get(c.Request(), sessionName)
 		at, _ := s.Values["at"].(int64)
 		if id, ok := s.Values["uid"].(int64); ok && sessionCurrent(at, time.Now()) {
@@ -106,6 +107,20 @@ func (a *App) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		return next(c)
+	}
+}
+
+// privateAnswer keeps whatever answers a signed-in user, or an API token,
+// out of every cache, shared or the browser's: results, reports and admin
+// pages are theirs alone. It runs as the header is written, so it holds
+// whatever a handler set. Static assets are the same for everyone and stay
+// cacheable; visitors' portal pages keep their own caching.
+func privateAnswer(c echo.Context) {
+	if c.Path() == "/static/:file" {
+		return
+	}
+	if viewerOf(c) != nil || strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		c.Response().Header().Set("Cache-Control", "private, no-store")
 	}
 }
 

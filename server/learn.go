@@ -45,9 +45,9 @@ func notModified(c echo.Context, parts ...string) bool {
 	if viewerOf(c) == nil {
 		hd.Set("Cache-Control", "public, max-age=300")
 	} else {
-		// Signed-in pages carry read marks and the organisation's figures:
-		// always revalidate, so a page marked read never comes from the cache.
-		hd.Set("Cache-Control", "private, no-cache")
+		// Signed-in pages carry read marks, the organisation's figures and
+		// the session's CSRF token: no cache keeps them (see privateAnswer).
+		hd.Set("Cache-Control", "private, no-store")
 	}
 	if c.Request().Header.Get("If-None-Match") == etag {
 		c.NoContent(http.StatusNotModified)

@@ -362,7 +362,9 @@ func checkSecurityHeaders(h http.Header) []string {
 // TestSecurityHeadersOnEveryGETRoute: every GET route of the table, with
 // real values, as a visitor and as the organisation's admin, answers with
 // a CSP that allows no inline script and no framing, nosniff, no referrer
-// and no framing; respondent pages are not cached.
+// and no framing; respondent pages are not cached; every answer to a
+// signed-in user or an API token is private, no-store, while static assets
+// and the visitor's public portal stay cacheable.
 func TestSecurityHeadersOnEveryGETRoute(t *testing.T) {
 	fx := newSecFixture(t)
 	admin := fx.signIn(t, fx.demo.AdminEmail, fx.demo.AdminPassword)
@@ -382,6 +384,21 @@ func TestSecurityHeadersOnEveryGETRoute(t *testing.T) {
 			rec := fx.serve(req, "")
 			for _, b := range checkSecurityHeaders(rec.Header()) {
 				t.Errorf("GET %s as %s (%d): %s", path, who, rec.Code, b)
+			}
+			cc := rec.Header().Get("Cache-Control")
+			switch {
+			case r.Path == "/static/:file":
+				if !strings.Contains(cc, "public") || !strings.Contains(cc, "immutable") {
+					t.Errorf("GET %s as %s: Cache-Control %q, want a public, immutable asset", path, who, cc)
+				}
+			case who == "admin" || strings.HasPrefix(r.Path, "/api/"):
+				if !strings.Contains(cc, "private") || !strings.Contains(cc, "no-store") {
+					t.Errorf("GET %s as %s (%d): Cache-Control %q, want private, no-store for a signed-in user or an API token", path, who, rec.Code, cc)
+				}
+			case r.Path == "/learn" || r.Path == "/learn/:slug":
+				if rec.Code == http.StatusOK && !strings.Contains(cc, "public") {
+					t.Errorf("GET %s as a visitor: Cache-Control %q, want the public portal cacheable", path, cc)
+				}
 			}
 			checked++
 			if (strings.HasPrefix(r.Path, "/s/") || strings.HasPrefix(r.Path, "/o/")) && !strings.HasSuffix(r.Path, "*") {
@@ -462,9 +479,10 @@ func TestCookieFlags(t *testing.T) {
 // form body or the X-CSRF-Token header), and with a valid one from another
 // site (Origin or Sec-Fetch-Site): each is refused with 403 and changes
 // nothing in the database. The same request with the valid token from this
-// site is then not refused with 403, so the refusals are the CSRF check's.
-// The API takes no cookies: a signed-in browser without a bearer token gets
-// 401. A route this test cannot classify fails it.
+// site is then not refused with 403, so the refusals are the CSRF check's,
+// and its answer to a signed-in user is kept out of caches (private,
+// no-store). The API takes no cookies: a signed-in browser without a bearer
+// token gets 401. A route this test cannot classify fails it.
 func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	fx := newSecFixture(t)
 	a := fx.a
@@ -640,8 +658,12 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 			t.Errorf("%s %s: refused requests changed %v", r.Method, path, d)
 		}
 		// The control: the same request, done right, passes the check.
-		if rec := send(validCSRF, "Origin", "http://example.com", "Sec-Fetch-Site", "same-origin"); !noControl && (rec.Code == http.StatusForbidden || rec.Code == refused) {
+		rec := send(validCSRF, "Origin", "http://example.com", "Sec-Fetch-Site", "same-origin")
+		if !noControl && (rec.Code == http.StatusForbidden || rec.Code == refused) {
 			t.Errorf("%s %s with a valid token from this site = %d: the refusals above prove nothing", r.Method, path, rec.Code)
+		}
+		if cc := rec.Header().Get("Cache-Control"); cookie == platform.cookie && (!strings.Contains(cc, "private") || !strings.Contains(cc, "no-store")) {
+			t.Errorf("%s %s answers a signed-in user with Cache-Control %q, want private, no-store", r.Method, path, cc)
 		}
 		checked++
 	}
