@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -24,7 +25,7 @@ import (
 func (a *App) requirePortalAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !a.cfg.PublicPortal && viewerOf(c) == nil {
-			return c.Redirect(http.StatusSeeOther, "/login?next="+c.Request().URL.RequestURI())
+			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 		}
 		return next(c)
 	}
@@ -44,9 +45,9 @@ func notModified(c echo.Context, parts ...string) bool {
 	if viewerOf(c) == nil {
 		hd.Set("Cache-Control", "public, max-age=300")
 	} else {
-		// Signed-in pages carry read marks and the organisation's figures:
-		// always revalidate, so a page marked read never comes from the cache.
-		hd.Set("Cache-Control", "private, no-cache")
+		// Signed-in pages carry read marks, the organisation's figures and
+		// the session's CSRF token: no cache keeps them (see privateAnswer).
+		hd.Set("Cache-Control", "private, no-store")
 	}
 	if c.Request().Header.Get("If-None-Match") == etag {
 		c.NoContent(http.StatusNotModified)

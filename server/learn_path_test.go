@@ -440,16 +440,17 @@ func TestEveryRecommendationKindHasAMessage(t *testing.T) {
 	}
 }
 
-// A signed-in page carries the session's CSRF token in its forms: a new
-// session must get a fresh page, not a 304 for the old one.
+// A signed-in page carries the session's CSRF token in its forms: no cache
+// keeps it, and a new session must get a fresh page, not a 304 for the old
+// one.
 func TestSignedInPortalPagesRenewWithTheSession(t *testing.T) {
 	a, demo, _ := newTestApp(t)
 	lea := learner(t, a, "lea@demo-bank.example", demoOrg(t, a, demo))
 	for _, path := range []string{"/learn", "/learn/winback"} {
 		_, _, h := lea.do(http.MethodGet, path, "", "")
 		etag := h.Get("ETag")
-		if cc := h.Get("Cache-Control"); cc != "private, no-cache" {
-			t.Errorf("%s: Cache-Control %q for a signed-in reader, want private, no-cache", path, cc)
+		if cc := h.Get("Cache-Control"); cc != "private, no-store" {
+			t.Errorf("%s: Cache-Control %q for a signed-in reader, want private, no-store", path, cc)
 		}
 		if code, _, _ := lea.do(http.MethodGet, path, "", "", "If-None-Match", etag); code != http.StatusNotModified {
 			t.Errorf("%s: same session, same page: %d, want 304", path, code)

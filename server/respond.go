@@ -159,11 +159,7 @@ func (a *App) csrfToken(draftKey string) string {
 }
 
 func (a *App) checkCSRF(c echo.Context, rc *respondentCtx) error {
-	got := c.FormValue("csrf")
-	if got == "" {
-		got = c.Request().Header.Get("X-CSRF-Token")
-	}
-	if !hmac.Equal([]byte(got), []byte(rc.CSRF)) {
+	if !hmac.Equal([]byte(csrfSent(c)), []byte(rc.CSRF)) {
 		return echo.NewHTTPError(http.StatusForbidden, a.i18n.T(localeOf(c), "survey.error.expired", nil))
 	}
 	return nil

@@ -337,7 +337,9 @@ func checkSecurityHeaders(h http.Header) []string {
 // TestSecurityHeadersOnEveryGETRoute: every GET route of the table, with
 // real values, as a visitor and as the organisation's admin, answers with
 // a CSP that allows no inline script and no framing, nosniff, no referrer
-// and no framing; respondent pages are not cached.
+// and no framing; respondent pages are not cached; every answer to a
+// signed-in user or an API token is private, no-store, while static assets
+// and the visitor's public portal stay cacheable.
 func TestSecurityHeadersOnEveryGETRoute(t *testing.T) {
 	fx := newSecFixture(t)
 	admin := fx.signIn(t, fx.demo.AdminEmail, fx.demo.AdminPassword)
@@ -357,6 +359,21 @@ func TestSecurityHeadersOnEveryGETRoute(t *testing.T) {
 			rec := fx.serve(req, "")
 			for _, b := range checkSecurityHeaders(rec.Header()) {
 				t.Errorf("GET %s as %s (%d): %s", path, who, rec.Code, b)
+			}
+			cc := rec.Header().Get("Cache-Control")
+			switch {
+			case r.Path == "/static/:file":
+				if !strings.Contains(cc, "public") || !strings.Contains(cc, "immutable") {
+					t.Errorf("GET %s as %s: Cache-Control %q, want a public, immutable asset", path, who, cc)
+				}
+			case who == "admin" || strings.HasPrefix(r.Path, "/api/"):
+				if !strings.Contains(cc, "private") || !strings.Contains(cc, "no-store") {
+					t.Errorf("GET %s as %s (%d): Cache-Control %q, want private, no-store for a signed-in user or an API token", path, who, rec.Code, cc)
+				}
+			case r.Path == "/learn" || r.Path == "/learn/:slug":
+				if rec.Code == http.StatusOK && !strings.Contains(cc, "public") {
+					t.Errorf("GET %s as a visitor: Cache-Control %q, want the public portal cacheable", path, cc)
+				}
 			}
 			checked++
 			if (strings.HasPrefix(r.Path, "/s/") || strings.HasPrefix(r.Path, "/o/")) && !strings.HasSuffix(r.Path, "*") {
@@ -433,12 +450,14 @@ func TestCookieFlags(t *testing.T) {
 
 // TestCSRFOnEveryStateChangingRoute takes every POST, PUT, PATCH and DELETE
 // route of the table and sends it without a CSRF token, with a wrong one,
-// and with a valid one from another site (Origin or Sec-Fetch-Site): each
-// is refused with 403 and changes nothing in the database. The same request
-// with the valid token from this site is then not refused with 403, so the
-// refusals are the CSRF check's. The API takes no cookies: a signed-in
-// browser without a bearer token gets 401. A route this test cannot
-// classify fails it.
+// with the valid one in the query string only (tokens count only from the
+// form body or the X-CSRF-Token header), and with a valid one from another
+// site (Origin or Sec-Fetch-Site): each is refused with 403 and changes
+// nothing in the database. The same request with the valid token from this
+// site is then not refused with 403, so the refusals are the CSRF check's,
+// and its answer to a signed-in user is kept out of caches (private,
+// no-store). The API takes no cookies: a signed-in browser without a bearer
+// token gets 401. A route this test cannot classify fails it.
 func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	fx := newSecFixture(t)
 	a := fx.a
@@ -467,6 +486,7 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 		csrf   string
 		header []string
 	}
+	const inQuery = "(in the query)" // an attempt's header list starting so sends the token in the query only
 	routes := routeTable(a)
 	// Respondent routes first: the admin routes' controls may close the campaign.
 	sort.SliceStable(routes, func(i, j int) bool {
@@ -575,7 +595,13 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 		}
 		send := func(csrf string, header ...string) *httptest.ResponseRecorder {
 			b, ct := body(csrf)
-			req := httptest.NewRequest(r.Method, path, strings.NewReader(b))
+			target := path
+			if len(header) > 0 && header[0] == inQuery { // the token only in the query string
+				b, ct = body("")
+				target += "?csrf=" + url.QueryEscape(csrf)
+				csrf, header = "", header[1:]
+			}
+			req := httptest.NewRequest(r.Method, target, strings.NewReader(b))
 			if cookie != nil {
 				req.AddCookie(cookie)
 			}
@@ -594,7 +620,8 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 		}
 		if !tokenless {
 			attempts = append(attempts, attempt{"no token", "", nil}, attempt{"a wrong token", wrongToken(validCSRF), nil},
-				attempt{"another session's token", randomToken(), nil})
+				attempt{"another session's token", randomToken(), nil},
+				attempt{"the valid token in the query string only", validCSRF, []string{inQuery}})
 		}
 		before := dbSnapshot(t, a.db)
 		for _, at := range attempts {
@@ -606,8 +633,12 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 			t.Errorf("%s %s: refused requests changed %v", r.Method, path, d)
 		}
 		// The control: the same request, done right, passes the check.
-		if rec := send(validCSRF, "Origin", "http://example.com", "Sec-Fetch-Site", "same-origin"); !noControl && (rec.Code == http.StatusForbidden || rec.Code == refused) {
+		rec := send(validCSRF, "Origin", "http://example.com", "Sec-Fetch-Site", "same-origin")
+		if !noControl && (rec.Code == http.StatusForbidden || rec.Code == refused) {
 			t.Errorf("%s %s with a valid token from this site = %d: the refusals above prove nothing", r.Method, path, rec.Code)
+		}
+		if cc := rec.Header().Get("Cache-Control"); cookie == platform.cookie && (!strings.Contains(cc, "private") || !strings.Contains(cc, "no-store")) {
+			t.Errorf("%s %s answers a signed-in user with Cache-Control %q, want private, no-store", r.Method, path, cc)
 		}
 		checked++
 	}
@@ -615,6 +646,15 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 	if checked < 30 {
 		t.Errorf("only %d state-changing routes checked", checked)
 	}
+}
+
+// wrongToken is valid with its first character changed: "x" + valid[1:]
+// was valid itself when valid began with an x.
+func wrongToken(valid string) string {
+	if strings.HasPrefix(valid, "x") {
+		return "y" + valid[1:]
+	}
+	return "x" + valid[1:]
 }
 
 // ---- Sessions -------------------------------------------------------------------
@@ -677,13 +717,23 @@ func TestSessionFixation(t *testing.T) {
 	}
 }
 
-// TestLoginThrottling: after five wrong passwords for an address, even the
-// right password is refused with 429 for a while, and no session is
-// issued; the same holds for another address from the same client.
+// TestLoginThrottling: five wrong passwords for an email from one address
+// lock that address out of that account (429 even for the right
+// password), but not the owner signing in from another address, however
+// long the attacker goes on; an address that fails 20 times is refused for
+// every account; X-Forwarded-For from an untrusted peer changes nothing;
+// and failures for one email from many addresses only slow its sign-in
+// down, never refuse it.
 func TestLoginThrottling(t *testing.T) {
 	fx := newSecFixture(t)
-	try := func(email, password string) (int, bool) {
-		rec := fx.serve(httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode())), "application/x-www-form-urlencoded")
+	try := func(from, email, password string, header ...string) (int, bool) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode()))
+		req.RemoteAddr = from + ":40000"
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := fx.serve(req, "application/x-www-form-urlencoded")
 		for _, c := range rec.Result().Cookies() {
 			if c.Name == sessionName && c.Value != "" && c.MaxAge >= 0 {
 				return rec.Code, true
@@ -691,19 +741,60 @@ func TestLoginThrottling(t *testing.T) {
 		}
 		return rec.Code, false
 	}
+	const attacker, owner = "203.0.113.9", "198.51.100.7"
+	mgr, mgrPassword := fx.demo.ManagerEmail, fx.demo.ManagerPassword
 	for i := range 5 {
-		if code, _ := try(fx.demo.ManagerEmail, "wrong-password-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
+		if code, _ := try(attacker, mgr, "wrong-password-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
 			t.Fatalf("attempt %d = %d, want 401", i+1, code)
 		}
 	}
-	if code, session := try(fx.demo.ManagerEmail, fx.demo.ManagerPassword); code != http.StatusTooManyRequests || session {
-		t.Errorf("sixth attempt, right password = %d (session %v), want 429 and none", code, session)
+	if code, session := try(attacker, mgr, mgrPassword); code != http.StatusTooManyRequests || session {
+		t.Errorf("sixth attempt from the same address, right password = %d (session %v), want 429 and none", code, session)
 	}
-	if code, session := try(strings.ToUpper(fx.demo.ManagerEmail), fx.demo.ManagerPassword); code != http.StatusTooManyRequests || session {
-		t.Errorf("the same address in capitals = %d (session %v), want 429", code, session)
+	if code, session := try(attacker, strings.ToUpper(mgr), mgrPassword); code != http.StatusTooManyRequests || session {
+		t.Errorf("the same email in capitals = %d (session %v), want 429", code, session)
 	}
-	if code, session := try(fx.demo.AdminEmail, fx.demo.AdminPassword); code != http.StatusTooManyRequests || session {
-		t.Errorf("another address from the same client = %d (session %v), want 429", code, session)
+	if code, session := try(attacker, mgr, mgrPassword, "X-Forwarded-For", "192.0.2.77"); code != http.StatusTooManyRequests || session {
+		t.Errorf("the same address claiming another in X-Forwarded-For = %d (session %v), want 429", code, session)
+	}
+	// The owner, elsewhere, is not locked out, while the attacker goes on.
+	if code, session := try(owner, mgr, mgrPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("the owner from another address = %d (session %v), want 303 and a session", code, session)
+	}
+	for range 30 {
+		if code, _ := try(attacker, mgr, "still-guessing-123"); code != http.StatusTooManyRequests {
+			t.Fatalf("the attacker's next guess = %d, want 429", code)
+		}
+	}
+	if code, session := try(owner, mgr, mgrPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("the owner after 30 more guesses = %d (session %v), want 303 and a session", code, session)
+	}
+	// Other accounts from the attacker's address: refused after 20 failures in all.
+	for i := range 15 {
+		if code, _ := try(attacker, "nobody"+strconv.Itoa(i)+"@example.com", "wrong-password-123"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d of the address = %d, want 401", 6+i, code)
+		}
+	}
+	if code, session := try(attacker, fx.demo.AdminEmail, fx.demo.AdminPassword); code != http.StatusTooManyRequests || session {
+		t.Errorf("another account from an address with 20 failures = %d (session %v), want 429", code, session)
+	}
+	if code, session := try(owner, fx.demo.AdminEmail, fx.demo.AdminPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("that account from another address = %d (session %v), want 303", code, session)
+	}
+	// Many addresses, one email: a slowdown, never a lock.
+	fx.a.logins.step, fx.a.logins.maxWait = 5*time.Millisecond, 40*time.Millisecond
+	for i := range 25 {
+		try("192.0.2."+strconv.Itoa(10+i), fx.bEmail, "wrong-password-123")
+	}
+	_, wait, ok := fx.a.logins.begin("192.0.2.200", fx.bEmail)
+	if !ok || wait <= 0 || wait > 40*time.Millisecond {
+		t.Errorf("after 25 failures from 25 addresses: allowed %v, wait %v; want allowed, slowed, at most the cap", ok, wait)
+	}
+	if code, session := try(owner, fx.bEmail, fx.bPassword); code != http.StatusSeeOther || !session {
+		t.Errorf("the owner of an email failed from 25 addresses = %d (session %v), want 303", code, session)
+	}
+	if d := newLoginLimiter(); d.maxWait > 5*time.Second {
+		t.Errorf("the email slowdown waits up to %v", d.maxWait)
 	}
 }
 
@@ -1019,13 +1110,4 @@ func TestTokensAre256BitAndComparedInConstantTime(t *testing.T) {
 	if calls["hmac.Equal"]+calls["subtle.ConstantTimeCompare"] < 3 {
 		t.Errorf("constant-time comparisons found: %v", calls)
 	}
-}
-
-// wrongToken is tok with its first character changed: prefixing "x" alone
-// gave the valid token back whenever it began with "x" (one run in 64 per route).
-func wrongToken(tok string) string {
-	if strings.HasPrefix(tok, "x") {
-		return "y" + tok[1:]
-	}
-	return "x" + tok[1:]
 }
