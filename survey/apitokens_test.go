@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pressly/goose/v3"
-
-	"tiltline/migrations"
 	"tiltline/survey"
 	"tiltline/survey/surveytest"
 )
@@ -113,17 +110,7 @@ func TestMigrationGivesExistingTokensNinetyDays(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			fsys, _ := migrations.For(dialect)
-			sqlDB, _ := db.Write.DB()
-			d := goose.DialectSQLite3
-			if dialect == "postgres" {
-				d = goose.DialectPostgres
-			}
-			p, err := goose.NewProvider(d, sqlDB, fsys, goose.WithGoMigrations(migrations.Go(dialect)...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 13); err != nil {
+			if err := db.MigrateTo(ctx, 13); err != nil {
 				t.Fatal(err)
 			}
 			old := survey.NewAPIToken()
@@ -137,7 +124,7 @@ func TestMigrationGivesExistingTokensNinetyDays(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := p.UpTo(ctx, 15); err != nil {
+			if err := db.MigrateTo(ctx, 15); err != nil {
 				t.Fatal(err)
 			}
 			var rows []survey.APIToken

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/pressly/goose/v3"
 
-	"tiltline/migrations"
 	"tiltline/survey"
 	"tiltline/survey/surveytest"
 )
@@ -249,20 +247,7 @@ func TestMigrationNamesPoolOrganisations(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			fsys, err := migrations.For(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dialect := goose.DialectSQLite3
-			if d == "postgres" {
-				dialect = goose.DialectPostgres
-			}
-			sqlDB, _ := db.Write.DB()
-			p, err := goose.NewProvider(dialect, sqlDB, fsys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 8); err != nil {
+			if err := db.MigrateTo(ctx, 8); err != nil {
 				t.Fatal(err)
 			}
 			exec := func(q string, args ...any) {

@@ -155,6 +155,17 @@ func (db *DB) provider() (*goose.Provider, error) {
 	return goose.NewProvider(d, db.sqlDB(), fsys, goose.WithGoMigrations(migrations.Go(db.Dialect)...))
 }
 
+// MigrateTo applies the migrations up to version and no further: for tests
+// of a migration against data written under the schema before it.
+func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := db.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
+
 // ErrSchemaTooNew means the database was migrated by a newer binary; serving
 // would risk writing data the newer schema does not expect.
 var ErrSchemaTooNew = errors.New("database schema is newer than this binary")

@@ -7,9 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/pressly/goose/v3"
-
-	"tiltline/migrations"
 	"tiltline/survey"
 	"tiltline/survey/surveytest"
 )
@@ -98,23 +95,7 @@ func TestMigrationKeepsManagersWithoutUnitsOnTheWholeOrganisation(t *testing.T) 
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			fsys, err := migrations.For(dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sqlDB, err := db.Write.DB()
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := goose.DialectSQLite3
-			if dialect == "postgres" {
-				d = goose.DialectPostgres
-			}
-			p, err := goose.NewProvider(d, sqlDB, fsys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 10); err != nil {
+			if err := db.MigrateTo(ctx, 10); err != nil {
 				t.Fatal(err)
 			}
 			for _, q := range []string{
@@ -130,7 +111,7 @@ func TestMigrationKeepsManagersWithoutUnitsOnTheWholeOrganisation(t *testing.T) 
 					t.Fatal(err)
 				}
 			}
-			if _, err := p.UpTo(ctx, 11); err != nil {
+			if err := db.MigrateTo(ctx, 11); err != nil {
 				t.Fatal(err)
 			}
 			var all []string

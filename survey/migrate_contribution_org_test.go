@@ -4,9 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/pressly/goose/v3"
-
-	"tiltline/migrations"
 	"tiltline/survey"
 	"tiltline/survey/surveytest"
 )
@@ -23,23 +20,7 @@ func TestMigrationLinksCasesToTheAuthorsOwnOrganisationOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			fsys, err := migrations.For(dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sqlDB, err := db.Write.DB()
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := goose.DialectSQLite3
-			if dialect == "postgres" {
-				d = goose.DialectPostgres
-			}
-			p, err := goose.NewProvider(d, sqlDB, fsys, goose.WithGoMigrations(migrations.Go(dialect)...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 13); err != nil {
+			if err := db.MigrateTo(ctx, 13); err != nil {
 				t.Fatal(err)
 			}
 			for _, s := range []string{
@@ -56,7 +37,7 @@ func TestMigrationLinksCasesToTheAuthorsOwnOrganisationOnly(t *testing.T) {
 					t.Fatalf("%s: %v", s, err)
 				}
 			}
-			if _, err := p.Up(ctx); err != nil {
+			if _, err := db.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
 			type row struct {
