@@ -105,14 +105,7 @@ func TestMigrationGivesExistingTokensNinetyDays(t *testing.T) {
 	for _, dialect := range surveytest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := survey.Open(surveytest.URL(t, dialect))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.MigrateTo(ctx, 13); err != nil {
-				t.Fatal(err)
-			}
+			db := surveytest.OpenAt(t, dialect, 13)
 			old := survey.NewAPIToken()
 			for _, q := range []string{
 				`INSERT INTO organisations (id, name) VALUES (1, 'Old Ltd')`,

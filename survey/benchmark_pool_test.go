@@ -242,14 +242,7 @@ func TestMigrationNamesPoolOrganisations(t *testing.T) {
 	for _, d := range surveytest.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := survey.Open(surveytest.URL(t, d))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.MigrateTo(ctx, 8); err != nil {
-				t.Fatal(err)
-			}
+			db := surveytest.OpenAt(t, d, 8)
 			exec := func(q string, args ...any) {
 				t.Helper()
 				if err := db.Write.Exec(q, args...).Error; err != nil {

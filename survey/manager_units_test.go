@@ -90,14 +90,7 @@ func TestMigrationKeepsManagersWithoutUnitsOnTheWholeOrganisation(t *testing.T) 
 	for _, dialect := range surveytest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := survey.Open(surveytest.URL(t, dialect))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.MigrateTo(ctx, 10); err != nil {
-				t.Fatal(err)
-			}
+			db := surveytest.OpenAt(t, dialect, 10)
 			for _, q := range []string{
 				`INSERT INTO organisations (id, name) VALUES (1, 'Old Ltd')`,
 				`INSERT INTO business_units (id, organisation_id, name) VALUES (1, 1, 'A')`,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"tiltline/survey"
 	"tiltline/survey/surveytest"
 )
 
@@ -15,14 +14,7 @@ func TestMigrationLinksCasesToTheAuthorsOwnOrganisationOnly(t *testing.T) {
 	for _, dialect := range surveytest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := survey.Open(surveytest.URL(t, dialect))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.MigrateTo(ctx, 13); err != nil {
-				t.Fatal(err)
-			}
+			db := surveytest.OpenAt(t, dialect, 13)
 			for _, s := range []string{
 				"INSERT INTO organisations (id, name) VALUES (1, 'Acme Bank'), (2, 'Other Co')",
 				"INSERT INTO users (id, email, name, role, organisation_id, password_hash) VALUES (1, 'a@example.com', 'A', 'manager', 1, 'x'), (2, 'b@example.com', 'B', 'learner', NULL, 'x')",

@@ -91,14 +91,31 @@ func URL(t testing.TB, dialect string) string {
 // Open returns a fresh, migrated database of the dialect, closed at cleanup.
 func Open(t testing.TB, dialect string) *survey.DB {
 	t.Helper()
+	db := open(t, dialect)
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// OpenAt is Open migrated only up to version: for a test of the migration
+// after it, against data written under the schema before.
+func OpenAt(t testing.TB, dialect string, version int64) *survey.DB {
+	t.Helper()
+	db := open(t, dialect)
+	if err := db.MigrateTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func open(t testing.TB, dialect string) *survey.DB {
+	t.Helper()
 	db, err := survey.Open(URL(t, dialect))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	return db
 }
 
