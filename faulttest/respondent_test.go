@@ -3,7 +3,6 @@ package faulttest
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -354,10 +353,6 @@ func verifyStore(t testing.TB, db *survey.DB, secret string, campaignID int64, l
 	}
 	// Submitted responses are released, or wait sealed for a release: read
 	// both in one snapshot, as the server's publisher may move some between.
-	var opts *sql.TxOptions
-	if db.Dialect == "postgres" {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
 	err := db.Read.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Raw(`SELECT id, answers FROM responses WHERE campaign_id = ?`, campaignID).Scan(&rows).Error; err != nil {
 			return err
@@ -370,7 +365,7 @@ func verifyStore(t testing.TB, db *survey.DB, secret string, campaignID int64, l
 			}{p.ID, p.Answers})
 		}
 		return err
-	}, opts)
+	}, db.Snapshot())
 	if err != nil {
 		t.Fatalf("read responses: %v", err)
 	}

@@ -142,14 +142,14 @@ func LoadReleasedRows(ctx context.Context, db *DB, campaignID int64) (ReleasedRo
 		}
 		out = ReleasedRows{Release: &r, Rows: kept}
 		return nil
-	}, snapshot(db))
+	}, db.Snapshot())
 	return out, err
 }
 
-// snapshot makes a read transaction see one state of the database
+// Snapshot makes a read transaction see one state of the database
 // throughout (Postgres reads each statement afresh otherwise; SQLite's read
 // transactions are snapshots already).
-func snapshot(db *DB) *sql.TxOptions {
+func (db *DB) Snapshot() *sql.TxOptions {
 	if db.Dialect == "postgres" {
 		return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
