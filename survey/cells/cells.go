@@ -16,7 +16,6 @@ package cells
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -332,9 +331,4 @@ func sortedKeys[V any](m map[Attrs]V) []Attrs {
 		return cmp.Or(cmp.Compare(a.Unit, b.Unit), cmp.Compare(a.Role, b.Role), cmp.Compare(a.Seniority, b.Seniority))
 	})
 	return keys
-}
-
-// Describe is a short text of a partition for logs and tests (no counts).
-func (p *Partition) Describe() string {
-	return fmt.Sprintf("k=%d, %d tuples in %d cells", p.K, len(p.cells), len(p.set))
 }
