@@ -527,13 +527,15 @@ func (a *App) surveySubmit(c echo.Context) error {
 	if err := a.checkCSRF(c, rc); err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != "yes" {
+	if c.FormValue("ask") == "1" {
+		// The review page's form asks to be asked: with more than a tenth
+		// of the ratings open, the confirmation page comes first, and its
+		// own form (without "ask") submits. No script needed.
 		d, err := survey.LoadDraft(c.Request().Context(), a.db, rc.DraftKey)
 		if err != nil && !errors.Is(err, survey.ErrNoDraft) {
 			return err
 		}
 		if err == nil && tooManyOpen(rc.Model.ProgressOf(d.Answers)) {
-			// Asked once: the page's form carries confirm=yes. No script needed.
 			return a.renderReview(c, rc, d.Answers, true)
 		}
 	}
