@@ -110,7 +110,7 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	if a1[0] != 2 || a1[1] != survey.DontKnow {
 		t.Errorf("page answers not saved: %v", a1[:2])
 	}
-	if code, body := f.get("/p/1"); code != 200 || !strings.Contains(body, `id="AP-01-intention-2" name="AP-01.intention" value="2" aria-labelledby="lvt-intention-2" aria-describedby="lvl-intention-2" checked`) {
+	if code, body := f.get("/p/1"); code != 200 || !strings.Contains(body, `id="AP-01-intention-2" name="AP-01.intention" value="2" aria-describedby="lvl-intention-2" checked`) {
 		t.Errorf("saved answer not checked on the page (%d)", code)
 	}
 	if code, loc := f.post("/p/2", url.Values{"go": {"prev"}}); loc != base+"/p/1" {
