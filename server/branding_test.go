@@ -212,3 +212,8 @@ func mergeForm(form url.Values, csrf string) url.Values {
 	}
 	return out
 }
+
+// The logo's route is public: every respondent, signed in or not, sees it.
+func init() {
+	publicRoutes["/brand/:org/:file"] = "an organisation's logo at its content-hashed URL: every respondent sees it"
+}
