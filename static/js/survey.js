@@ -72,7 +72,7 @@
     var text = document.getElementById('lvl-' + fs.getAttribute('data-dimension') + '-' + c.value);
     p.textContent = '';
     var b = document.createElement('b');
-    b.textContent = title ? title.textContent : (c.nextElementSibling ? c.nextElementSibling.textContent : '');
+    b.textContent = title ? title.textContent : c.parentNode.textContent;
     p.appendChild(b);
     if (text) p.appendChild(document.createTextNode(' — ' + text.textContent));
   }
