@@ -171,6 +171,9 @@ func TestCampaignNameInEachLanguageAndOneTimeEstimate(t *testing.T) {
 			t.Errorf("welcome in %s lacks the campaign's name %q, its contact or %d minutes", lang, want, minutes)
 		}
 	}
+	if _, page, _ := f.do(http.MethodGet, "/p/1?lang=en", "", ""); !strings.Contains(page, fmt.Sprintf("about %d min left", minutes)) {
+		t.Errorf("the first section page does not say about %d min left", minutes)
+	}
 	if _, home, _ := newFlow(t, a, "").do(http.MethodGet, "/", "", ""); !strings.Contains(home, fmt.Sprintf("about %d minutes", minutes)) {
 		t.Errorf("the home page does not say about %d minutes", minutes)
 	}

@@ -73,7 +73,12 @@ func stepsNav(base string, m *survey.Model, prog survey.Progress, current int, l
 // progressText is what sighted and screen-reader users alike read: where they
 // are, how much is done and roughly how long is left.
 func (a *App) progressView(c echo.Context, m *survey.Model, p survey.Progress) progressView {
-	left := minutesFor(p.Total - p.Answered)
+	// The time left is the survey's one estimate (estimateMinutes), in
+	// proportion to what is left: the first page says what the welcome said.
+	left := 0
+	if p.Total > 0 {
+		left = (estimateMinutes(p.Total)*(p.Total-p.Answered) + p.Total - 1) / p.Total
+	}
 	args := map[string]any{"Done": p.SectionsDone(), "Total": len(m.Sections), "Percent": p.Percent(), "Minutes": left}
 	return progressView{Answered: p.Answered, Total: p.Total, Text: a.i18n.T(localeOf(c), "survey.progress", args),
 		Short: a.i18n.T(localeOf(c), "survey.progress_short", args)}
