@@ -135,12 +135,26 @@ type AuditEntry struct {
 
 func (AuditEntry) TableName() string { return "action_audit" }
 
-// Fields splits the detail into its changed fields, each "name" or "name=value".
+// Fields names the changed fields ("status", "owner", …).
 func (e AuditEntry) Fields() []string {
 	if e.Detail == "" {
 		return nil
 	}
-	return strings.Split(e.Detail, ",")
+	fs := strings.Split(e.Detail, ",")
+	for i, f := range fs {
+		fs[i], _, _ = strings.Cut(f, "=")
+	}
+	return fs
+}
+
+// NewStatus is the status a change moved the action to, "" for none.
+func (e AuditEntry) NewStatus() string {
+	for _, f := range strings.Split(e.Detail, ",") {
+		if s, ok := strings.CutPrefix(f, "status="); ok {
+			return s
+		}
+	}
+	return ""
 }
 
 // Actor is who acts, with the limits the results pages give them.
@@ -787,4 +801,21 @@ func Members(ctx context.Context, db *survey.DB, orgID int64) ([]survey.User, er
 	var us []survey.User
 	return us, db.Read.WithContext(ctx).Select("id", "email", "name", "role", "locale").
 		Where("organisation_id = ?", orgID).Order("name, email").Find(&us).Error
+}
+
+// ByID loads an action whoever asks, deleted or not: for the mail worker,
+// which decides for itself whether a mail about it still makes sense.
+func ByID(ctx context.Context, db *survey.DB, id int64) (*Action, error) {
+	var x Action
+	err := db.Read.WithContext(ctx).First(&x, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := loadLinks(ctx, db, []*Action{&x}); err != nil {
+		return nil, err
+	}
+	return &x, fillOwners(ctx, db, []*Action{&x})
 }
