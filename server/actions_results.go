@@ -308,6 +308,9 @@ func (a *App) targetsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !act.Planner() {
+		return echo.ErrNotFound
+	}
 	f := targetsForm{Campaign: cp, Limited: act.Limited, Errors: map[string]string{}, CSRF: csrfOf(c)}
 	if f.Units, _, err = a.actionUnits(c, act); err != nil {
 		return err

@@ -122,8 +122,8 @@ func (a *App) routes() *echo.Echo {
 	acts.POST("/:id/comments", a.actionComment)
 	acts.POST("/:id/delete", a.actionDelete)
 	acts.GET("/:id/audit", a.actionAudit)
-	results.GET("/:id/targets", a.targetsPage)
-	results.POST("/:id/targets", a.targetsSave)
+	acts.GET("/targets/:id", a.targetsPage) // a wave's targets for the next one
+	acts.POST("/targets/:id", a.targetsSave)
 
 	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
 	api := e.Group("/api/v1", a.apiAuth)

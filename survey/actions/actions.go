@@ -737,7 +737,7 @@ func Audit(ctx context.Context, db *survey.DB, a Actor, id int64) ([]AuditEntry,
 		return nil, err
 	}
 	if !a.Audits(&x) {
-		return nil, ErrForbidden
+		return nil, ErrNotFound // as for a page of another role: not confirmed
 	}
 	var es []AuditEntry
 	return es, db.Read.WithContext(ctx).Where("action_id = ?", id).Order("id").Find(&es).Error
