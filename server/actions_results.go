@@ -384,3 +384,36 @@ func (a *App) targetsSave(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/results/"+strconv.FormatInt(cp.ID, 10))
 }
+
+// learnActions are the actions the viewer sees on a sub-section's
+// practices, for its learning page; none for a viewer of no organisation.
+func (a *App) learnActions(c echo.Context, sub *survey.Subsection) ([]*actions.Action, error) {
+	v := viewerOf(c)
+	if v == nil || v.OrgID == 0 {
+		return nil, nil
+	}
+	act, err := a.actor(c)
+	if err != nil {
+		return nil, err
+	}
+	all, err := actions.List(c.Request().Context(), a.db, act, actions.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []*actions.Action
+	for _, x := range all {
+		if x.Status != actions.Dropped && slices.ContainsFunc(sub.Practices, func(p *survey.Practice) bool { return slices.Contains(x.Practices, p.ID) }) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// actionsTag is a page's actions for its ETag.
+func actionsTag(xs []*actions.Action) string {
+	var b strings.Builder
+	for _, x := range xs {
+		fmt.Fprintf(&b, "%d:%s:%d;", x.ID, x.Status, x.UpdatedAt.UnixNano())
+	}
+	return b.String()
+}

@@ -98,6 +98,12 @@ func TestDemoShowsDidItWorkAndTheBoard(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(board, `class="overdue"`) || !strings.Contains(board, "Train service staff in complaint handling") {
 		t.Errorf("board: %d, or no overdue action", code)
 	}
+	if _, page := mgr.get("/learn/managing-dissatisfaction"); !strings.Contains(page, `id="learn-actions-h"`) || !strings.Contains(page, "Map the complaint journey end to end") {
+		t.Error("the learning page does not list the organisation's action on its practices")
+	}
+	if page := body(t, get(t, a, "/learn/managing-dissatisfaction")); strings.Contains(page, "Map the complaint journey") {
+		t.Error("a visitor sees the organisation's actions on the learning page")
+	}
 	if code, csv := mgr.get("/actions.csv?status=done"); code != http.StatusOK || !strings.HasPrefix(csv, "id,title,status,owner") || strings.Count(csv, "\n") != 3 {
 		t.Errorf("actions.csv of the done actions: %d %q", code, csv)
 	}
