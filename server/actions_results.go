@@ -417,3 +417,21 @@ func actionsTag(xs []*actions.Action) string {
 	}
 	return b.String()
 }
+
+// exportActions is the reader's action plan for a wave, for its workbook
+// and PDF: the actions created against it, as the board shows them.
+func (a *App) exportActions(c echo.Context, cp *survey.Campaign) ([]export.ActionRow, error) {
+	act, err := a.actor(c)
+	if err != nil {
+		return nil, err
+	}
+	list, err := actions.List(c.Request().Context(), a.db, act, actions.Filter{CampaignID: cp.ID})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.actionRows(c, cp.OrganisationID, list)
+	if rows == nil && err == nil {
+		rows = []export.ActionRow{}
+	}
+	return rows, err
+}

@@ -13,8 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"tiltline/survey"
 	"tiltline/survey/actions"
+	"tiltline/survey/surveytest"
 )
 
 var planLink = regexp.MustCompile(`href="(/actions/new\?campaign=\d+&amp;practice=[A-Z]{2}-\d+)"`)
@@ -236,4 +239,29 @@ func serveRecorder(a *App, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	a.Handler().ServeHTTP(rec, req)
 	return rec
+}
+
+// The action plan is a sheet of the workbook and a page of the PDF.
+func TestActionPlanInTheExports(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	mgr := managerFlow(t, a, demo)
+	code, pdf := mgr.get(fmt.Sprintf("/results/%d/export.pdf", demo.PreviousCampaignID))
+	if code != http.StatusOK {
+		t.Fatalf("pdf: %d", code)
+	}
+	if text, ok := surveytest.PDFText(t, []byte(pdf)); ok && (!strings.Contains(text, "Action plan") || !strings.Contains(text, "Win back lapsed business customers")) {
+		t.Errorf("the PDF has no action plan page:\n%.500s", text)
+	}
+	code, xlsx := mgr.get(fmt.Sprintf("/results/%d/export.xlsx", demo.PreviousCampaignID))
+	if code != http.StatusOK {
+		t.Fatalf("xlsx: %d", code)
+	}
+	f, err := excelize.OpenReader(strings.NewReader(xlsx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("Action plan")
+	if err != nil || len(rows) != 1+len(survey.DemoActionTitles()) || rows[1][1] == "" {
+		t.Errorf("action sheet: %v %v", rows, err)
+	}
 }

@@ -99,3 +99,12 @@ func (g *demoGenerator) writeDemoActions(tx *gorm.DB, orgID, campaignID int64, o
 	}
 	return nil
 }
+
+// DemoActionTitles lists the demo's actions, for tests.
+func DemoActionTitles() []string {
+	out := make([]string, len(demoActions))
+	for i, d := range demoActions {
+		out[i] = d.title
+	}
+	return out
+}
