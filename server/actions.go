@@ -361,6 +361,9 @@ type actionPractice struct {
 	Href                               string
 }
 
+// actionMove is a status button: where it moves the action, and its label.
+type actionMove struct{ Status, Label string }
+
 type actionPage struct {
 	Action    *actions.Action
 	Body      template.HTML
@@ -373,7 +376,7 @@ type actionPage struct {
 	CanStatus bool
 	CanAudit  bool
 	Overdue   bool
-	Statuses  []string
+	Statuses  []actionMove
 	Comment   string // as typed, when refused
 	Error     string
 	CSRF      string
@@ -385,7 +388,11 @@ func (a *App) actionPageData(c echo.Context, act actions.Actor, x *actions.Actio
 		Overdue: x.Overdue(a.now()), CSRF: csrfOf(c)}
 	for _, s := range actions.Statuses {
 		if s != x.Status && actions.CanMove(x.Status, s) {
-			d.Statuses = append(d.Statuses, s)
+			label := "actions.move." + s
+			if x.Status == actions.Done && s == actions.InProgress {
+				label = "actions.move.reopen"
+			}
+			d.Statuses = append(d.Statuses, actionMove{Status: s, Label: label})
 		}
 	}
 	m, lang := a.models.Latest(), localeOf(c)

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -263,5 +266,77 @@ func TestActionPlanInTheExports(t *testing.T) {
 	rows, err := f.GetRows("Action plan")
 	if err != nil || len(rows) != 1+len(survey.DemoActionTitles()) || rows[1][1] == "" {
 		t.Errorf("action sheet: %v %v", rows, err)
+	}
+}
+
+// Action mails are written in the recipient's language when sent, and not
+// at all once they make no sense (the action is done, or gone).
+func TestActionMailsInTheOwnersLanguage(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	ctx := t.Context()
+	admin, _ := survey.UserByEmail(ctx, a.db, demo.AdminEmail)
+	mgr, _ := survey.UserByEmail(ctx, a.db, demo.ManagerEmail)
+	a.db.Write.Model(&survey.User{}).Where("id = ?", admin.ID).Update("locale", "de")
+	actor := actions.Actor{UserID: mgr.ID, Name: "Max", OrgID: *mgr.OrganisationID, Role: mgr.Role, Limited: false}
+	x, err := actions.Create(ctx, a.db, actor, a.models.Latest(), actions.Input{Title: "Beschwerden halbieren", OwnerID: admin.ID,
+		DueOn: a.now().AddDate(0, 0, 3), Practices: []string{"RE-09"}, WholeOrg: true}, a.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := survey.ClaimJobs(ctx, a.db, "test", 10, time.Minute)
+	if err != nil || len(jobs) != 1 || jobs[0].ActionID != x.ID {
+		t.Fatalf("claimed %+v %v", jobs, err)
+	}
+	msg, err := a.mail.composeAction(ctx, jobs[0])
+	if err != nil || msg == nil {
+		t.Fatalf("compose: %v", err)
+	}
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	raw := string(undoQuotedPrintable(buf.Bytes()))
+	for _, want := range []string{"Content-Language: de", fmt.Sprintf("http://test/actions/%d", x.ID), "RE-09", "http://test/learn/managing-dissatisfaction#RE-09"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the mail lacks %q:\n%s", want, raw)
+		}
+	}
+	if subj, err := new(mime.WordDecoder).DecodeHeader(strings.Join(msg.GetGenHeader("Subject"), "")); err != nil || subj != "Eine Maßnahme für Sie: Beschwerden halbieren" {
+		t.Errorf("subject %q %v", subj, err)
+	}
+	// A reminder about an action done since it was queued is not sent.
+	if _, err := actions.SetStatus(ctx, a.db, actor, a.models.Latest(), x.ID, actions.Done, a.now()); err != nil {
+		t.Fatal(err)
+	}
+	job := jobs[0]
+	job.Kind = survey.MailActionReminder
+	if msg, err := a.mail.composeAction(ctx, job); err != nil || msg != nil {
+		t.Errorf("a reminder about a done action is written: %v", err)
+	}
+}
+
+// The mail scheduler's round queues action reminders by the App's clock:
+// the demo's overdue action is reminded a week after the demo was made,
+// and not again the next day.
+func TestReminderSweepUsesTheAppsClock(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	count := func() (n int64) {
+		a.db.Read.Raw(`SELECT count(*) FROM outbox WHERE kind = ? AND recipient = ?`, survey.MailActionReminder, demo.ManagerEmail).Scan(&n)
+		return n
+	}
+	a.queueActionMail(t.Context())
+	if n := count(); n != 0 {
+		t.Fatalf("reminded on the day the demo was made: %d", n)
+	}
+	at := time.Now().UTC().AddDate(0, 0, 8)
+	a.clock = func() time.Time { return at }
+	a.queueActionMail(t.Context())
+	if n := count(); n != 1 {
+		t.Fatalf("a week later, %d reminders for the overdue action, want 1", n)
+	}
+	at = at.AddDate(0, 0, 1)
+	a.queueActionMail(t.Context())
+	if n := count(); n != 1 {
+		t.Fatalf("the next day, %d reminders, want still 1", n)
 	}
 }
