@@ -93,7 +93,13 @@ func (a *App) actionsKey(c echo.Context, cp *survey.Campaign) (string, error) {
 		return "", err
 	}
 	ts, err := a.targetsVersion(c, cp)
-	return fmt.Sprintf("|acts:%s:%d:%v:%v:%s", v, act.UserID, act.Limited, act.Units, ts), err
+	// Readers of the whole organisation all see every action: one fragment
+	// for them all. A limited manager's actions are their units' and their own.
+	who := "all"
+	if act.Limited {
+		who = fmt.Sprintf("%d:%v", act.UserID, act.Units)
+	}
+	return fmt.Sprintf("|acts:%s:%s:%s", v, who, ts), err
 }
 
 func (a *App) targetsVersion(c echo.Context, cp *survey.Campaign) (string, error) {
@@ -126,20 +132,7 @@ func (a *App) resultsActions(c echo.Context, cp *survey.Campaign, rep *survey.Re
 	if err != nil {
 		return r, err
 	}
-	r.counts = map[string]actions.Count{}
-	for _, x := range list {
-		if x.Status == actions.Dropped {
-			continue
-		}
-		for _, p := range x.Practices {
-			n := r.counts[p]
-			n.Total++
-			if x.Status == actions.Done {
-				n.Done++
-			}
-			r.counts[p] = n
-		}
-	}
+	r.counts = actions.Counts(list)
 	if rep.Suppressed {
 		return r, nil
 	}
