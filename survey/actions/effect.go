@@ -15,7 +15,7 @@ import (
 // release (the release recorded with the action is kept for the record; an
 // older release's rows cannot be read back, by design), under the page's
 // filter, and a change is shown only when both views and the practice in
-// them are shown (survey.PracticeChange). Significance is the trend's rule.
+// them are shown (survey.PracticeChanges). Significance is the trend's rule.
 
 // Wave is one wave's view, as the results page built it.
 type Wave struct {
@@ -77,15 +77,15 @@ func DidItWork(cur Wave, earlier []Wave, acted []*Action) []EffectGroup {
 			continue
 		}
 		g := EffectGroup{Since: w.Campaign}
+		changes := survey.PracticeChanges(w.Model, cur.Model, w.Report, cur.Report, w.Rows, cur.Rows)
 		ids := make([]string, 0, len(byPractice))
 		for p := range byPractice {
 			ids = append(ids, p)
 		}
 		slices.Sort(ids)
 		for _, p := range ids {
-			e := PracticeEffect{Practice: p, Actions: byPractice[p],
-				Intention: survey.PracticeChange(w.Model, cur.Model, w.Report, cur.Report, w.Rows, cur.Rows, p, survey.Intention),
-				Reality:   survey.PracticeChange(w.Model, cur.Model, w.Report, cur.Report, w.Rows, cur.Rows, p, survey.Reality)}
+			c := changes[p]
+			e := PracticeEffect{Practice: p, Actions: byPractice[p], Intention: c[0], Reality: c[1]}
 			if e.Intention == nil && e.Reality == nil {
 				continue // not shown in one of the views
 			}
@@ -96,16 +96,16 @@ func DidItWork(cur Wave, earlier []Wave, acted []*Action) []EffectGroup {
 		}
 		var si, sr float64
 		var ni, nr int
-		for _, p := range cur.Model.Practices() {
-			if touched[p.ID] {
+		for p, c := range changes {
+			if touched[p] {
 				continue
 			}
-			if c := survey.PracticeChange(w.Model, cur.Model, w.Report, cur.Report, w.Rows, cur.Rows, p.ID, survey.Intention); c != nil && c.Diff != nil {
-				si += *c.Diff
+			if c[0] != nil && c[0].Diff != nil {
+				si += *c[0].Diff
 				ni++
 			}
-			if c := survey.PracticeChange(w.Model, cur.Model, w.Report, cur.Report, w.Rows, cur.Rows, p.ID, survey.Reality); c != nil && c.Diff != nil {
-				sr += *c.Diff
+			if c[1] != nil && c[1].Diff != nil {
+				sr += *c[1].Diff
 				nr++
 			}
 		}
