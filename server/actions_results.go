@@ -47,6 +47,11 @@ func (r resultsActs) NewHref(practice string) string {
 	return fmt.Sprintf("/actions/new?campaign=%d&practice=%s", r.CampaignID, practice)
 }
 
+// NewSectionHref starts an action on all of a section's practices.
+func (r resultsActs) NewSectionHref(section string) string {
+	return fmt.Sprintf("/actions/new?campaign=%d&section=%s", r.CampaignID, section)
+}
+
 // TargetSeries is the targets as a chart series (none when no target applies).
 func (r resultsActs) TargetSeries() []chartSeries {
 	if !slices.ContainsFunc(r.targets, func(v *float64) bool { return v != nil }) {

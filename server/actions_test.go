@@ -68,6 +68,15 @@ func TestActionFromARecommendation(t *testing.T) {
 		t.Error("the results page does not count the new action next to its practice")
 	}
 
+	// From a section: the form holds all of its practices.
+	sectionLink := fmt.Sprintf(`href="/actions/new?campaign=%d&amp;section=RE"`, demo.CampaignID)
+	if !strings.Contains(page, sectionLink) {
+		t.Error("no link to plan an action on a section")
+	}
+	if _, form := mgr.get(fmt.Sprintf("/actions/new?campaign=%d&section=RE", demo.CampaignID)); strings.Count(form, `" checked><label for="p-RE-`) != len(a.models.Latest().Sections[4].Practices()) {
+		t.Error("the form from a section does not hold all its practices")
+	}
+
 	// A bad due day keeps everything typed and says what is wrong.
 	fields.Set("due_on", "31.12.")
 	fields.Set("title", "Keep me")
