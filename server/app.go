@@ -55,6 +55,8 @@ type App struct {
 	echo      *echo.Echo
 	handler   http.Handler // echo behind compression
 	started   time.Time
+	// clock, when set, is the time of action rules and reminders (tests).
+	clock func() time.Time
 }
 
 // New opens and migrates the database, loads the model, messages, templates

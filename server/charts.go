@@ -17,6 +17,9 @@ type chartSeries struct {
 	Name   string
 	Class  string // CSS class: colour and line style
 	Values []*float64
+	// Marks draws only a marker per value, no shape and no bar of its own
+	// (targets: a circle on the radar, a tick across a section's bars).
+	Marks bool
 }
 
 // radarSVG draws one polygon per series on n spokes, rings at 25/50/75/100.
@@ -46,6 +49,15 @@ func radarSVG(title string, labels []string, series []chartSeries) template.HTML
 		fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, lx, ly+4, template.HTMLEscapeString(l))
 	}
 	for _, s := range series {
+		if s.Marks {
+			for i, v := range s.Values {
+				if v != nil {
+					x, y := pt(i, *v)
+					fmt.Fprintf(&b, `<circle class="series %s" cx="%.1f" cy="%.1f" r="5"><title>%s %.0f</title></circle>`, s.Class, x, y, template.HTMLEscapeString(s.Name), *v)
+				}
+			}
+			continue
+		}
 		fmt.Fprintf(&b, `<polygon class="series %s" points="`, s.Class)
 		for i, v := range s.Values {
 			val := 0.0
@@ -64,7 +76,13 @@ func radarSVG(title string, labels []string, series []chartSeries) template.HTML
 // barsSVG draws, per row, one bar per series on a 0–100 scale.
 func barsSVG(title string, labels []string, series []chartSeries) template.HTML {
 	const width, left, bar, gap = 640.0, 220.0, 12.0, 10.0
-	rowH := bar*float64(len(series)) + gap
+	bars := 0
+	for _, s := range series {
+		if !s.Marks {
+			bars++
+		}
+	}
+	rowH := bar*float64(bars) + gap
 	height := rowH*float64(len(labels)) + 30
 	scale := (width - left - 50) / 100
 	var b strings.Builder
@@ -77,13 +95,22 @@ func barsSVG(title string, labels []string, series []chartSeries) template.HTML 
 	for i, l := range labels {
 		y := float64(i) * rowH
 		fmt.Fprintf(&b, `<text class="label" x="%.0f" y="%.1f" text-anchor="end">%s</text>`, left-8, y+bar+2, template.HTMLEscapeString(l))
-		for j, s := range series {
+		j := 0
+		for _, s := range series {
 			v := s.Values[i]
+			if s.Marks {
+				if v != nil {
+					fmt.Fprintf(&b, `<line class="series %s" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"><title>%s %.0f</title></line>`,
+						s.Class, left+*v*scale, y-2, left+*v*scale, y+float64(bars)*bar, template.HTMLEscapeString(s.Name), *v)
+				}
+				continue
+			}
+			j++
 			if v == nil {
 				continue
 			}
 			fmt.Fprintf(&b, `<rect class="series %s" x="%.0f" y="%.1f" width="%.1f" height="%.0f"/><text class="value" x="%.1f" y="%.1f">%.0f</text>`,
-				s.Class, left, y+float64(j)*bar, *v*scale, bar-2, left+*v*scale+4, y+float64(j)*bar+bar-3, *v)
+				s.Class, left, y+float64(j-1)*bar, *v*scale, bar-2, left+*v*scale+4, y+float64(j-1)*bar+bar-3, *v)
 		}
 	}
 	b.WriteString(`</svg>`)

@@ -62,12 +62,14 @@ func (a *App) exportDoc(c echo.Context) (*export.Doc, error) {
 		org = o.Name
 	}
 	base := strings.TrimRight(a.cfg.BaseURL, "/")
-	return &export.Doc{
+	doc := &export.Doc{
 		Model: m, Campaign: cp, Report: rep, Organisation: org, UnitNames: names, Locale: lang,
 		T:         func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) },
 		Link:      func(slug, practice string) string { return base + portal.PagePath(slug, practice) },
 		Generated: time.Now(),
-	}, nil
+	}
+	doc.Actions, err = a.exportActions(c, cp) // the action plan: a sheet and a page
+	return doc, err
 }
 
 // exportFile writes a file made by write, buffered so a failure is still a

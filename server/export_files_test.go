@@ -66,7 +66,7 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"Summary", "Sections", "Practices", "Heatmap", "Leaders vs staff", "Recommendations"}
+	want := []string{"Summary", "Sections", "Practices", "Heatmap", "Leaders vs staff", "Recommendations", "Action plan"}
 	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sheets %v, want %v", got, want)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"tiltline/portal"
 	"tiltline/survey"
+	"tiltline/survey/actions"
 )
 
 // The learning portal: one best-practice page per sub-section, in every
@@ -93,6 +94,9 @@ type learnPageData struct {
 	Bench      *survey.SectionPercentiles
 	BenchSet   *survey.Benchmark
 	BenchScale template.HTML
+	// Actions are the organisation's actions on this topic's practices, for
+	// signed-in members (actions_results.go).
+	Actions []*actions.Action
 }
 
 type caseView struct {
@@ -157,13 +161,16 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 			return err
 		}
 		d.Org = o.figuresFor(slug, v)
+		if d.Actions, err = a.learnActions(c, sub); err != nil {
+			return err
+		}
 	}
 	d.Form = form
 	newest := ""
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, form.OrgName, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations)) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, form.OrgName, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations), actionsTag(d.Actions)) {
 		return nil
 	}
 	for _, cs := range cases {

@@ -282,6 +282,7 @@ func (m *mailer) scheduler(ctx context.Context) {
 			m.log.Info("scheduled reminders queued", "count", n)
 			m.Kick()
 		}
+		m.app.queueActionMail(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -378,8 +379,12 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 		}
 		var msg *gomail.Msg
 		var err error
-		if job.Kind == survey.MailPassword {
-			if msg, err = m.composePassword(ctx, job); err == nil && msg == nil {
+		if job.Kind == survey.MailPassword || survey.ActionMail(job.Kind) {
+			compose := m.composePassword
+			if survey.ActionMail(job.Kind) {
+				compose = m.composeAction
+			}
+			if msg, err = compose(ctx, job); err == nil && msg == nil {
 				// No account under that address: nothing to send, and the
 				// job goes as if it had been sent.
 				if err := survey.Cancel(bg, m.db, job); err != nil {
@@ -388,7 +393,7 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 				continue
 			}
 			if err != nil && !errors.As(err, new(badAddressError)) {
-				m.log.Error("write password mail", "job", job.ID, "err", err) // the database: try again soon
+				m.log.Error("write mail", "job", job.ID, "kind", job.Kind, "err", err) // the database: try again soon
 				m.release(bg, []survey.OutboxJob{job}, now.Add(m.opts.Poll))
 				continue
 			}

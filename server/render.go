@@ -85,7 +85,7 @@ func templateFuncs(as *assets) template.FuncMap {
 }
 
 func newViews(funcs template.FuncMap) (*views, error) {
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/*_partials.html")
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func newViews(funcs template.FuncMap) (*views, error) {
 	v := &views{pages: map[string]*template.Template{}, bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" || name == "partials" {
+		if name == "layout" || name == "partials" || strings.HasSuffix(name, "_partials") {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)

@@ -67,6 +67,7 @@ type resultsData struct {
 	// the practices where they differ most (medium or large δ).
 	LeadersChart    template.HTML
 	LeaderPractices []leaderPractice
+	Acts            resultsActs // action plans: badges, targets, did it work (actions_results.go)
 }
 
 type leaderPractice struct {
@@ -138,6 +139,11 @@ func (a *App) resultsPage(c echo.Context) error {
 	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, d.Invited, a.pool.version(),
 		cp.Name, cp.WaveLabel, cp.Status, a.waveGens(c, cp), unitsKey.String())
 	key += "|" + strings.Join(d.Additions, "|") // shown above the figures, so part of the fragment
+	actsKey, err := a.actionsKey(c, cp)
+	if err != nil {
+		return err
+	}
+	key += actsKey
 	title := cp.Name + " · " + a.i18n.T(lang, "results.title", nil)
 	if html, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
 		p := a.page(c, "results.title", nil)
@@ -148,6 +154,9 @@ func (a *App) resultsPage(c echo.Context) error {
 	names := make(map[int64]string, len(units))
 	for _, u := range units {
 		names[u.ID] = u.Name
+	}
+	if d.Acts, err = a.resultsActions(c, cp, rep, m, names); err != nil {
+		return err
 	}
 	d.Trend = trendViewOf(survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)), m, lang, t("results.trend.chart"), t("results.cem"))
 	if !rep.Suppressed {
@@ -161,8 +170,8 @@ func (a *App) resultsPage(c echo.Context) error {
 		intention := chartSeries{Name: a.i18n.T(lang, "results.intention", nil), Class: "intention", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Intention })}
 		reality := chartSeries{Name: a.i18n.T(lang, "results.reality", nil), Class: "reality", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Reality })}
 		rings := quartileSeries(bench, [2]string{t("results.bench.p25"), t("results.bench.p75")})
-		d.Radar = radarSVG(t("results.radar"), labels, append(rings, intention, reality))
-		d.Bars = barsSVG(a.i18n.T(lang, "results.bars", nil), titles, []chartSeries{intention, reality})
+		d.Radar = radarSVG(t("results.radar"), labels, append(append(rings, intention, reality), d.Acts.TargetSeries()...))
+		d.Bars = barsSVG(a.i18n.T(lang, "results.bars", nil), titles, append([]chartSeries{intention, reality}, d.Acts.TargetSeries()...))
 		for _, r := range rep.Recommendations {
 			p, _ := m.Practice(r.Practice)
 			rv := recommendationView{Recommendation: r, Statement: p.Statement.In(lang)}

@@ -110,6 +110,24 @@ func (a *App) routes() *echo.Echo {
 	results.GET("/:id/export.pdf", a.exportPDF)
 	results.GET("/:id/aggregate.csv", a.exportAggregateCSV)
 
+	// Action plans: every account of the organisation; what each sees and
+	// may change is survey/actions' rule (a learner: the actions they own).
+	acts := e.Group("/actions", a.requireRole(survey.UserRoles...), requireOrg)
+	acts.GET("", a.actionsBoard)
+	acts.GET(".csv", a.actionsCSV)
+	acts.GET("/new", a.actionNew)
+	acts.POST("", a.actionCreate)
+	acts.POST("/settings", a.actionSettings)
+	acts.GET("/:id", a.actionShow)
+	acts.GET("/:id/edit", a.actionEdit)
+	acts.POST("/:id", a.actionUpdate)
+	acts.POST("/:id/status", a.actionStatus)
+	acts.POST("/:id/comments", a.actionComment)
+	acts.POST("/:id/delete", a.actionDelete)
+	acts.GET("/:id/audit", a.actionAudit)
+	acts.GET("/targets/:id", a.targetsPage) // a wave's targets for the next one
+	acts.POST("/targets/:id", a.targetsSave)
+
 	// JSON API: bearer tokens, same roles and tenant scoping as the pages.
 	api := e.Group("/api/v1", a.apiAuth)
 	readerRoles := apiRole(survey.RolePlatformAdmin, survey.RoleOrgAdmin, survey.RoleManager)
@@ -126,6 +144,13 @@ func (a *App) routes() *echo.Echo {
 	api.POST("/campaigns/:id/participants", a.apiParticipants, admins, uploadLimit)
 	api.POST("/campaigns/:id/invitations", a.apiInvitations, admins)
 	api.POST("/campaigns/:id/reminders", a.apiReminders, admins)
+	members := apiRole(survey.UserRoles...)
+	api.GET("/actions", a.apiActions, members)
+	api.POST("/actions", a.apiActionCreate, members)
+	api.GET("/actions/:id", a.apiActionGet, members)
+	api.PATCH("/actions/:id", a.apiActionPatch, members)
+	api.DELETE("/actions/:id", a.apiActionDelete, members)
+	api.POST("/actions/:id/comments", a.apiActionComment, members)
 
 	// Mail opt-out: outside the flow group, so it works on a submitted or
 	// closed survey too; GET asks (mail scanners follow links), POST acts.

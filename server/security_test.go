@@ -25,6 +25,7 @@ import (
 
 	"tiltline/portal"
 	"tiltline/survey"
+	"tiltline/survey/actions"
 	"tiltline/survey/surveytest"
 )
 
@@ -114,6 +115,7 @@ type secFixture struct {
 	ids  map[string]int64 // kind → one of organisation A's ids
 	// more of A's objects, for routes that use them up
 	spareUnit, spareUser, spareParticipant, spareToken int64
+	spareAction                                        int64
 	slug, asset                                        string
 	openKey                                            string
 	markers                                            []string // text only organisation A's data contains
@@ -164,6 +166,22 @@ func newSecFixture(t *testing.T) *secFixture {
 	cp.Name = "Zephyr Wave of Organisation A"
 	a.db.Write.Model(&survey.Campaign{}).Where("id = ?", cp.ID).Update("name", cp.Name)
 	fx.markers = []string{"Innovation Lab", survey.DemoOrgName, cp.Name, "demo-bank.example", part.Email}
+	// An action of organisation A, and a spare one for the route that deletes.
+	admin, _ := survey.UserByEmail(ctx, a.db, demo.AdminEmail)
+	actor := actions.Actor{UserID: admin.ID, Name: "Ada", OrgID: orgID, Role: admin.Role}
+	for i, title := range []string{"Zephyr action of Organisation A", "Spare action of Organisation A"} {
+		x, err := actions.Create(ctx, a.db, actor, m, actions.Input{Title: title, OwnerID: admin.ID, DueOn: time.Now().AddDate(0, 1, 0),
+			Practices: []string{"AP-01"}, WholeOrg: true, CampaignID: cp.ID}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			fx.ids["action"] = x.ID
+		} else {
+			fx.spareAction = x.ID
+		}
+	}
+	fx.markers = append(fx.markers, "Zephyr action of Organisation A")
 
 	fx.bEmail, fx.bPassword = otherOrgAdmin(t, a)
 	if fx.bToken, err = survey.CreateAPIToken(ctx, a.db, fx.bEmail, "b"); err != nil {
@@ -202,7 +220,7 @@ func idKind(path string) (string, bool) {
 			continue
 		}
 		switch segs[i-1] {
-		case "campaigns", "results":
+		case "campaigns", "results", "targets":
 			return "campaign", true
 		case "units":
 			return "unit", true
@@ -214,6 +232,8 @@ func idKind(path string) (string, bool) {
 			return "org", true
 		case "moderation":
 			return "case", true
+		case "actions":
+			return "action", true
 		}
 		return segs[i-1], false
 	}
@@ -569,13 +589,14 @@ func TestCSRFOnEveryStateChangingRoute(t *testing.T) {
 				link = "/setup/" + tok
 			}
 			path, tokenless, refused, noControl = strings.TrimPrefix(link, a.cfg.BaseURL), true, http.StatusNotFound, true
-		case strings.HasPrefix(p, "/admin") || strings.HasPrefix(p, "/results") || strings.HasPrefix(p, "/learn") || p == "/logout":
+		case strings.HasPrefix(p, "/admin") || strings.HasPrefix(p, "/results") || strings.HasPrefix(p, "/learn") || strings.HasPrefix(p, "/actions") || p == "/logout":
 			cookie, validCSRF = platform.cookie, platform.csrf
 			path = fx.fill(t, p, "")
 			path = strings.Replace(path, "/users/"+strconv.FormatInt(fx.ids["user"], 10)+"/delete", "/users/"+strconv.FormatInt(fx.spareUser, 10)+"/delete", 1)
 			path = strings.Replace(path, "/units/"+strconv.FormatInt(fx.ids["unit"], 10)+"/delete", "/units/"+strconv.FormatInt(fx.spareUnit, 10)+"/delete", 1)
 			path = strings.Replace(path, "/tokens/"+strconv.FormatInt(fx.ids["token"], 10)+"/revoke", "/tokens/"+strconv.FormatInt(fx.spareToken, 10)+"/revoke", 1)
 			path = strings.Replace(path, "/participants/"+strconv.FormatInt(fx.ids["participant"], 10)+"/delete", "/participants/"+strconv.FormatInt(fx.spareParticipant, 10)+"/delete", 1)
+			path = strings.Replace(path, "/actions/"+strconv.FormatInt(fx.ids["action"], 10)+"/delete", "/actions/"+strconv.FormatInt(fx.spareAction, 10)+"/delete", 1)
 		default:
 			t.Errorf("%s %s: not classified for CSRF: add it to this test", r.Method, p)
 			continue
@@ -845,7 +866,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		if slices.ContainsFunc(respondentPrefixes, func(pre string) bool { return strings.HasPrefix(p, pre) }) {
 			continue
 		}
-		scoped := strings.HasPrefix(p, "/admin") || strings.HasPrefix(p, "/results") || strings.HasPrefix(p, "/api/v1") || strings.HasPrefix(p, "/learn/")
+		scoped := strings.HasPrefix(p, "/admin") || strings.HasPrefix(p, "/results") || strings.HasPrefix(p, "/api/v1") || strings.HasPrefix(p, "/learn/") || strings.HasPrefix(p, "/actions")
 		if !scoped {
 			t.Errorf("%s %s is neither public nor org- or user-scoped: classify it in this test", r.Method, p)
 			continue

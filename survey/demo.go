@@ -139,8 +139,12 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 		if _, err := g.wave(tx, prev, opt.Responses*4/5, 0, -0.12); err != nil {
 			return err
 		}
+		g.liftDemoActions() // this year, the practices acted on moved
 		tokens, err := g.wave(tx, cur, opt.Responses, opt.Links, 0)
 		if err != nil {
+			return err
+		}
+		if err := g.writeDemoActions(tx, org.ID, prev.ID, [2]int64{admin.ID, manager.ID}, opt.Now); err != nil {
 			return err
 		}
 		for _, t := range tokens {

@@ -37,7 +37,17 @@ const (
 	// worker finds the account when it sends, and drops the job silently
 	// when there is none (see QueuePasswordMail).
 	MailPassword = "password_reset"
+	// Action mails (survey/actions): about the action ActionID, or, for a
+	// digest, the organisation of the recipient's account.
+	MailActionAssigned = "action_assigned"
+	MailActionReminder = "action_reminder"
+	MailActionDigest   = "action_digest"
 )
+
+// ActionMail says whether a job is about actions rather than a campaign.
+func ActionMail(kind string) bool {
+	return kind == MailActionAssigned || kind == MailActionReminder || kind == MailActionDigest
+}
 
 // OutboxJob is one claimed mail job, with what the mailer needs to write it.
 type OutboxJob struct {
@@ -54,6 +64,7 @@ type OutboxJob struct {
 	Name             string // the participant's name, may be empty
 	InvitationStatus string
 	OptedOut         bool
+	ActionID         int64
 }
 
 // RetryPolicy says how often and how fast a failed delivery is retried.
@@ -371,7 +382,7 @@ func ClaimJobs(ctx context.Context, db *DB, worker string, n int, lease time.Dur
 		} else {
 			q = `UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN (` + due + `) RETURNING id`
 		}
-		args := []any{[]string{MailInvite, MailReminder, MailPassword}, now, now, n}
+		args := []any{[]string{MailInvite, MailReminder, MailPassword, MailActionAssigned, MailActionReminder, MailActionDigest}, now, now, n}
 		if db.Dialect == "postgres" {
 			args = append(args, worker, until)
 		} else {
@@ -388,7 +399,7 @@ func ClaimJobs(ctx context.Context, db *DB, worker string, n int, lease time.Dur
 		return tx.Raw(`SELECT o.id, o.kind, COALESCE(o.invitation_id, '') AS invitation_id, o.recipient, o.locale,
 				o.attempts, o.step, o.claimed_until, COALESCE(i.campaign_id, 0) AS campaign_id,
 				COALESCE(p.name, '') AS name, COALESCE(i.status, '') AS invitation_status,
-				COALESCE(i.opted_out, ?) AS opted_out
+				COALESCE(i.opted_out, ?) AS opted_out, COALESCE(o.action_id, 0) AS action_id
 			FROM outbox o LEFT JOIN invitations i ON i.id = o.invitation_id LEFT JOIN participants p ON p.id = i.participant_id
 			WHERE o.id IN ? ORDER BY o.id`, false, ids).Scan(&jobs).Error
 	})

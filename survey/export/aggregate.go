@@ -34,6 +34,9 @@ type Doc struct {
 	Link func(subsection, practice string) string
 	// Generated dates the file (the cover of the PDF, the workbook's summary).
 	Generated time.Time
+	// Actions is the reader's action plan for the campaign: a sheet of the
+	// workbook and a page of the PDF (actions_*.go); nil leaves them out.
+	Actions []ActionRow
 }
 
 // ErrSuppressed refuses a file export of a view the suppression rules

@@ -46,6 +46,7 @@ func WritePDF(w io.Writer, d *Doc) error {
 	p.sectionTable()
 	p.leaders()
 	p.recommendations()
+	p.actionPage()
 	if err := pdf.Error(); err != nil {
 		return err
 	}

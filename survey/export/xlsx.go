@@ -42,6 +42,9 @@ func WriteWorkbook(w io.Writer, d *Doc) error {
 			return fmt.Errorf("workbook sheet %d: %w", i+1, err)
 		}
 	}
+	if err := x.actionSheet(); err != nil {
+		return fmt.Errorf("workbook action sheet: %w", err)
+	}
 	f.SetActiveSheet(0)
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title: d.Campaign.Name, Creator: "Tiltline", Language: d.Locale,

@@ -1,0 +1,117 @@
+package survey
+
+import "math"
+
+// PracticeChange is how one practice moved on one dimension between two
+// waves' views (reports built under the same filter, each from its wave's
+// current release), under the trend's rule: the change of the shown scores
+// with a Welch 95 % interval from the respondents' own levels. It is nil
+// when either view, or the practice in it, is not shown: a change is never
+// computed from numbers the reader could not see.
+func PracticeChange(mFrom, mTo *Model, from, to *Report, rowsFrom, rowsTo []ReportRow, practiceID, dimension string) *Change {
+	a, okA := practiceLevels(mFrom, from, rowsFrom, practiceID, dimension)
+	b, okB := practiceLevels(mTo, to, rowsTo, practiceID, dimension)
+	if !okA || !okB {
+		return nil
+	}
+	return change(practiceScore(from, practiceID, dimension), practiceScore(to, practiceID, dimension), a, b)
+}
+
+func practiceScore(rep *Report, id, dimension string) Num {
+	for _, p := range rep.Practices {
+		if p.ID == id {
+			if dimension == Reality {
+				return p.Reality
+			}
+			return p.Intention
+		}
+	}
+	return nil
+}
+
+// practiceLevels are the scores the report's respondents gave the practice.
+func practiceLevels(m *Model, rep *Report, rows []ReportRow, id, dimension string) ([]float64, bool) {
+	if m == nil || rep == nil || rep.Suppressed || practiceScore(rep, id, dimension) == nil {
+		return nil, false
+	}
+	p, ok := m.Practice(id)
+	if !ok {
+		return nil, false
+	}
+	slot := m.Slot(p, dimension)
+	var out []float64
+	for i := range rows {
+		r := &rows[i]
+		if rep.Filter.match(r) && slot < len(r.Answers) && r.Answers[slot] >= 1 && r.Answers[slot] <= NumLevels {
+			out = append(out, LevelScore(int(r.Answers[slot])))
+		}
+	}
+	return out, true
+}
+
+// PracticeChanges is PracticeChange for every practice of the later wave's
+// model at once, keyed by practice id, each a pair (Intention, Reality).
+// Each wave's rows are read once, into each slot's count, sum and sum of
+// squares, which give the same means, variances and so the same interval
+// as the trend's rule on the scores themselves.
+func PracticeChanges(mFrom, mTo *Model, from, to *Report, rowsFrom, rowsTo []ReportRow) map[string][2]*Change {
+	if from == nil || to == nil || from.Suppressed || to.Suppressed {
+		return nil
+	}
+	a, b := slotStats(mFrom, from, rowsFrom), slotStats(mTo, to, rowsTo)
+	out := make(map[string][2]*Change, len(mTo.Practices()))
+	for _, pt := range mTo.Practices() {
+		pf, ok := mFrom.Practice(pt.ID)
+		if !ok {
+			continue
+		}
+		var pair [2]*Change
+		for i, d := range Dimensions {
+			x, y := practiceScore(from, pt.ID, d), practiceScore(to, pt.ID, d)
+			if x == nil || y == nil {
+				continue
+			}
+			pair[i] = changeOfStats(x, y, a[mFrom.Slot(pf, d)], b[mTo.Slot(pt, d)])
+		}
+		if pair[0] != nil || pair[1] != nil {
+			out[pt.ID] = pair
+		}
+	}
+	return out
+}
+
+type levelStats struct{ n, sum, sumsq float64 }
+
+func slotStats(m *Model, rep *Report, rows []ReportRow) []levelStats {
+	st := make([]levelStats, m.AnswerSlots())
+	for i := range rows {
+		r := &rows[i]
+		if !rep.Filter.match(r) {
+			continue
+		}
+		for j := 0; j < len(st) && j < len(r.Answers); j++ {
+			if v := r.Answers[j]; v >= 1 && v <= NumLevels {
+				s := LevelScore(int(v))
+				st[j].n++
+				st[j].sum += s
+				st[j].sumsq += s * s
+			}
+		}
+	}
+	return st
+}
+
+// changeOfStats is change (trend.go) from sufficient statistics.
+func changeOfStats(from, to Num, a, b levelStats) *Change {
+	c := &Change{}
+	if from == nil || to == nil || a.n < 2 || b.n < 2 {
+		return c
+	}
+	variance := func(s levelStats) float64 { return math.Max(0, (s.sumsq-s.sum*s.sum/s.n)/(s.n-1)) }
+	d := *to - *from
+	se := math.Sqrt(variance(a)/a.n + variance(b)/b.n)
+	lo, hi := d-z95*se, d+z95*se
+	c.Diff, c.Low, c.High = num(Value{V: d, Valid: true}), num(Value{V: lo, Valid: true}), num(Value{V: hi, Valid: true})
+	c.Significant = lo > 0 || hi < 0
+	return c
+}
