@@ -141,7 +141,7 @@ func (b *Benchmark) Rank(v float64) float64 {
 	}
 	below := sort.SearchFloat64s(b.overall, v)
 	ties := sort.SearchFloat64s(b.overall, math.Nextafter(v, math.Inf(1))) - below
-	return math.Round((float64(below)+float64(ties)/2)/float64(len(b.overall))*1000) / 10
+	return (float64(below) + float64(ties)/2) / float64(len(b.overall)) * 100
 }
 
 // Quantile of sorted values with linear interpolation between closest ranks.
@@ -158,7 +158,7 @@ func Quantile(sorted []float64, q float64) float64 {
 }
 
 func percentiles(sorted []float64) Percentiles {
-	r := func(q float64) float64 { return math.Round(Quantile(sorted, q)*10) / 10 }
+	r := func(q float64) float64 { return Quantile(sorted, q) }
 	return Percentiles{P25: r(0.25), P50: r(0.5), P75: r(0.75), P90: r(0.9)}
 }
 
