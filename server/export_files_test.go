@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -87,7 +88,7 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 		"Responses": rep["responses"], "Don't-know rate": rep["dont_know_rate"], "Smallest group shown (k)": rep["k"],
 	} {
 		got, err := strconv.ParseFloat(summary[label], 64)
-		if err != nil || got != v.(float64) {
+		if err != nil || math.Abs(got-v.(float64)) > 1e-9 { // full precision, within Excel's 15 digits
 			t.Errorf("Summary %q = %q, report says %v", label, summary[label], v)
 		}
 	}
@@ -98,7 +99,7 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 	// shows words, not numbers.
 	secs, _ := f.GetRows("Sections", excelize.Options{RawCellValue: true})
 	first := rep["sections"].([]any)[0].(map[string]any)
-	if len(secs) != 14 || secs[1][0] != first["id"] || secs[1][2] != strconv.FormatFloat(first["intention"].(float64), 'f', -1, 64) {
+	if got, _ := strconv.ParseFloat(secs[1][2], 64); len(secs) != 14 || secs[1][0] != first["id"] || math.Abs(got-first["intention"].(float64)) > 1e-9 {
 		t.Errorf("sections sheet %v", secs[:2])
 	}
 	// The unit of 3 has no row of its own: its people are in the pooled

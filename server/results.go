@@ -43,30 +43,34 @@ type recommendationView struct {
 }
 
 type resultsData struct {
-	Campaign   *survey.Campaign
-	Report     *survey.Report
-	Model      *survey.Model
-	Sections   []sectionRow
-	Radar      template.HTML
-	Bars       template.HTML
-	Recs       []recommendationView
-	Leaders    []sectionRow // senior managers' and others' Reality per section, as CEM-less rows
-	Units      []survey.BusinessUnit
-	Invited    int64
-	FilterUnit string
-	Bench      benchView
-	Heatmaps   []*heatmap
-	HeatCols   []sectionRow // the heatmaps' columns
-	Practices  practiceTable
-	Trend      *trendView
-	Query      url.Values        // the request's query, kept by the practice table's form
-	Limited    bool              // a manager limited to some units: no "all units" choice
-	Waves      []survey.Campaign // the organisation's campaigns, for the wave filter
-	Additions  []string          // participants added after opening: everyone reading the results sees them
+	Campaign *survey.Campaign
+	Report   *survey.Report
+	Model    *survey.Model
+	Sections []sectionRow
+	Radar    template.HTML
+	Bars     template.HTML
+	Recs     []recommendationView
+	Leaders  []sectionRow // senior managers' and others' Reality per section, as CEM-less rows
+	Units    []survey.BusinessUnit
+	// Participation is the view's responses against its group's invitations.
+	Participation *survey.Participation
+	FilterUnit    string
+	Bench         benchView
+	Heatmaps      []*heatmap
+	HeatCols      []sectionRow // the heatmaps' columns
+	Practices     practiceTable
+	Trend         *trendView
+	Query         url.Values        // the request's query, kept by the practice table's form
+	Limited       bool              // a manager limited to some units: no "all units" choice
+	Waves         []survey.Campaign // the organisation's campaigns, for the wave filter
+	Additions     []string          // participants added after opening: everyone reading the results sees them
 	// Senior managers against everyone else: a chart of the sections and
 	// the practices where they differ most (medium or large δ).
 	LeadersChart    template.HTML
 	LeaderPractices []leaderPractice
+	// Indicative are large differences that are not significant (q > 0.05):
+	// shown apart, labelled with the group sizes, never as a finding.
+	Indicative []leaderPractice
 }
 
 type leaderPractice struct {
@@ -126,7 +130,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Invited = rows.invited // counted with the responses, at most once a second
+	d.Participation = survey.ParticipationOf(cp, rows.invitedBy, rep) // invitations counted with the responses, at most once a second
 	var unitsKey strings.Builder
 	for _, u := range units { // the filter's choices: renamed or added units show at once
 		fmt.Fprintf(&unitsKey, "%d:%s,", u.ID, u.Name)
@@ -135,9 +139,10 @@ func (a *App) resultsPage(c echo.Context) error {
 		fmt.Fprintf(&unitsKey, "w%d:%s:%s,", w.ID, w.Name, w.WaveLabel)
 	}
 	// The effective filter, not only the query: a limited manager's default is their own unit.
-	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, d.Invited, a.pool.version(),
+	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, rows.invited, a.pool.version(),
 		cp.Name, cp.WaveLabel, cp.Status, a.waveGens(c, cp), unitsKey.String())
-	key += "|" + strings.Join(d.Additions, "|") // shown above the figures, so part of the fragment
+	key += "|" + strings.Join(d.Additions, "|")                                           // shown above the figures, so part of the fragment
+	key += fmt.Sprintf("|%t%t%t%t", cp.AskUnit, cp.AskRole, cp.AskSeniority, cp.OpenLink) // whether a rate can be given
 	title := cp.Name + " · " + a.i18n.T(lang, "results.title", nil)
 	if html, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
 		p := a.page(c, "results.title", nil)
@@ -209,12 +214,18 @@ func (a *App) resultsPage(c echo.Context) error {
 				others.Values = append(others.Values, s.Others)
 			}
 			d.LeadersChart = barsSVG(t("results.leaders.chart"), titles, []chartSeries{senior, others})
-			for _, p := range lv.Practices[:min(5, len(lv.Practices))] {
+			for _, p := range lv.Practices {
 				mp, ok := m.Practice(p.ID)
 				if !ok {
 					continue
 				}
-				d.LeaderPractices = append(d.LeaderPractices, leaderPractice{LeaderComparison: p, Statement: mp.Statement.In(lang), Subsection: mp.Subsection.Slug})
+				lp := leaderPractice{LeaderComparison: p, Statement: mp.Statement.In(lang), Subsection: mp.Subsection.Slug}
+				switch {
+				case p.Significant && len(d.LeaderPractices) < 5:
+					d.LeaderPractices = append(d.LeaderPractices, lp)
+				case !p.Significant && len(d.Indicative) < 5:
+					d.Indicative = append(d.Indicative, lp)
+				}
 			}
 		}
 	}

@@ -143,9 +143,12 @@ var practiceSorts = map[string]func(a, b *practiceRow) int{
 	"intention": func(a, b *practiceRow) int { return cmpNum(a.Intention, b.Intention) },
 	"reality":   func(a, b *practiceRow) int { return cmpNum(a.Reality, b.Reality) },
 	"cem":       func(a, b *practiceRow) int { return cmpNum(a.CEM, b.CEM) },
-	"gap":       func(a, b *practiceRow) int { return cmpNum(a.Gap, b.Gap) },
-	"n":         func(a, b *practiceRow) int { return cmp.Compare(a.Answered, b.Answered) },
-	"dk":        func(a, b *practiceRow) int { return cmpNum(a.DontKnowRate, b.DontKnowRate) },
+	// by the gap as shown (the difference of the rounded scores), then the true one
+	"gap": func(a, b *practiceRow) int {
+		return cmp.Or(cmpNum(survey.ShownDiff(a.Intention, a.Reality, 0), survey.ShownDiff(b.Intention, b.Reality, 0)), cmpNum(a.Gap, b.Gap))
+	},
+	"n":  func(a, b *practiceRow) int { return cmp.Compare(a.Answered, b.Answered) },
+	"dk": func(a, b *practiceRow) int { return cmpNum(a.DontKnowRate, b.DontKnowRate) },
 }
 
 // cmpNum orders missing values first.

@@ -49,6 +49,17 @@ type ReportFilter struct {
 
 func (f ReportFilter) Empty() bool { return f.UnitID == nil && f.Role == "" && f.Seniority == "" }
 
+// FilterRows keeps the rows a filter selects.
+func FilterRows(rows []ReportRow, f ReportFilter) []ReportRow {
+	var out []ReportRow
+	for i := range rows {
+		if f.match(&rows[i]) {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
 func (f ReportFilter) match(r *ReportRow) bool {
 	return (f.UnitID == nil || r.UnitID != nil && *r.UnitID == *f.UnitID) &&
 		(f.Role == "" || r.Role == f.Role) && (f.Seniority == "" || r.Seniority == f.Seniority)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -163,7 +164,7 @@ func TestWorkbookCarriesTheReportAsNumbers(t *testing.T) {
 		if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
 			t.Errorf("summary %s has type %v", cell, typ)
 		}
-		if got, err := strconv.ParseFloat(raw, 64); err != nil || got != *v {
+		if got, err := strconv.ParseFloat(raw, 64); err != nil || math.Abs(got-*v) > 1e-9 { // full precision, as far as Excel's 15 digits go
 			t.Errorf("summary %s = %q, want %v", cell, raw, *v)
 		}
 	}

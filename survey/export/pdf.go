@@ -463,10 +463,11 @@ func (p *pdfWriter) leaders() {
 
 // pValue is "= 0.027", or "< 0.001" for what rounds to zero.
 func pValue(locale string, p float64) string {
-	if p < 0.001 {
-		return "< " + fmtFloat(locale, 0.001, 3)
+	s := survey.FormatP(locale, p)
+	if !strings.HasPrefix(s, "<") {
+		s = "= " + s
 	}
-	return "= " + fmtFloat(locale, p, 3)
+	return s
 }
 
 func diffOf(c survey.LeaderComparison) float64 {

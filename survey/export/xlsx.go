@@ -443,14 +443,9 @@ func fmtScore(locale string, v survey.Num, decimals int) string {
 	return fmtFloat(locale, *v, decimals)
 }
 
+// fmtFloat rounds once, half away from zero (survey.Round).
 func fmtFloat(locale string, v float64, decimals int) string {
-	s := fmt.Sprintf("%.*f", decimals, v)
-	if s == "-0" || strings.HasPrefix(s, "-0.") && strings.Trim(s[3:], "0") == "" {
-		s = s[1:]
-	}
-	if locale == "de" || locale == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return survey.FormatNumber(locale, v, decimals)
 }
+
 func ptr[T any](v T) *T { return &v }
