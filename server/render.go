@@ -161,13 +161,7 @@ func (p *Page) PM(m *survey.Margins, dim string) string {
 func (p *Page) Delta(v float64) string { return survey.FormatNumber(p.Lang, v, 2) }
 
 // PV is a p or q value with its relation, as read after "p": "= 0.053", "< 0.001".
-func (p *Page) PV(v float64) string {
-	s := survey.FormatP(p.Lang, v)
-	if s[0] != '<' {
-		s = "= " + s
-	}
-	return s
-}
+func (p *Page) PV(v float64) string { return survey.FormatPRel(p.Lang, v) }
 
 // Signed is a change in points with its sign, in the page's language: +2.5, −1.0.
 func (p *Page) Signed(v *float64) string {
@@ -210,6 +204,9 @@ func (p *Page) When(t time.Time) string {
 		return fmt.Sprintf("%d %s %d, %s UTC", t.Day(), m[t.Month()-1], t.Year(), t.Format("15:04"))
 	}
 }
+
+// Day is a date as the page's language writes it: "2 Dec 2026", "2. Dez. 2026".
+func (p *Page) Day(t time.Time) string { return survey.FormatDay(p.Lang, t) }
 
 // L picks the page's locale from a model text.
 func (p *Page) L(t survey.Text) string { return t.In(p.Lang) }

@@ -20,15 +20,85 @@ import (
 // always through the report's suppression rules; never an individual answer.
 
 type resultsIndexData struct {
-	Campaigns []survey.Campaign
+	Campaigns []campaignSummary
 }
 
+// campaignSummary is one line of the campaign overview: the campaign's
+// current release as the reader may see it (their units for a limited
+// manager), its rate and its change since the previous wave.
+type campaignSummary struct {
+	survey.Campaign
+	Report        *survey.Report // nil for a draft
+	Participation *survey.Participation
+	Change        *survey.Change
+}
+
+// resultsIndex is the campaign overview at /results. Every figure comes
+// from the cached report of the campaign's current release, under the same
+// suppression as its page.
 func (a *App) resultsIndex(c echo.Context) error {
 	cs, err := survey.Campaigns(c.Request().Context(), a.db, viewerOf(c).OrgID)
 	if err != nil {
 		return err
 	}
-	return a.render(c, http.StatusOK, "results_index", a.page(c, "results.title", resultsIndexData{Campaigns: cs}))
+	d := resultsIndexData{}
+	byID := map[int64]*survey.Report{}
+	for i := range cs {
+		cp := &cs[i]
+		sum := campaignSummary{Campaign: *cp}
+		if cp.Status != survey.StatusDraft {
+			rep, _, err := a.report(c, cp)
+			if err != nil {
+				return err
+			}
+			rows, err := a.reports.current(c, a.db, cp)
+			if err != nil {
+				return err
+			}
+			sum.Report, sum.Participation = rep, survey.ParticipationOf(cp, rows.invitedBy, rep)
+			byID[cp.ID] = rep
+		}
+		d.Campaigns = append(d.Campaigns, sum)
+	}
+	for i := range d.Campaigns {
+		s := &d.Campaigns[i]
+		if s.Report == nil || s.Report.Suppressed || s.PreviousID == nil {
+			continue
+		}
+		prev, ok := byID[*s.PreviousID]
+		if !ok || prev.Suppressed {
+			continue
+		}
+		s.Change = a.waveChange(c, &s.Campaign, prev, s.Report)
+	}
+	return a.render(c, http.StatusOK, "results_index", a.page(c, "results.title", d))
+}
+
+// waveChange is the change of the overall score from the previous wave's
+// report to this one, with its Welch interval from respondents' own scores.
+func (a *App) waveChange(c echo.Context, cp *survey.Campaign, prevRep, rep *survey.Report) *survey.Change {
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		return nil
+	}
+	prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cp.PreviousID)
+	if err != nil {
+		return nil
+	}
+	pm, ok := a.models.Version(prev.ModelVersion)
+	if !ok {
+		return nil
+	}
+	cur, own, err := a.reports.ownScores(c, a.db, cp, m, rep.Filter)
+	if err != nil {
+		return nil
+	}
+	pc, pown, err := a.reports.ownScores(c, a.db, prev, pm, rep.Filter)
+	if err != nil {
+		return nil
+	}
+	tr := survey.BuildTrend(m, []survey.TrendWave{{Campaign: prev, Report: prevRep, Rows: pc.rows, Own: pown}, {Campaign: cp, Report: rep, Rows: cur.rows, Own: own}})
+	return tr[1].Change
 }
 
 type sectionRow struct {
@@ -68,10 +138,17 @@ type resultsData struct {
 	// the practices where they differ most (medium or large δ).
 	LeadersChart    template.HTML
 	LeaderPractices []leaderPractice
+	// Things are the three things to know, at the top.
+	Things []keyFact
+	// BelowK is set when the whole campaign has fewer than k responses:
+	// the page then shows the count so far and how many more are needed.
+	BelowK *belowK
 	// Indicative are large differences that are not significant (q > 0.05):
 	// shown apart, labelled with the group sizes, never as a finding.
 	Indicative []leaderPractice
 }
+
+type belowK struct{ SoFar, Needed, K int }
 
 type leaderPractice struct {
 	survey.LeaderComparison
@@ -122,6 +199,13 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	d.Bench = benchmarkView(bench, rep, m, lang)
+	if rep.Suppressed && rep.Reason == "too_few" && rep.Filter.Empty() {
+		soFar := 0
+		if rep.Release != nil {
+			soFar = rep.Release.Responses
+		}
+		d.BelowK = &belowK{SoFar: soFar, Needed: max(rep.K-soFar, 1), K: rep.K}
+	}
 
 	// The content below depends only on what the key names; a manager
 	// looking again, or a colleague with the same view, gets it from memory
@@ -156,6 +240,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	}
 	d.Trend = trendViewOf(survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)), m, lang, t("results.trend.chart"), t("results.cem"))
 	if !rep.Suppressed {
+		d.Things = keyFacts(rep, d.Bench, m, lang, func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) })
 		labels := make([]string, len(rep.Sections))
 		titles := make([]string, len(rep.Sections))
 		for i, s := range rep.Sections {

@@ -49,7 +49,7 @@ func TestBrowserManagerJourney(t *testing.T) {
 	if counts[0] != 4 || counts[1] != 2 || counts[2] < 5 || counts[3] != 1 || counts[4] != 1 {
 		t.Errorf("radar series, benchmark rings, heatmap rows, pooled rows, radar shown = %v", counts)
 	}
-	if note := visibleText(t, ctx, "#bench-h + p"); !strings.HasPrefix(note, "Illustrative reference, generated from published summary figures") {
+	if note := visibleText(t, ctx, "#bench-h + p"); !strings.HasPrefix(note, "Illustrative reference set: 650 generated assessments") {
 		t.Errorf("benchmark label = %q", note)
 	}
 

@@ -37,10 +37,8 @@ type benchRow struct {
 }
 
 func benchmarkView(b *survey.Benchmark, rep *survey.Report, m *survey.Model, lang string) benchView {
-	v := benchView{Benchmark: b, Rank: -1, Filter: b.Filter, Sectors: survey.Sectors, Regions: survey.Regions, Sizes: survey.SizeBands}
-	for y := 1999; y <= 2004; y++ {
-		v.Years = append(v.Years, y)
-	}
+	// Only choices with a comparison group behind them.
+	v := benchView{Benchmark: b, Rank: -1, Filter: b.Filter, Sectors: b.Choices.Sectors, Regions: b.Choices.Regions, Sizes: b.Choices.Sizes, Years: b.Choices.Years}
 	if b.Suppressed || rep.Suppressed {
 		return v
 	}

@@ -45,7 +45,7 @@ func TestResultsPageBenchmarkHeatmapsPracticesAndTrend(t *testing.T) {
 		t.Fatalf("results = %d", code)
 	}
 	for _, want := range []string{
-		"Illustrative reference, generated from published summary figures",
+		"Illustrative reference set: 650 generated assessments",
 		`class="series bench q3"`, `class="series bench q1"`, // quartile rings on the radar
 		`id="heat-units"`, `id="heat-roles"`, `id="heat-seniority"`,
 		`id="practices-h"`, `aria-sort="ascending"`, `id="trend-h"`, "Change since earlier waves",

@@ -1,9 +1,11 @@
 package survey
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Display rounding: the report keeps every number at full precision, and
@@ -67,4 +69,33 @@ func FormatP(lang string, p float64) string {
 		return "< " + FormatNumber(lang, 0.001, 3)
 	}
 	return FormatNumber(lang, p, 3)
+}
+
+// FormatPRel is FormatP with its relation, to follow a "p": "= 0.053", "< 0.001".
+func FormatPRel(lang string, p float64) string {
+	s := FormatP(lang, p)
+	if !strings.HasPrefix(s, "<") {
+		s = "= " + s
+	}
+	return s
+}
+
+var shortMonths = map[string][12]string{
+	"en": {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+	"de": {"Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."},
+	"fr": {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."},
+}
+
+// FormatDay writes a date (UTC) as the language does: "2 Dec 2026",
+// "2. Dez. 2026", "2 déc. 2026". Pages and the PDF share it.
+func FormatDay(lang string, t time.Time) string {
+	t = t.UTC()
+	m, ok := shortMonths[lang]
+	if !ok {
+		m = shortMonths["en"]
+	}
+	if lang == "de" {
+		return fmt.Sprintf("%d. %s %d", t.Day(), m[t.Month()-1], t.Year())
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), m[t.Month()-1], t.Year())
 }

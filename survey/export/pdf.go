@@ -463,11 +463,7 @@ func (p *pdfWriter) leaders() {
 
 // pValue is "= 0.027", or "< 0.001" for what rounds to zero.
 func pValue(locale string, p float64) string {
-	s := survey.FormatP(locale, p)
-	if !strings.HasPrefix(s, "<") {
-		s = "= " + s
-	}
-	return s
+	return survey.FormatPRel(locale, p)
 }
 
 func diffOf(c survey.LeaderComparison) float64 {
