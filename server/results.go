@@ -251,7 +251,7 @@ func (a *App) resultsPage(c echo.Context) error {
 		intention := chartSeries{Name: a.i18n.T(lang, "results.intention", nil), Class: "intention", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Intention })}
 		reality := chartSeries{Name: a.i18n.T(lang, "results.reality", nil), Class: "reality", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Reality })}
 		rings := quartileSeries(bench, [2]string{t("results.bench.p25"), t("results.bench.p75")})
-		d.Radar = radarSVG(t("results.radar"), labels, append(rings, intention, reality))
+		d.Radar = radarSVG(t("results.radar"), labels, rings, []chartSeries{intention, reality})
 		d.Bars = barsSVG(a.i18n.T(lang, "results.bars", nil), titles, []chartSeries{intention, reality})
 		for _, r := range rep.Recommendations {
 			p, _ := m.Practice(r.Practice)

@@ -34,6 +34,10 @@ type benchRow struct {
 	Title string
 	Ours  survey.Num
 	Q     *survey.Percentiles
+	// VsMedian is our score minus the group's median; Class colours it:
+	// "above" the middle half, "below" it, or "within".
+	VsMedian survey.Num
+	Class    string
 }
 
 func benchmarkView(b *survey.Benchmark, rep *survey.Report, m *survey.Model, lang string) benchView {
@@ -47,7 +51,18 @@ func benchmarkView(b *survey.Benchmark, rep *survey.Report, m *survey.Model, lan
 		if s.Percentiles == nil || i >= len(rep.Sections) {
 			continue
 		}
-		v.Rows = append(v.Rows, benchRow{Title: m.Sections[i].Title.In(lang), Ours: rep.Sections[i].CEM, Q: s.Percentiles})
+		row := benchRow{Title: m.Sections[i].Title.In(lang), Ours: rep.Sections[i].CEM, Q: s.Percentiles, Class: "within"}
+		if o := row.Ours; o != nil {
+			d := *o - s.P50
+			row.VsMedian = &d
+			switch {
+			case *o > s.P75:
+				row.Class = "above"
+			case *o < s.P25:
+				row.Class = "below"
+			}
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	return v
 }
