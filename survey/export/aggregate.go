@@ -34,6 +34,15 @@ type Doc struct {
 	Link func(subsection, practice string) string
 	// Generated dates the file (the cover of the PDF, the workbook's summary).
 	Generated time.Time
+	// Beside the report, as on the results page; each may be nil.
+	// Benchmark is the comparison group (left out when suppressed),
+	// Participation the view's responses against its invitations, Trend
+	// the waves oldest first under the same filter.
+	Benchmark     *survey.Benchmark
+	Participation *survey.Participation
+	Trend         []survey.TrendPoint
+	// Things are the results page's three things to know, as sentences.
+	Things []string
 }
 
 // ErrSuppressed refuses a file export of a view the suppression rules
@@ -67,6 +76,10 @@ var MessageIDs = []string{
 	"export.pdf.leaders.higher", "export.pdf.leaders.lower", "export.pdf.leaders.same",
 	"export.pdf.leaders.magnitude", "export.pdf.leaders.sections", "export.pdf.leaders.practices",
 	"export.pdf.leaders.none", "export.pdf.recs.none", "export.pdf.delta", "export.pdf.learn",
+	"results.things.position_pool", "results.things.position_reference", "results.bench.band", "results.heat.units",
+	"results.heat.hint", "results.trend.title", "results.trend.change", "results.trend.significant", "results.trend.noise",
+	"results.trend.hint", "results.trend.unrounded", "results.wave", "results.rate", "results.things.title",
+	"results.norate." + survey.NoRateSelfChosen, "results.norate." + survey.NoRateOpenLink, "results.norate." + survey.NoRateNoInvitations,
 }
 
 // WriteAggregateCSV writes one row for the whole view, one per section and
