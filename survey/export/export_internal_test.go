@@ -14,4 +14,3 @@ func PDFLayout(d *Doc) ([]PDFBox, error) {
 	err := WritePDF(&buf, d)
 	return boxes, err
 }
-
