@@ -67,7 +67,8 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"Summary", "Sections", "Practices", "Heatmap", "Leaders vs staff", "Recommendations"}
+	want := []string{"Summary", "Sections", "Practices", "Heatmap", "Leaders vs staff", "Recommendations",
+		"Units by section", "Roles by section", "Seniority by section", "Trend", "Comparison group"}
 	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sheets %v, want %v", got, want)
 	}
@@ -91,6 +92,9 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 		if err != nil || math.Abs(got-v.(float64)) > 1e-9 { // full precision, within Excel's 15 digits
 			t.Errorf("Summary %q = %q, report says %v", label, summary[label], v)
 		}
+	}
+	if summary["Invited"] == "" || summary["Response rate"] == "" || !strings.Contains(summary["Position in the comparison group"], "is above") {
+		t.Errorf("summary lacks invitations, rate or position: %v", summary)
 	}
 	if summary["Organisation"] != "Demo Bank" || summary["Status"] != "open" || summary["Preliminary"] != "yes" {
 		t.Errorf("summary %v", summary)

@@ -79,6 +79,8 @@ var MessageIDs = []string{
 	"results.things.position_pool", "results.things.position_reference", "results.bench.band", "results.heat.units",
 	"results.heat.hint", "results.trend.title", "results.trend.change", "results.trend.significant", "results.trend.noise",
 	"results.trend.hint", "results.trend.unrounded", "results.wave", "results.rate", "results.things.title",
+	"export.sheet.units", "export.sheet.roles", "export.sheet.seniority", "export.sheet.trend", "export.sheet.comparison",
+	"export.field.invited", "export.field.rate", "export.field.position", "export.col.low", "export.col.high", "export.comparison.none",
 	"results.norate." + survey.NoRateSelfChosen, "results.norate." + survey.NoRateOpenLink, "results.norate." + survey.NoRateNoInvitations,
 }
 

@@ -152,13 +152,14 @@ func TestWorkbookCarriesTheReportAsNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"export.sheet.summary", "export.sheet.sections", "export.sheet.practices", "export.sheet.heatmap", "export.sheet.leaders", "export.sheet.recommendations"}
+	want := []string{"export.sheet.summary", "export.sheet.sections", "export.sheet.practices", "export.sheet.heatmap", "export.sheet.leaders", "export.sheet.recommendations",
+		"export.sheet.units", "export.sheet.roles", "export.sheet.seniority", "export.sheet.trend", "export.sheet.comparison"}
 	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sheets %v", got)
 	}
 	rep := d.Report
 	// Numbers are numbers.
-	for cell, v := range map[string]*float64{"B11": rep.Overall.CEM, "B9": rep.Overall.Intention} {
+	for cell, v := range map[string]*float64{"B14": rep.Overall.CEM, "B12": rep.Overall.Intention} {
 		typ, _ := f.GetCellType("export.sheet.summary", cell)
 		raw, _ := f.GetCellValue("export.sheet.summary", cell, excelize.Options{RawCellValue: true})
 		if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
