@@ -46,7 +46,7 @@ func TestResultsPageBenchmarkHeatmapsPracticesAndTrend(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Illustrative reference set: 650 generated assessments",
-		`class="series bench q3"`, `class="series bench q1"`, // quartile rings on the radar
+		`class="series bench band"`, // the benchmark's middle half on the radar
 		`id="heat-units"`, `id="heat-roles"`, `id="heat-seniority"`,
 		`id="practices-h"`, `aria-sort="ascending"`, `id="trend-h"`, "Change since earlier waves",
 	} {
@@ -331,7 +331,7 @@ func TestDashboardCacheFollowsChanges(t *testing.T) {
 	if m := responses.FindStringSubmatch(page); m == nil || shownAfter < shownBefore+5 || m[1] != strconv.Itoa(int(shownAfter)) {
 		t.Errorf("responses after a release: %v, release shows %d (before %d)", m, shownAfter, shownBefore)
 	}
-	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") || !regexp.MustCompile(`liegt \d+,\d Punkte vor`).MatchString(de) {
+	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") || !regexp.MustCompile(`± \d+,\d`).MatchString(de) {
 		t.Error("the German view came from the English cache, or writes decimals with a point")
 	}
 	f.get(path + "?lang=en")
