@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -190,13 +189,4 @@ func (a *App) orgFormOf(c echo.Context, o *survey.Organisation, errs map[string]
 	}
 	f.Logo = logoURL(o.ID, b)
 	return f, nil
-}
-
-// Day is a date as the page's language writes it, without the time: "2 Dec 2026".
-func (p *Page) Day(t time.Time) string {
-	w := p.When(t)
-	if i := strings.LastIndex(w, ", "); i > 0 {
-		return w[:i]
-	}
-	return w
 }

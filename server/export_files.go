@@ -61,12 +61,27 @@ func (a *App) exportDoc(c echo.Context) (*export.Doc, error) {
 	if o, err := survey.OrganisationByID(c.Request().Context(), a.db, cp.OrganisationID); err == nil {
 		org = o.Name
 	}
+	bench, err := a.benchmark(c, m, cp.OrganisationID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.reports.current(c, a.db, cp)
+	if err != nil {
+		return nil, err
+	}
+	var things []string
+	for _, f := range keyFacts(rep, benchmarkView(bench, rep, m, lang), m, lang, func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) }) {
+		things = append(things, f.Text)
+	}
 	base := strings.TrimRight(a.cfg.BaseURL, "/")
 	doc := &export.Doc{
-		Model: m, Campaign: cp, Report: rep, Organisation: org, UnitNames: names, Locale: lang,
+		Things: things,
+		Model:  m, Campaign: cp, Report: rep, Organisation: org, UnitNames: names, Locale: lang,
 		T:         func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) },
 		Link:      func(slug, practice string) string { return base + portal.PagePath(slug, practice) },
 		Generated: time.Now(),
+		Benchmark: bench, Participation: survey.ParticipationOf(cp, rows.invitedBy, rep),
+		Trend: survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)),
 	}
 	doc.Actions, err = a.exportActions(c, cp) // the action plan: a sheet and a page
 	return doc, err

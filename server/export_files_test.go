@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -66,7 +67,8 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"Summary", "Sections", "Practices", "Heatmap", "Leaders vs staff", "Recommendations", "Action plan"}
+	want := []string{"Summary", "Sections", "Practices", "Heatmap", "Leaders vs staff", "Recommendations",
+		"Units by section", "Roles by section", "Seniority by section", "Trend", "Comparison group", "Action plan"}
 	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sheets %v, want %v", got, want)
 	}
@@ -87,9 +89,12 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 		"Responses": rep["responses"], "Don't-know rate": rep["dont_know_rate"], "Smallest group shown (k)": rep["k"],
 	} {
 		got, err := strconv.ParseFloat(summary[label], 64)
-		if err != nil || got != v.(float64) {
+		if err != nil || math.Abs(got-v.(float64)) > 1e-9 { // full precision, within Excel's 15 digits
 			t.Errorf("Summary %q = %q, report says %v", label, summary[label], v)
 		}
+	}
+	if summary["Invited"] == "" || summary["Response rate"] == "" || !strings.Contains(summary["Position in the comparison group"], "is above") {
+		t.Errorf("summary lacks invitations, rate or position: %v", summary)
 	}
 	if summary["Organisation"] != "Demo Bank" || summary["Status"] != "open" || summary["Preliminary"] != "yes" {
 		t.Errorf("summary %v", summary)
@@ -98,7 +103,7 @@ func TestExportWorkbookOverHTTPMatchesTheReport(t *testing.T) {
 	// shows words, not numbers.
 	secs, _ := f.GetRows("Sections", excelize.Options{RawCellValue: true})
 	first := rep["sections"].([]any)[0].(map[string]any)
-	if len(secs) != 14 || secs[1][0] != first["id"] || secs[1][2] != strconv.FormatFloat(first["intention"].(float64), 'f', -1, 64) {
+	if got, _ := strconv.ParseFloat(secs[1][2], 64); len(secs) != 14 || secs[1][0] != first["id"] || math.Abs(got-first["intention"].(float64)) > 1e-9 {
 		t.Errorf("sections sheet %v", secs[:2])
 	}
 	// The unit of 3 has no row of its own: its people are in the pooled

@@ -18,10 +18,11 @@ func TestPortalPageShowsSectionQuartiles(t *testing.T) {
 	for i, sec := range m.Sections {
 		q := b.Sections[i]
 		sub := sec.Subsections[0]
+		w := func(v float64) string { return survey.FormatNumber("en", v, 0) }
 		for lang, want := range map[string][]string{
-			"en": {fmt.Sprintf("Across 650 assessments, a quarter score below %.0f %%, half below %.0f %% and a quarter above %.0f %%", q.P25, q.P50, q.P75), "Illustrative reference, generated from published summary figures."},
-			"de": {fmt.Sprintf("die Hälfte unter %.0f %%", q.P50), "Veranschaulichende Referenz"},
-			"fr": {fmt.Sprintf("la moitié moins de %.0f %%", q.P50), "Référence indicative"},
+			"en": {fmt.Sprintf("Across 650 assessments, a quarter score below %s %%, half below %s %% and a quarter above %s %%", w(q.P25), w(q.P50), w(q.P75)), "Illustrative reference, generated from published summary figures."},
+			"de": {fmt.Sprintf("die Hälfte unter %s %%", w(q.P50)), "Veranschaulichende Referenz"},
+			"fr": {fmt.Sprintf("la moitié moins de %s %%", w(q.P50)), "Référence indicative"},
 		} {
 			res := get(t, a, "/learn/"+sub.Slug+"?lang="+lang)
 			body := body(t, res)

@@ -424,11 +424,7 @@ func orderPath(items []pathItem, o *orgResults) []pathItem {
 
 // decimal writes a number with one decimal in the language's way.
 func decimal(lang string, v float64) string {
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	if lang == "de" || lang == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return survey.FormatNumber(lang, v, 1)
 }
 
 func cemOf(it pathItem) survey.Num {

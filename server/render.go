@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,24 +51,35 @@ func templateFuncs(as *assets) template.FuncMap {
 		"leastFirst": leastFirst,
 		// fill is how many of five bars a level's button shows: 1 for the least.
 		"fill": func(level int) int { return survey.NumLevels + 1 - level },
+		// Every figure is rounded once, here, from full precision and half
+		// away from zero (survey.Round): never from a rounded value.
 		"percent": func(part, whole int) string {
 			if whole == 0 {
 				return "–"
 			}
-			return strconv.Itoa(100*part/whole) + " %"
+			return survey.FormatNumber("en", 100*float64(part)/float64(whole), 0) + " %"
 		},
 		"pct": func(v *float64) string {
 			if v == nil {
 				return "–"
 			}
-			return strconv.FormatFloat(*v, 'f', 0, 64) + " %"
+			return survey.FormatNumber("en", *v, 0) + " %"
 		},
 		// rate shows a 0–1 share as a whole percentage.
 		"rate": func(v *float64) string {
 			if v == nil {
 				return "–"
 			}
-			return strconv.FormatFloat(*v*100, 'f', 0, 64) + " %"
+			return survey.FormatNumber("en", *v*100, 0) + " %"
+		},
+		// gap is intention − reality as shown: the difference of the two
+		// whole percentages printed beside it, so the row adds up.
+		"gap": func(i, r *float64) string {
+			d := survey.ShownDiff(i, r, 0)
+			if d == nil {
+				return "–"
+			}
+			return survey.FormatNumber("en", *d, 0)
 		},
 		"topShare": topShare,
 		// whole is a score without its unit, for dense tables whose caption gives it.
@@ -77,8 +87,10 @@ func templateFuncs(as *assets) template.FuncMap {
 			if v == nil {
 				return "–"
 			}
-			return strconv.FormatFloat(*v, 'f', 0, 64)
+			return survey.FormatNumber("en", *v, 0)
 		},
+		// whole0 is whole for a plain number (benchmark percentiles, ranks).
+		"whole0": func(v float64) string { return survey.FormatNumber("en", v, 0) },
 		// pair hands a partial both the page (for translations) and its own data.
 		"pair": func(p *Page, d any) pagePart { return pagePart{P: p, D: d} },
 	}
@@ -141,15 +153,30 @@ func (p *Page) Pts(v *float64) string {
 	return decimal(p.Lang, *v)
 }
 
-// Signed is a change in points with its sign, in the page's language.
+// PM is a score's 95 % half-width as "± 2.1", or "" when there is none.
+func (p *Page) PM(m *survey.Margins, dim string) string {
+	if m == nil {
+		return ""
+	}
+	v := map[string]*float64{survey.Intention: m.Intention, survey.Reality: m.Reality, "cem": m.CEM}[dim]
+	if v == nil {
+		return ""
+	}
+	return "± " + decimal(p.Lang, *v)
+}
+
+// Delta is Cliff's δ with two decimals.
+func (p *Page) Delta(v float64) string { return survey.FormatNumber(p.Lang, v, 2) }
+
+// PV is a p or q value with its relation, as read after "p": "= 0.053", "< 0.001".
+func (p *Page) PV(v float64) string { return survey.FormatPRel(p.Lang, v) }
+
+// Signed is a change in points with its sign, in the page's language: +2.5, −1.0.
 func (p *Page) Signed(v *float64) string {
 	if v == nil {
 		return "–"
 	}
-	if *v >= 0 {
-		return "+" + decimal(p.Lang, *v)
-	}
-	return decimal(p.Lang, *v)
+	return survey.FormatSigned(p.Lang, *v, 1)
 }
 
 // T translates a message id; args are key/value pairs for the message template.
@@ -185,6 +212,9 @@ func (p *Page) When(t time.Time) string {
 		return fmt.Sprintf("%d %s %d, %s UTC", t.Day(), m[t.Month()-1], t.Year(), t.Format("15:04"))
 	}
 }
+
+// Day is a date as the page's language writes it: "2 Dec 2026", "2. Dez. 2026".
+func (p *Page) Day(t time.Time) string { return survey.FormatDay(p.Lang, t) }
 
 // L picks the page's locale from a model text.
 func (p *Page) L(t survey.Text) string { return t.In(p.Lang) }

@@ -57,8 +57,11 @@ type cachedRows struct {
 	// kept under it (fragments), and die with it
 	gen       uint64
 	fragments map[string]string
-	// invited is the campaign's invitation count, checked with the responses
-	invited int64
+	// invited is the campaign's invitation count, checked with the responses;
+	// invitedBy splits it by participant-list profile, for filtered rates,
+	// counted again only when invited changes
+	invited   int64
+	invitedBy []survey.InvitedGroup
 }
 
 var rowsGen atomic.Uint64
@@ -151,6 +154,11 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 		return cachedRows{}, err
 	}
 	if same && cached.seq() == seq {
+		if invited != cached.invited {
+			if cached.invitedBy, err = survey.CountInvitedGroups(ctx, db, cp.ID); err != nil {
+				return cachedRows{}, err
+			}
+		}
 		cached.checked, cached.invited = time.Now(), invited
 		rc.mu.Lock()
 		rc.m[cp.ID] = cached
@@ -161,9 +169,13 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 	if err != nil {
 		return cachedRows{}, err
 	}
+	invitedBy, err := survey.CountInvitedGroups(ctx, db, cp.ID)
+	if err != nil {
+		return cachedRows{}, err
+	}
 	cached = cachedRows{release: rel.Release, status: cp.Status, weights: cp.SectionWeights, k: cp.KMin, rows: rel.Rows,
 		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now(),
-		gen: rowsGen.Add(1), fragments: map[string]string{}, invited: invited}
+		gen: rowsGen.Add(1), fragments: map[string]string{}, invited: invited, invitedBy: invitedBy}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}
@@ -386,7 +398,7 @@ func (a *App) apiReport(c echo.Context) error {
 		return err
 	}
 	bf, _ := a.benchmarkFilter(c)
-	key := fmt.Sprintf("api|%s|%+v|%d|%s|%s", filterKey(rep.Filter), bf, a.pool.version(), cp.Status, a.waveGens(c, cp))
+	key := fmt.Sprintf("api|%s|%+v|%d|%s|%s|%d", filterKey(rep.Filter), bf, a.pool.version(), cp.Status, a.waveGens(c, cp), rows.invited)
 	if js, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte(js))
 	}
@@ -394,7 +406,8 @@ func (a *App) apiReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body := apiReportBody{Report: rep, Benchmark: bench, Trend: survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names))}
+	body := apiReportBody{Report: rep, Benchmark: bench, Trend: survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)),
+		Participation: survey.ParticipationOf(cp, rows.invitedBy, rep)}
 	if rep.Overall != nil && rep.Overall.CEM != nil {
 		if rank := bench.Rank(*rep.Overall.CEM); rank >= 0 { // -1: the comparison group is suppressed
 			body.BenchmarkRank = &rank
@@ -417,6 +430,9 @@ type apiReportBody struct {
 	// campaign's overall CEM, in percent; absent when either is suppressed.
 	BenchmarkRank *float64            `json:"benchmark_rank,omitempty"`
 	Trend         []survey.TrendPoint `json:"trend,omitempty"`
+	// Participation is the view's responses against its own group's
+	// invitations (absent when the view is suppressed).
+	Participation *survey.Participation `json:"participation,omitempty"`
 }
 
 // exportCSV streams the anonymous response file: GET
@@ -448,6 +464,28 @@ func (a *App) exportCSV(c echo.Context) error {
 	_, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {
 		return err
+	}
+	// Filters apply as on every other download: an unknown value is a 400,
+	// a view the report would hide is a 409, and a filter on a column the
+	// whole file leaves out (it would single out a group below k) is
+	// refused, since the filtered file would then tell what the column hides.
+	f, err := a.reportFilter(c, cp, m, names)
+	if err != nil {
+		return err
+	}
+	if !f.Empty() {
+		rep, _, err := a.report(c, cp)
+		if err != nil {
+			return err
+		}
+		if rep.Suppressed {
+			return a.userError(c, http.StatusConflict, "results.suppressed."+rep.Reason, map[string]any{"K": rep.K})
+		}
+		unitCol, roleCol, senCol := export.Columns(rows, cp.KMin)
+		if f.UnitID != nil && !unitCol || f.Role != "" && !roleCol || f.Seniority != "" && !senCol {
+			return a.userError(c, http.StatusConflict, "results.suppressed.differencing", map[string]any{"K": rep.K})
+		}
+		rows = survey.FilterRows(rows, f)
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")

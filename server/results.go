@@ -20,15 +20,85 @@ import (
 // always through the report's suppression rules; never an individual answer.
 
 type resultsIndexData struct {
-	Campaigns []survey.Campaign
+	Campaigns []campaignSummary
 }
 
+// campaignSummary is one line of the campaign overview: the campaign's
+// current release as the reader may see it (their units for a limited
+// manager), its rate and its change since the previous wave.
+type campaignSummary struct {
+	survey.Campaign
+	Report        *survey.Report // nil for a draft
+	Participation *survey.Participation
+	Change        *survey.Change
+}
+
+// resultsIndex is the campaign overview at /results. Every figure comes
+// from the cached report of the campaign's current release, under the same
+// suppression as its page.
 func (a *App) resultsIndex(c echo.Context) error {
 	cs, err := survey.Campaigns(c.Request().Context(), a.db, viewerOf(c).OrgID)
 	if err != nil {
 		return err
 	}
-	return a.render(c, http.StatusOK, "results_index", a.page(c, "results.title", resultsIndexData{Campaigns: cs}))
+	d := resultsIndexData{}
+	byID := map[int64]*survey.Report{}
+	for i := range cs {
+		cp := &cs[i]
+		sum := campaignSummary{Campaign: *cp}
+		if cp.Status != survey.StatusDraft {
+			rep, _, err := a.report(c, cp)
+			if err != nil {
+				return err
+			}
+			rows, err := a.reports.current(c, a.db, cp)
+			if err != nil {
+				return err
+			}
+			sum.Report, sum.Participation = rep, survey.ParticipationOf(cp, rows.invitedBy, rep)
+			byID[cp.ID] = rep
+		}
+		d.Campaigns = append(d.Campaigns, sum)
+	}
+	for i := range d.Campaigns {
+		s := &d.Campaigns[i]
+		if s.Report == nil || s.Report.Suppressed || s.PreviousID == nil {
+			continue
+		}
+		prev, ok := byID[*s.PreviousID]
+		if !ok || prev.Suppressed {
+			continue
+		}
+		s.Change = a.waveChange(c, &s.Campaign, prev, s.Report)
+	}
+	return a.render(c, http.StatusOK, "results_index", a.page(c, "results.title", d))
+}
+
+// waveChange is the change of the overall score from the previous wave's
+// report to this one, with its Welch interval from respondents' own scores.
+func (a *App) waveChange(c echo.Context, cp *survey.Campaign, prevRep, rep *survey.Report) *survey.Change {
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		return nil
+	}
+	prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cp.PreviousID)
+	if err != nil {
+		return nil
+	}
+	pm, ok := a.models.Version(prev.ModelVersion)
+	if !ok {
+		return nil
+	}
+	cur, own, err := a.reports.ownScores(c, a.db, cp, m, rep.Filter)
+	if err != nil {
+		return nil
+	}
+	pc, pown, err := a.reports.ownScores(c, a.db, prev, pm, rep.Filter)
+	if err != nil {
+		return nil
+	}
+	tr := survey.BuildTrend(m, []survey.TrendWave{{Campaign: prev, Report: prevRep, Rows: pc.rows, Own: pown}, {Campaign: cp, Report: rep, Rows: cur.rows, Own: own}})
+	return tr[1].Change
 }
 
 type sectionRow struct {
@@ -43,32 +113,43 @@ type recommendationView struct {
 }
 
 type resultsData struct {
-	Campaign   *survey.Campaign
-	Report     *survey.Report
-	Model      *survey.Model
-	Sections   []sectionRow
-	Radar      template.HTML
-	Bars       template.HTML
-	Recs       []recommendationView
-	Leaders    []sectionRow // senior managers' and others' Reality per section, as CEM-less rows
-	Units      []survey.BusinessUnit
-	Invited    int64
-	FilterUnit string
-	Bench      benchView
-	Heatmaps   []*heatmap
-	HeatCols   []sectionRow // the heatmaps' columns
-	Practices  practiceTable
-	Trend      *trendView
-	Query      url.Values        // the request's query, kept by the practice table's form
-	Limited    bool              // a manager limited to some units: no "all units" choice
-	Waves      []survey.Campaign // the organisation's campaigns, for the wave filter
-	Additions  []string          // participants added after opening: everyone reading the results sees them
+	Campaign *survey.Campaign
+	Report   *survey.Report
+	Model    *survey.Model
+	Sections []sectionRow
+	Radar    template.HTML
+	Bars     template.HTML
+	Recs     []recommendationView
+	Leaders  []sectionRow // senior managers' and others' Reality per section, as CEM-less rows
+	Units    []survey.BusinessUnit
+	// Participation is the view's responses against its group's invitations.
+	Participation *survey.Participation
+	FilterUnit    string
+	Bench         benchView
+	Heatmaps      []*heatmap
+	HeatCols      []sectionRow // the heatmaps' columns
+	Practices     practiceTable
+	Trend         *trendView
+	Query         url.Values        // the request's query, kept by the practice table's form
+	Limited       bool              // a manager limited to some units: no "all units" choice
+	Waves         []survey.Campaign // the organisation's campaigns, for the wave filter
+	Additions     []string          // participants added after opening: everyone reading the results sees them
 	// Senior managers against everyone else: a chart of the sections and
 	// the practices where they differ most (medium or large δ).
 	LeadersChart    template.HTML
 	LeaderPractices []leaderPractice
 	Acts            resultsActs // action plans: badges, targets, did it work (actions_results.go)
+	// Things are the three things to know, at the top.
+	Things []keyFact
+	// BelowK is set when the whole campaign has fewer than k responses:
+	// the page then shows the count so far and how many more are needed.
+	BelowK *belowK
+	// Indicative are large differences that are not significant (q > 0.05):
+	// shown apart, labelled with the group sizes, never as a finding.
+	Indicative []leaderPractice
 }
+
+type belowK struct{ SoFar, Needed, K int }
 
 type leaderPractice struct {
 	survey.LeaderComparison
@@ -119,6 +200,13 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	d.Bench = benchmarkView(bench, rep, m, lang)
+	if rep.Suppressed && rep.Reason == "too_few" && rep.Filter.Empty() {
+		soFar := 0
+		if rep.Release != nil {
+			soFar = rep.Release.Responses
+		}
+		d.BelowK = &belowK{SoFar: soFar, Needed: max(rep.K-soFar, 1), K: rep.K}
+	}
 
 	// The content below depends only on what the key names; a manager
 	// looking again, or a colleague with the same view, gets it from memory
@@ -127,7 +215,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Invited = rows.invited // counted with the responses, at most once a second
+	d.Participation = survey.ParticipationOf(cp, rows.invitedBy, rep) // invitations counted with the responses, at most once a second
 	var unitsKey strings.Builder
 	for _, u := range units { // the filter's choices: renamed or added units show at once
 		fmt.Fprintf(&unitsKey, "%d:%s,", u.ID, u.Name)
@@ -136,9 +224,10 @@ func (a *App) resultsPage(c echo.Context) error {
 		fmt.Fprintf(&unitsKey, "w%d:%s:%s,", w.ID, w.Name, w.WaveLabel)
 	}
 	// The effective filter, not only the query: a limited manager's default is their own unit.
-	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, d.Invited, a.pool.version(),
+	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, rows.invited, a.pool.version(),
 		cp.Name, cp.WaveLabel, cp.Status, a.waveGens(c, cp), unitsKey.String())
-	key += "|" + strings.Join(d.Additions, "|") // shown above the figures, so part of the fragment
+	key += "|" + strings.Join(d.Additions, "|")                                           // shown above the figures, so part of the fragment
+	key += fmt.Sprintf("|%t%t%t%t", cp.AskUnit, cp.AskRole, cp.AskSeniority, cp.OpenLink) // whether a rate can be given
 	actsKey, err := a.actionsKey(c, cp)
 	if err != nil {
 		return err
@@ -160,6 +249,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	}
 	d.Trend = trendViewOf(survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)), m, lang, t("results.trend.chart"), t("results.cem"))
 	if !rep.Suppressed {
+		d.Things = keyFacts(rep, d.Bench, m, lang, func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) })
 		labels := make([]string, len(rep.Sections))
 		titles := make([]string, len(rep.Sections))
 		for i, s := range rep.Sections {
@@ -170,8 +260,9 @@ func (a *App) resultsPage(c echo.Context) error {
 		intention := chartSeries{Name: a.i18n.T(lang, "results.intention", nil), Class: "intention", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Intention })}
 		reality := chartSeries{Name: a.i18n.T(lang, "results.reality", nil), Class: "reality", Values: sectionSeries(rep, func(s survey.ReportScore) survey.Num { return s.Reality })}
 		rings := quartileSeries(bench, [2]string{t("results.bench.p25"), t("results.bench.p75")})
-		d.Radar = radarSVG(t("results.radar"), labels, append(append(rings, intention, reality), d.Acts.TargetSeries()...))
-		d.Bars = barsSVG(a.i18n.T(lang, "results.bars", nil), titles, append([]chartSeries{intention, reality}, d.Acts.TargetSeries()...))
+		targets := d.Acts.TargetSeries()
+		d.Radar = radarSVG(t("results.radar"), labels, rings, append([]chartSeries{intention, reality}, targets...))
+		d.Bars = barsSVG(a.i18n.T(lang, "results.bars", nil), titles, append([]chartSeries{intention, reality}, targets...))
 		for _, r := range rep.Recommendations {
 			p, _ := m.Practice(r.Practice)
 			rv := recommendationView{Recommendation: r, Statement: p.Statement.In(lang)}
@@ -218,12 +309,18 @@ func (a *App) resultsPage(c echo.Context) error {
 				others.Values = append(others.Values, s.Others)
 			}
 			d.LeadersChart = barsSVG(t("results.leaders.chart"), titles, []chartSeries{senior, others})
-			for _, p := range lv.Practices[:min(5, len(lv.Practices))] {
+			for _, p := range lv.Practices {
 				mp, ok := m.Practice(p.ID)
 				if !ok {
 					continue
 				}
-				d.LeaderPractices = append(d.LeaderPractices, leaderPractice{LeaderComparison: p, Statement: mp.Statement.In(lang), Subsection: mp.Subsection.Slug})
+				lp := leaderPractice{LeaderComparison: p, Statement: mp.Statement.In(lang), Subsection: mp.Subsection.Slug}
+				switch {
+				case p.Significant && len(d.LeaderPractices) < 5:
+					d.LeaderPractices = append(d.LeaderPractices, lp)
+				case !p.Significant && len(d.Indicative) < 5:
+					d.Indicative = append(d.Indicative, lp)
+				}
 			}
 		}
 	}

@@ -22,7 +22,7 @@ func TestManagerSeesResultsUnderSuppression(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("results = %d", code)
 	}
-	for _, want := range []string{`<svg class="chart radar"`, `<svg class="chart bars"`, "Do leaders see what staff see?", `href="/learn/`, "Preliminary", "Other units (pooled)", "Results as of ", "<caption>Scores per section"} {
+	for _, want := range []string{`<svg class="chart radar"`, `<svg class="chart bars"`, "Do leaders see what staff see?", `href="/learn/`, "Preliminary", "Other units (pooled)", "Results as of ", "Scores per section (data of the charts above)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("results page lacks %q", want)
 		}

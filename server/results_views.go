@@ -34,13 +34,15 @@ type benchRow struct {
 	Title string
 	Ours  survey.Num
 	Q     *survey.Percentiles
+	// VsMedian is our score minus the group's median; Class colours it:
+	// "above" the middle half, "below" it, or "within".
+	VsMedian survey.Num
+	Class    string
 }
 
 func benchmarkView(b *survey.Benchmark, rep *survey.Report, m *survey.Model, lang string) benchView {
-	v := benchView{Benchmark: b, Rank: -1, Filter: b.Filter, Sectors: survey.Sectors, Regions: survey.Regions, Sizes: survey.SizeBands}
-	for y := 1999; y <= 2004; y++ {
-		v.Years = append(v.Years, y)
-	}
+	// Only choices with a comparison group behind them.
+	v := benchView{Benchmark: b, Rank: -1, Filter: b.Filter, Sectors: b.Choices.Sectors, Regions: b.Choices.Regions, Sizes: b.Choices.Sizes, Years: b.Choices.Years}
 	if b.Suppressed || rep.Suppressed {
 		return v
 	}
@@ -49,7 +51,18 @@ func benchmarkView(b *survey.Benchmark, rep *survey.Report, m *survey.Model, lan
 		if s.Percentiles == nil || i >= len(rep.Sections) {
 			continue
 		}
-		v.Rows = append(v.Rows, benchRow{Title: m.Sections[i].Title.In(lang), Ours: rep.Sections[i].CEM, Q: s.Percentiles})
+		row := benchRow{Title: m.Sections[i].Title.In(lang), Ours: rep.Sections[i].CEM, Q: s.Percentiles, Class: "within"}
+		if o := row.Ours; o != nil {
+			d := *o - s.P50
+			row.VsMedian = &d
+			switch {
+			case *o > s.P75:
+				row.Class = "above"
+			case *o < s.P25:
+				row.Class = "below"
+			}
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	return v
 }
@@ -143,9 +156,12 @@ var practiceSorts = map[string]func(a, b *practiceRow) int{
 	"intention": func(a, b *practiceRow) int { return cmpNum(a.Intention, b.Intention) },
 	"reality":   func(a, b *practiceRow) int { return cmpNum(a.Reality, b.Reality) },
 	"cem":       func(a, b *practiceRow) int { return cmpNum(a.CEM, b.CEM) },
-	"gap":       func(a, b *practiceRow) int { return cmpNum(a.Gap, b.Gap) },
-	"n":         func(a, b *practiceRow) int { return cmp.Compare(a.Answered, b.Answered) },
-	"dk":        func(a, b *practiceRow) int { return cmpNum(a.DontKnowRate, b.DontKnowRate) },
+	// by the gap as shown (the difference of the rounded scores), then the true one
+	"gap": func(a, b *practiceRow) int {
+		return cmp.Or(cmpNum(survey.ShownDiff(a.Intention, a.Reality, 0), survey.ShownDiff(b.Intention, b.Reality, 0)), cmpNum(a.Gap, b.Gap))
+	},
+	"n":  func(a, b *practiceRow) int { return cmp.Compare(a.Answered, b.Answered) },
+	"dk": func(a, b *practiceRow) int { return cmpNum(a.DontKnowRate, b.DontKnowRate) },
 }
 
 // cmpNum orders missing values first.

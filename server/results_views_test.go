@@ -45,8 +45,8 @@ func TestResultsPageBenchmarkHeatmapsPracticesAndTrend(t *testing.T) {
 		t.Fatalf("results = %d", code)
 	}
 	for _, want := range []string{
-		"Illustrative reference, generated from published summary figures",
-		`class="series bench q3"`, `class="series bench q1"`, // quartile rings on the radar
+		"Illustrative reference set: 650 generated assessments",
+		`class="series bench band"`, // the benchmark's middle half on the radar
 		`id="heat-units"`, `id="heat-roles"`, `id="heat-seniority"`,
 		`id="practices-h"`, `aria-sort="ascending"`, `id="trend-h"`, "Change since earlier waves",
 	} {
@@ -88,7 +88,7 @@ func TestResultsPageBenchmarkHeatmapsPracticesAndTrend(t *testing.T) {
 	// Sorting by gap, largest first, keeps the other filters.
 	_, sorted := f.get(path + "?seniority=staff&sort=gap&dir=desc")
 	gaps := regexp.MustCompile(`(?s)<table class="data practices">.*?</table>`).FindString(sorted)
-	cells := regexp.MustCompile(`<td class="num">%?[0-9–][^<]*</td><td class="num">[^<]*</td><td class="num">(-?[0-9.]+)</td>`).FindAllStringSubmatch(gaps, -1)
+	cells := regexp.MustCompile(`</span></td><td class="num">(-?[0-9]+)</td><td class="num">[0-9]+ %</td>`).FindAllStringSubmatch(gaps, -1)
 	if len(cells) < 50 {
 		t.Fatalf("practice rows with a gap: %d", len(cells))
 	}
@@ -331,7 +331,7 @@ func TestDashboardCacheFollowsChanges(t *testing.T) {
 	if m := responses.FindStringSubmatch(page); m == nil || shownAfter < shownBefore+5 || m[1] != strconv.Itoa(int(shownAfter)) {
 		t.Errorf("responses after a release: %v, release shows %d (before %d)", m, shownAfter, shownBefore)
 	}
-	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") || !regexp.MustCompile(`liegt \d+,\d Punkte vor`).MatchString(de) {
+	if _, de := f.get(path + "?lang=de"); !strings.Contains(de, "Im Vergleich") || !regexp.MustCompile(`± \d+,\d`).MatchString(de) {
 		t.Error("the German view came from the English cache, or writes decimals with a point")
 	}
 	f.get(path + "?lang=en")

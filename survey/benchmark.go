@@ -130,7 +130,80 @@ type Benchmark struct {
 	Suppressed    bool                 `json:"suppressed"`
 	Overall       *Percentiles         `json:"overall,omitempty"`
 	Sections      []SectionPercentiles `json:"sections,omitempty"`
-	overall       []float64            // sorted, for percentile ranks
+	// Choices are the filter values with something behind them, for the
+	// comparison group's form (see benchmarkChoices).
+	Choices BenchmarkChoices `json:"-"`
+	overall []float64        // sorted, for percentile ranks
+}
+
+// BenchmarkChoices lists, per filter field, the values that give a
+// comparison group with figures when chosen with the rest of the filter.
+type BenchmarkChoices struct {
+	Sectors, Regions, Sizes []string
+	Years                   []int
+}
+
+// benchmarkChoices offers a value only when the filter with it would show
+// figures: at least BenchmarkMinShow entries in the pool (viewer left out,
+// enough organisations) or the reference set. A list never drops the value
+// already chosen, so the form can always show it.
+func benchmarkChoices(pool, reference []BenchmarkScores, f BenchmarkFilter, viewer int64) BenchmarkChoices {
+	shows := func(g BenchmarkFilter) bool {
+		var entries []*BenchmarkScores
+		for i := range pool {
+			if e := &pool[i]; g.match(e) && (viewer == 0 || e.OrganisationID != viewer) {
+				entries = append(entries, e)
+			}
+		}
+		if _, ok := poolSpread(entries); ok && len(entries) >= BenchmarkMinShow {
+			return true
+		}
+		n := 0
+		for i := range reference {
+			if g.match(&reference[i]) {
+				n++
+			}
+		}
+		return n >= BenchmarkMinShow
+	}
+	var c BenchmarkChoices
+	for _, v := range Sectors {
+		g := f
+		g.Sector = v
+		if v == f.Sector || shows(g) {
+			c.Sectors = append(c.Sectors, v)
+		}
+	}
+	for _, v := range Regions {
+		g := f
+		g.Region = v
+		if v == f.Region || shows(g) {
+			c.Regions = append(c.Regions, v)
+		}
+	}
+	for _, v := range SizeBands {
+		g := f
+		g.SizeBand = v
+		if v == f.SizeBand || shows(g) {
+			c.Sizes = append(c.Sizes, v)
+		}
+	}
+	years := map[int]bool{}
+	for _, set := range [][]BenchmarkScores{pool, reference} {
+		for i := range set {
+			years[set[i].Year] = true
+		}
+	}
+	for y := range years {
+		g := f
+		g.Year = y
+		if y == f.Year || shows(g) {
+			c.Years = append(c.Years, y)
+		}
+	}
+	slices.Sort(c.Years)
+	slices.Reverse(c.Years) // the latest first
+	return c
 }
 
 // Rank is the share of the group scoring below v, in percent (ties count
@@ -141,7 +214,7 @@ func (b *Benchmark) Rank(v float64) float64 {
 	}
 	below := sort.SearchFloat64s(b.overall, v)
 	ties := sort.SearchFloat64s(b.overall, math.Nextafter(v, math.Inf(1))) - below
-	return math.Round((float64(below)+float64(ties)/2)/float64(len(b.overall))*1000) / 10
+	return (float64(below) + float64(ties)/2) / float64(len(b.overall)) * 100
 }
 
 // Quantile of sorted values with linear interpolation between closest ranks.
@@ -158,7 +231,7 @@ func Quantile(sorted []float64, q float64) float64 {
 }
 
 func percentiles(sorted []float64) Percentiles {
-	r := func(q float64) float64 { return math.Round(Quantile(sorted, q)*10) / 10 }
+	r := func(q float64) float64 { return Quantile(sorted, q) }
 	return Percentiles{P25: r(0.25), P50: r(0.5), P75: r(0.75), P90: r(0.9)}
 }
 
@@ -169,7 +242,7 @@ func percentiles(sorted []float64) Percentiles {
 // organisations, none of which holds more than a fifth of them; otherwise
 // the reference set stands in, suppressed below BenchmarkMinShow entries.
 func BuildBenchmark(m *Model, pool, reference []BenchmarkScores, f BenchmarkFilter, viewer int64) *Benchmark {
-	b := &Benchmark{Source: SourcePool, Filter: f}
+	b := &Benchmark{Source: SourcePool, Filter: f, Choices: benchmarkChoices(pool, reference, f, viewer)}
 	var entries []*BenchmarkScores
 	for i := range pool {
 		if e := &pool[i]; f.match(e) && (viewer == 0 || e.OrganisationID != viewer) {

@@ -175,3 +175,18 @@ func TestBuildBenchmarkCountsOrganisations(t *testing.T) {
 		t.Errorf("a section of 9 organisations: source %s, shown %v", b.Source, shown)
 	}
 }
+
+// The comparison group's form offers only choices with figures behind
+// them: no "other" sector in the reference set, and no year where a
+// narrow region has too few assessments.
+func TestBenchmarkChoicesHaveSomethingBehindThem(t *testing.T) {
+	m := mustModel(t)
+	all := BuildBenchmark(m, nil, ReferenceSet(), BenchmarkFilter{}, 0).Choices
+	if slices.Contains(all.Sectors, "other") || len(all.Years) != 6 {
+		t.Errorf("whole reference set: sectors %v, years %v", all.Sectors, all.Years)
+	}
+	narrow := BuildBenchmark(m, nil, ReferenceSet(), BenchmarkFilter{Region: "middle-east-africa", Sector: "insurance"}, 0).Choices
+	if len(narrow.Years) != 0 {
+		t.Errorf("years offered for a group of a handful: %v", narrow.Years)
+	}
+}

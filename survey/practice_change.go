@@ -109,9 +109,9 @@ func changeOfStats(from, to Num, a, b levelStats) *Change {
 	}
 	variance := func(s levelStats) float64 { return math.Max(0, (s.sumsq-s.sum*s.sum/s.n)/(s.n-1)) }
 	d := *to - *from
-	se := math.Sqrt(variance(a)/a.n + variance(b)/b.n)
-	lo, hi := d-z95*se, d+z95*se
+	lo, hi, df := welch(d, variance(a), a.n, variance(b), b.n)
 	c.Diff, c.Low, c.High = num(Value{V: d, Valid: true}), num(Value{V: lo, Valid: true}), num(Value{V: hi, Valid: true})
+	c.DF = &df
 	c.Significant = lo > 0 || hi < 0
 	return c
 }

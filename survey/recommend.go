@@ -51,7 +51,7 @@ func Recommend(rep *Report, weights map[string]float64, limit int) []Recommendat
 	verify := map[string]float64{}
 	if lv := rep.LeadersVsStaff; lv != nil {
 		for _, p := range lv.Practices {
-			if p.Delta > 0 { // only over-estimation by senior managers
+			if p.Delta > 0 && p.Significant { // only significant over-estimation by senior managers
 				verify[p.ID] = p.Delta
 			}
 		}
@@ -88,7 +88,7 @@ func Recommend(rep *Report, weights map[string]float64, limit int) []Recommendat
 				w = x
 			}
 		}
-		r.Priority = math.Round((100-*p.CEM)*w*10) / 10
+		r.Priority = (100 - *p.CEM) * w
 		out = append(out, r)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -115,7 +115,7 @@ func WithMovement(recs []Recommendation, prev *Report) {
 	}
 	for i := range recs {
 		if b := before[recs[i].Practice]; b != nil && recs[i].CEM != nil {
-			d := math.Round((*recs[i].CEM-*b)*10) / 10
+			d := *recs[i].CEM - *b
 			recs[i].Movement = &d
 		}
 	}

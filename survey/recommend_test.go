@@ -17,7 +17,7 @@ func TestRecommendClassifiesAndOrders(t *testing.T) {
 			{ID: "PR-01", Subsection: "understanding-customer-needs", ReportScore: ReportScore{Intention: f(70), Reality: f(65), CEM: f(67.5), Gap: f(5)}, DontKnowRate: f(0.1)},
 			{ID: "PO-01", Subsection: "leadership-organisation-and-culture", ReportScore: ReportScore{Intention: f(70), Reality: f(62), CEM: f(66), Gap: f(8)}, DontKnowRate: f(0.1)},
 		},
-		LeadersVsStaff: &LeadersVsStaff{Available: true, Practices: []LeaderComparison{{ID: "PO-01", Delta: 0.5, Magnitude: DeltaLarge}}},
+		LeadersVsStaff: &LeadersVsStaff{Available: true, Practices: []LeaderComparison{{ID: "PO-01", Delta: 0.5, Magnitude: DeltaLarge, Q: 0.01, Significant: true}}},
 	}
 	got := Recommend(rep, nil, 10)
 	kinds := map[string][]string{}

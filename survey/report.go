@@ -49,6 +49,17 @@ type ReportFilter struct {
 
 func (f ReportFilter) Empty() bool { return f.UnitID == nil && f.Role == "" && f.Seniority == "" }
 
+// FilterRows keeps the rows a filter selects.
+func FilterRows(rows []ReportRow, f ReportFilter) []ReportRow {
+	var out []ReportRow
+	for i := range rows {
+		if f.match(&rows[i]) {
+			out = append(out, rows[i])
+		}
+	}
+	return out
+}
+
 func (f ReportFilter) match(r *ReportRow) bool {
 	return (f.UnitID == nil || r.UnitID != nil && *r.UnitID == *f.UnitID) &&
 		(f.Role == "" || r.Role == f.Role) && (f.Seniority == "" || r.Seniority == f.Seniority)
@@ -111,26 +122,21 @@ func (f ReportFilter) conditions() []filterCondition {
 	return out
 }
 
-// Num is a rounded score, or null when there is none to show.
+// Num is a score at full precision, or null when there is none to show.
+// The report never rounds: every number is rounded once, when it is shown
+// (see Round in display.go), so nothing is ever rounded twice.
 type Num = *float64
 
 func num(v Value) Num {
 	if !v.Valid || math.IsNaN(v.V) {
 		return nil
 	}
-	r := math.Round(v.V*10) / 10
+	r := v.V
 	return &r
 }
 
-// rateNum is a share (0–1) rounded to three decimals: rounding it like a
-// score would turn 0.34 into 0.3 and hide a "don't know" finding.
-func rateNum(v Value) Num {
-	if !v.Valid || math.IsNaN(v.V) {
-		return nil
-	}
-	r := math.Round(v.V*1000) / 1000
-	return &r
-}
+// rateNum is a share (0–1), like num at full precision.
+func rateNum(v Value) Num { return num(v) }
 
 // ReportScore is a pair of dimension scores with CEM and gap, in points.
 type ReportScore struct {
@@ -138,10 +144,34 @@ type ReportScore struct {
 	Reality   Num `json:"reality"`
 	CEM       Num `json:"cem"`
 	Gap       Num `json:"gap"`
+	// Margin holds the 95 % half-widths (the ±) of the scores, where known.
+	Margin *Margins `json:"margin,omitempty"`
+}
+
+// Margins are 95 % half-widths in points, t-based. A practice's come from
+// its answers' spread; a section's and the overall's from the spread of
+// respondents' own scores (own.go). Gap has none: intention and reality
+// come from the same people, whose pairing a histogram does not keep.
+type Margins struct {
+	Intention Num `json:"intention"`
+	Reality   Num `json:"reality"`
+	CEM       Num `json:"cem"`
 }
 
 func reportScore(s Score) ReportScore {
 	return ReportScore{Intention: num(s.Intention), Reality: num(s.Reality), CEM: num(s.CEM), Gap: num(s.Gap)}
+}
+
+func (a *ownMoments) margins() *Margins {
+	return &Margins{Intention: a.i.margin(), Reality: a.r.margin(), CEM: a.c.margin()}
+}
+
+type ownMoments struct{ i, r, c moments }
+
+func (a *ownMoments) add(s OwnScore) {
+	a.i.add(s.Intention)
+	a.r.add(s.Reality)
+	a.c.add(s.CEM)
 }
 
 type ReportSection struct {
@@ -167,8 +197,16 @@ type LeaderComparison struct {
 	Diff      Num     `json:"difference"`
 	Delta     float64 `json:"delta"`
 	Magnitude string  `json:"magnitude"`
-	P         float64 `json:"p"`
-	Q         float64 `json:"q,omitempty"` // Benjamini-Hochberg, practices only
+	// P is the two-sided p of the Mann-Whitney test at full precision: the
+	// exact permutation p when it was computed (Exact), else the normal
+	// approximation.
+	P     float64 `json:"p"`
+	Exact bool    `json:"exact"`
+	// Q is P adjusted by Benjamini-Hochberg: across the practices for a
+	// practice, across overall and the 13 sections for those.
+	Q float64 `json:"q"`
+	// Significant: Q ≤ SignificantQ. Anything else is only indicative.
+	Significant bool `json:"significant"`
 }
 
 type LeadersVsStaff struct {
@@ -177,7 +215,8 @@ type LeadersVsStaff struct {
 	Others    int                `json:"others,omitempty"`
 	Overall   *LeaderComparison  `json:"overall,omitempty"`
 	Sections  []LeaderComparison `json:"sections,omitempty"`
-	// Practices with a medium or large difference, largest first.
+	// Practices with a medium or large difference: the significant ones
+	// first, then by the size of δ.
 	Practices []LeaderComparison `json:"practices,omitempty"`
 }
 
@@ -275,10 +314,26 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 	s := m.Scores(t)
 	n := len(sel)
 	rep.Responses = &n
+	// Respondents' own scores: for the ± of the whole and each section, and
+	// for leaders against staff.
+	scorer := newOwnScorer(m)
+	own := make([][]OwnScore, len(sel))
+	flat := make([]OwnScore, len(sel)*(len(m.Sections)+1))
+	spread := make([]ownMoments, len(m.Sections)+1)
+	for i, r := range sel {
+		own[i] = flat[i*(len(m.Sections)+1) : (i+1)*(len(m.Sections)+1)]
+		scorer.scores(r.Answers, own[i])
+		for part, o := range own[i] {
+			spread[part].add(o)
+		}
+	}
 	ov := reportScore(s.Overall)
+	ov.Margin = spread[0].margins()
 	rep.Overall, rep.DontKnowRate = &ov, rateNum(s.DontKnowRate)
-	for _, sec := range s.Sections {
-		rep.Sections = append(rep.Sections, ReportSection{ID: sec.Section.ID, Slug: sec.Section.Slug, ReportScore: reportScore(sec.Score)})
+	for i, sec := range s.Sections {
+		rs := ReportSection{ID: sec.Section.ID, Slug: sec.Section.Slug, ReportScore: reportScore(sec.Score)}
+		rs.Margin = spread[i+1].margins()
+		rep.Sections = append(rep.Sections, rs)
 	}
 	for _, p := range s.Practices {
 		st := p.IntentionStats
@@ -286,13 +341,15 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 		if tot := st.Answered + st.DontKnow + p.RealityStats.Answered + p.RealityStats.DontKnow; tot > 0 {
 			dk = Value{V: float64(st.DontKnow+p.RealityStats.DontKnow) / float64(tot), Valid: true}
 		}
+		sc := reportScore(p.Score)
+		sc.Margin = &Margins{Intention: histMargin(t.Slots[m.Slot(p.Practice, Intention)]), Reality: histMargin(t.Slots[m.Slot(p.Practice, Reality)])}
 		rep.Practices = append(rep.Practices, ReportPractice{
-			ID: p.Practice.ID, Subsection: p.Practice.Subsection.Slug, ReportScore: reportScore(p.Score),
+			ID: p.Practice.ID, Subsection: p.Practice.Subsection.Slug, ReportScore: sc,
 			Answered: min(st.Answered, p.RealityStats.Answered), DontKnowRate: rateNum(dk),
 			ViewsDiffer: st.ViewsDiffer || p.RealityStats.ViewsDiffer,
 		})
 	}
-	rep.LeadersVsStaff = leadersVsStaff(m, sel, k)
+	rep.LeadersVsStaff = leadersVsStaff(m, sel, own, k)
 	rep.Recommendations = Recommend(rep, ParseSectionWeights(c.SectionWeights), 10)
 	if f.Empty() {
 		rep.Units = breakdown(m, sel, k, rowUnitKey, func(key string) string {
@@ -342,31 +399,21 @@ func breakdown(m *Model, rows []*ReportRow, k int, key func(*ReportRow) string, 
 	return out
 }
 
-// ownScore is one respondent's mean Reality score over a set of practices.
-func ownScore(m *Model, answers []byte, ps []*Practice) (float64, bool) {
-	var sum float64
-	n := 0
-	for _, p := range ps {
-		if i := m.Slot(p, Reality); i < len(answers) && answers[i] >= 1 && answers[i] <= NumLevels {
-			sum += LevelScore(int(answers[i]))
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, false
-	}
-	return sum / float64(n), true
-}
-
-// leadersVsStaff compares senior managers with everyone else on Reality:
-// respondents' own section and overall scores, and each practice's levels.
-func leadersVsStaff(m *Model, rows []*ReportRow, k int) *LeadersVsStaff {
-	var seniors, others []*ReportRow
-	for _, r := range rows {
+// leadersVsStaff compares senior managers with everyone else on Reality.
+// The figures shown are the two groups' scores, built like every group's
+// (so they equal the seniority breakdown's); the tests compare respondents'
+// own scores (own.go) for the whole and each section, and each practice's
+// levels. P is the exact permutation p wherever it is computed, else the
+// normal approximation; Q adjusts it by Benjamini-Hochberg across the 104
+// practices, and across overall plus the 13 sections for those. Only Q ≤
+// 0.05 is a finding (Significant); a large δ without it is indicative.
+func leadersVsStaff(m *Model, rows []*ReportRow, own [][]OwnScore, k int) *LeadersVsStaff {
+	var seniors, others []int
+	for i, r := range rows {
 		if r.Seniority == SeniorBand {
-			seniors = append(seniors, r)
+			seniors = append(seniors, i)
 		} else {
-			others = append(others, r)
+			others = append(others, i)
 		}
 	}
 	out := &LeadersVsStaff{}
@@ -374,34 +421,37 @@ func leadersVsStaff(m *Model, rows []*ReportRow, k int) *LeadersVsStaff {
 		return out
 	}
 	out.Available, out.Seniors, out.Others = true, len(seniors), len(others)
-	compare := func(id string, ps []*Practice) LeaderComparison {
-		var a, b []float64
-		for _, r := range seniors {
-			if v, ok := ownScore(m, r.Answers, ps); ok {
-				a = append(a, v)
-			}
-		}
-		for _, r := range others {
-			if v, ok := ownScore(m, r.Answers, ps); ok {
-				b = append(b, v)
-			}
-		}
-		return leaderRow(id, MannWhitneyValues(a, b), mean(a), mean(b))
-	}
-	overall := compare("overall", m.Practices())
-	out.Overall = &overall
-	for _, s := range m.Sections {
-		out.Sections = append(out.Sections, compare(s.ID, s.Practices()))
-	}
 	ts, to := m.NewTally(), m.NewTally()
-	for _, r := range seniors {
-		ts.Add(r.Answers)
+	for _, i := range seniors {
+		ts.Add(rows[i].Answers)
 	}
-	for _, r := range others {
-		to.Add(r.Answers)
+	for _, i := range others {
+		to.Add(rows[i].Answers)
 	}
+	ss, so := m.Scores(ts), m.Scores(to)
+	parts := make([]LeaderComparison, 0, len(m.Sections)+1)
+	for part := range len(m.Sections) + 1 {
+		var a, b []float64
+		for _, i := range seniors {
+			if v := own[i][part].Reality; v.Valid {
+				a = append(a, v.V)
+			}
+		}
+		for _, i := range others {
+			if v := own[i][part].Reality; v.Valid {
+				b = append(b, v.V)
+			}
+		}
+		id, gs, gr := "overall", ss.Overall.Reality, so.Overall.Reality
+		if part > 0 {
+			id, gs, gr = m.Sections[part-1].ID, ss.Sections[part-1].Reality, so.Sections[part-1].Reality
+		}
+		parts = append(parts, leaderRow(id, MannWhitneyValues(a, b), gs, gr))
+	}
+	adjust(parts)
+	out.Overall = &parts[0]
+	out.Sections = parts[1:]
 	var rowsP []LeaderComparison
-	var ps []float64
 	for _, p := range m.Practices() {
 		i := m.Slot(p, Reality)
 		cmp := MannWhitney(ts.Slots[i].ByScore(), to.Slots[i].ByScore())
@@ -409,35 +459,49 @@ func leadersVsStaff(m *Model, rows []*ReportRow, k int) *LeadersVsStaff {
 			continue
 		}
 		rowsP = append(rowsP, leaderRow(p.ID, cmp, ts.Slots[i].Mean(), to.Slots[i].Mean()))
-		ps = append(ps, cmp.P)
 	}
-	adj, _ := BenjaminiHochberg(ps, 0.05)
-	for i := range rowsP {
-		rowsP[i].Q = math.Round(adj[i]*1000) / 1000
-		if rowsP[i].Magnitude == DeltaMedium || rowsP[i].Magnitude == DeltaLarge {
-			out.Practices = append(out.Practices, rowsP[i])
+	adjust(rowsP)
+	for _, r := range rowsP {
+		if r.Magnitude == DeltaMedium || r.Magnitude == DeltaLarge {
+			out.Practices = append(out.Practices, r)
 		}
 	}
-	sort.SliceStable(out.Practices, func(i, j int) bool { return math.Abs(out.Practices[i].Delta) > math.Abs(out.Practices[j].Delta) })
+	// Findings first, then the largest differences.
+	sort.SliceStable(out.Practices, func(i, j int) bool {
+		a, b := out.Practices[i], out.Practices[j]
+		if a.Significant != b.Significant {
+			return a.Significant
+		}
+		return math.Abs(a.Delta) > math.Abs(b.Delta)
+	})
 	return out
 }
 
+// SignificantQ is the false discovery rate under which a difference is a finding.
+const SignificantQ = 0.05
+
+// adjust sets Q (Benjamini-Hochberg across the rows) and Significant.
+func adjust(rows []LeaderComparison) {
+	ps := make([]float64, len(rows))
+	for i, r := range rows {
+		ps[i] = r.P
+	}
+	q, sig := BenjaminiHochberg(ps, SignificantQ)
+	for i := range rows {
+		rows[i].Q, rows[i].Significant = q[i], sig[i]
+	}
+}
+
 func leaderRow(id string, c Comparison, senior, others Value) LeaderComparison {
-	lc := LeaderComparison{ID: id, Senior: num(senior), Others: num(others),
-		Delta: math.Round(c.Delta*1000) / 1000, Magnitude: c.Magnitude, P: math.Round(c.P*1000) / 1000}
+	lc := LeaderComparison{ID: id, Senior: num(senior), Others: num(others), Delta: c.Delta, Magnitude: c.Magnitude, P: c.P, Q: 1}
+	if !c.Valid {
+		lc.P = 1 // nothing to test: every answer tied
+	}
+	if c.ExactP.Valid {
+		lc.P, lc.Exact = c.ExactP.V, true
+	}
 	if senior.Valid && others.Valid {
 		lc.Diff = num(Value{V: senior.V - others.V, Valid: true})
 	}
 	return lc
-}
-
-func mean(vs []float64) Value {
-	if len(vs) == 0 {
-		return Value{}
-	}
-	var s float64
-	for _, v := range vs {
-		s += v
-	}
-	return Value{V: s / float64(len(vs)), Valid: true}
 }

@@ -5,8 +5,9 @@ import "math"
 // Trend across waves (issue 6): the same organisation's campaigns side by
 // side, overall and per section, with the change from one wave to the next
 // and whether it is larger than noise. Noise is judged on respondents' own
-// scores: a 95 % confidence interval for the difference of two means
-// (Welch), so a change counts only when the interval excludes zero.
+// scores (own.go): a 95 % Welch interval for the difference of two means,
+// so a change counts only when the interval excludes zero. Changes are
+// computed from unrounded scores.
 
 // TrendWave is one campaign's input: its report (already filtered and
 // suppressed) and its rows, from which respondents' own scores come.
@@ -25,6 +26,8 @@ type Change struct {
 	Low         Num  `json:"low"`
 	High        Num  `json:"high"`
 	Significant bool `json:"significant"`
+	// DF is the interval's Welch–Satterthwaite degrees of freedom.
+	DF *float64 `json:"df,omitempty"`
 }
 
 // TrendPoint is one wave in the trend.
@@ -42,9 +45,6 @@ type TrendPoint struct {
 	Change         *Change  `json:"change,omitempty"`
 	SectionChanges []Change `json:"section_changes,omitempty"`
 }
-
-// z for a two-sided 95 % interval.
-const z95 = 1.959964
 
 // BuildTrend lines up waves, oldest first, under the filter their reports were built with.
 func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
@@ -80,53 +80,59 @@ func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
 }
 
 // RespondentScores gives, for each respondent the filter selects, their own
-// CEM score overall (index 0) and per section (1 + section index): the mean
-// of the levels they gave on both dimensions, "don't know" left out.
+// CEM score (own.go) overall (index 0) and per section (1 + section index).
 func RespondentScores(m *Model, rows []ReportRow, f ReportFilter) [][]float64 {
 	out := make([][]float64, len(m.Sections)+1)
+	scorer := newOwnScorer(m)
+	own := make([]OwnScore, len(m.Sections)+1)
 	for i := range rows {
-		r := &rows[i]
-		if !f.match(r) {
+		if !f.match(&rows[i]) {
 			continue
 		}
-		var all, alln float64
-		for si, s := range m.Sections {
-			var sum, n float64
-			for _, p := range s.Practices() {
-				for _, d := range Dimensions {
-					if j := m.Slot(p, d); j < len(r.Answers) && r.Answers[j] >= 1 && r.Answers[j] <= NumLevels {
-						sum += LevelScore(int(r.Answers[j]))
-						n++
-					}
-				}
+		scorer.scores(rows[i].Answers, own)
+		for part, o := range own {
+			if o.CEM.Valid {
+				out[part] = append(out[part], o.CEM.V)
 			}
-			if n > 0 {
-				out[si+1] = append(out[si+1], sum/n)
-				all += sum / n
-				alln++
-			}
-		}
-		if alln > 0 {
-			out[0] = append(out[0], all/alln)
 		}
 	}
 	return out
 }
 
-// change is to − from with a Welch interval from the respondents' scores.
+// change is to − from with a 95 % Welch interval from the respondents'
+// own scores: Welch's t with its Welch–Satterthwaite degrees of freedom,
+// not z, which is up to 40 % too narrow for the smallest views.
 func change(from, to Num, a, b []float64) *Change {
 	c := &Change{}
 	if from == nil || to == nil || len(a) < 2 || len(b) < 2 {
 		return c
 	}
 	d := *to - *from
-	_, va := meanVar(a)
-	_, vb := meanVar(b)
-	se := math.Sqrt(va/float64(len(a)) + vb/float64(len(b)))
-	lo, hi := d-z95*se, d+z95*se
+	lo, hi, df := WelchInterval(d, a, b)
 	c.Diff, c.Low, c.High = num(Value{V: d, Valid: true}), num(Value{V: lo, Valid: true}), num(Value{V: hi, Valid: true})
+	c.DF = &df
 	c.Significant = lo > 0 || hi < 0
 	return c
+}
+
+// WelchInterval is the 95 % interval of a difference d of two means, from
+// the samples a and b, and its Welch–Satterthwaite degrees of freedom.
+func WelchInterval(d float64, a, b []float64) (lo, hi, df float64) {
+	_, va := meanVar(a)
+	_, vb := meanVar(b)
+	return welch(d, va, float64(len(a)), vb, float64(len(b)))
+}
+
+// welch is WelchInterval from the two samples' variances and sizes.
+func welch(d, va, na, vb, nb float64) (lo, hi, df float64) {
+	sa, sb := va/na, vb/nb
+	se := math.Sqrt(sa + sb)
+	if se == 0 {
+		return d, d, na + nb - 2
+	}
+	df = (sa + sb) * (sa + sb) / (sa*sa/(na-1) + sb*sb/(nb-1))
+	h := TQuantile975(df) * se
+	return d - h, d + h, df
 }
 
 func meanVar(xs []float64) (mean, variance float64) {

@@ -37,6 +37,15 @@ type Doc struct {
 	// Actions is the reader's action plan for the campaign: a sheet of the
 	// workbook and a page of the PDF (actions_*.go); nil leaves them out.
 	Actions []ActionRow
+	// Beside the report, as on the results page; each may be nil.
+	// Benchmark is the comparison group (left out when suppressed),
+	// Participation the view's responses against its invitations, Trend
+	// the waves oldest first under the same filter.
+	Benchmark     *survey.Benchmark
+	Participation *survey.Participation
+	Trend         []survey.TrendPoint
+	// Things are the results page's three things to know, as sentences.
+	Things []string
 }
 
 // ErrSuppressed refuses a file export of a view the suppression rules
@@ -70,6 +79,12 @@ var MessageIDs = []string{
 	"export.pdf.leaders.higher", "export.pdf.leaders.lower", "export.pdf.leaders.same",
 	"export.pdf.leaders.magnitude", "export.pdf.leaders.sections", "export.pdf.leaders.practices",
 	"export.pdf.leaders.none", "export.pdf.recs.none", "export.pdf.delta", "export.pdf.learn",
+	"results.things.position_pool", "results.things.position_reference", "results.bench.band", "results.heat.units",
+	"results.heat.hint", "results.trend.title", "results.trend.change", "results.trend.significant", "results.trend.noise",
+	"results.trend.hint", "results.trend.unrounded", "results.wave", "results.rate", "results.things.title",
+	"export.sheet.units", "export.sheet.roles", "export.sheet.seniority", "export.sheet.trend", "export.sheet.comparison",
+	"export.field.invited", "export.field.rate", "export.field.position", "export.col.low", "export.col.high", "export.comparison.none",
+	"results.norate." + survey.NoRateSelfChosen, "results.norate." + survey.NoRateOpenLink, "results.norate." + survey.NoRateNoInvitations,
 }
 
 // WriteAggregateCSV writes one row for the whole view, one per section and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -151,19 +152,20 @@ func TestWorkbookCarriesTheReportAsNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"export.sheet.summary", "export.sheet.sections", "export.sheet.practices", "export.sheet.heatmap", "export.sheet.leaders", "export.sheet.recommendations"}
+	want := []string{"export.sheet.summary", "export.sheet.sections", "export.sheet.practices", "export.sheet.heatmap", "export.sheet.leaders", "export.sheet.recommendations",
+		"export.sheet.units", "export.sheet.roles", "export.sheet.seniority", "export.sheet.trend", "export.sheet.comparison"}
 	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sheets %v", got)
 	}
 	rep := d.Report
 	// Numbers are numbers.
-	for cell, v := range map[string]*float64{"B11": rep.Overall.CEM, "B9": rep.Overall.Intention} {
+	for cell, v := range map[string]*float64{"B14": rep.Overall.CEM, "B12": rep.Overall.Intention} {
 		typ, _ := f.GetCellType("export.sheet.summary", cell)
 		raw, _ := f.GetCellValue("export.sheet.summary", cell, excelize.Options{RawCellValue: true})
 		if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
 			t.Errorf("summary %s has type %v", cell, typ)
 		}
-		if got, err := strconv.ParseFloat(raw, 64); err != nil || got != *v {
+		if got, err := strconv.ParseFloat(raw, 64); err != nil || math.Abs(got-*v) > 1e-9 { // full precision, as far as Excel's 15 digits go
 			t.Errorf("summary %s = %q, want %v", cell, raw, *v)
 		}
 	}

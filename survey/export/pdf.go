@@ -44,14 +44,22 @@ func WritePDF(w io.Writer, d *Doc) error {
 	p.cover()
 	p.radar()
 	p.sectionTable()
+	p.heatmap()
 	p.leaders()
+	p.trend()
 	p.recommendations()
 	p.actionPage()
 	if err := pdf.Error(); err != nil {
 		return err
 	}
+	if pdfHook != nil {
+		pdfHook(p)
+	}
 	return pdf.Output(w)
 }
+
+// pdfHook, when set (by tests), sees the writer once the document is laid out.
+var pdfHook func(*pdfWriter)
 
 const (
 	pdfMargin = 18.0
@@ -68,6 +76,7 @@ var (
 	pdfIntention = [3]int{37, 99, 235}
 	pdfReality   = [3]int{234, 120, 20}
 	pdfGrid      = [3]int{205, 210, 218}
+	pdfBand      = [3]int{222, 226, 232}
 )
 
 type pdfWriter struct {
@@ -77,6 +86,23 @@ type pdfWriter struct {
 	size  float64
 
 	fallbackAdded bool
+	// boxes are the text boxes placed so far: a test checks that none overlap.
+	boxes []pdfBox
+}
+
+// pdfBox is where a piece of text landed: page, top-left corner and size in mm.
+type pdfBox struct {
+	Page       int
+	X, Y, W, H float64
+	Text       string
+}
+
+// record notes a text box; empty text takes no room.
+func (p *pdfWriter) record(x, y, w, h float64, text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	p.boxes = append(p.boxes, pdfBox{Page: p.pdf.PageNo(), X: x, Y: y, W: w, H: h, Text: text})
 }
 
 // The PDF's typeface: DejaVu Sans (Bitstream Vera licence, fonts/LICENSE),
@@ -160,7 +186,7 @@ func (p *pdfWriter) cover() {
 	}
 	pdf.Ln(3)
 	p.para(d.Organisation, 12, pdfInk)
-	p.para(d.T("export.pdf.generated", map[string]any{"Date": d.Generated.Format("2006-01-02")}), 10, pdfMuted)
+	p.para(d.T("export.pdf.generated", map[string]any{"Date": survey.FormatDay(d.Locale, d.Generated)}), 10, pdfMuted)
 	if !d.Report.Filter.Empty() {
 		p.para(d.T("export.field.filter", nil)+": "+d.filterText(), 10, pdfMuted)
 	}
@@ -181,7 +207,7 @@ func (p *pdfWriter) cover() {
 		{d.T("results.cem", nil), p.pct(rep.Overall.CEM)},
 		{d.T("results.intention", nil), p.pct(rep.Overall.Intention)},
 		{d.T("results.reality", nil), p.pct(rep.Overall.Reality)},
-		{d.T("results.gap", nil), p.pts(rep.Overall.Gap)},
+		{d.T("results.gap", nil), p.gap(*rep.Overall)},
 	}
 	const gap = 4.0
 	bw := (pdfBodyW - gap*float64(len(boxes)-1)) / float64(len(boxes))
@@ -201,12 +227,36 @@ func (p *pdfWriter) cover() {
 	if rep.Responses != nil {
 		n = *rep.Responses
 	}
-	facts := fmt.Sprintf("%s: %d  ·  %s: %s  ·  %s: %d", d.T("results.responses", nil), n,
+	responses := strconv.Itoa(n)
+	if pt := d.Participation; pt != nil && pt.Invited != nil && pt.Rate != nil {
+		responses += " / " + strconv.Itoa(*pt.Invited) + " · " + d.T("results.rate", map[string]any{"Rate": fmtScore(d.Locale, scaled(pt.Rate, 100), 0) + " %"})
+	} else if pt != nil && pt.NoRate != "" {
+		responses += " (" + d.T("results.norate."+pt.NoRate, nil) + ")"
+	}
+	facts := fmt.Sprintf("%s: %s  ·  %s: %s  ·  %s: %d", d.T("results.responses", nil), responses,
 		d.T("export.field.dont_know_rate", nil), fmtScore(d.Locale, scaled(rep.DontKnowRate, 100), 0)+" %",
 		d.T("export.field.k", nil), rep.K)
 	p.para(facts, 10, pdfInk)
 	pdf.Ln(3)
-	p.para(d.T("results.summary", map[string]any{"CEM": p.pct(rep.Overall.CEM), "Gap": p.pts(rep.Overall.Gap)}), 11, pdfInk)
+	p.para(d.T("results.summary", map[string]any{"CEM": p.pct(rep.Overall.CEM), "Gap": p.gap(*rep.Overall)}), 11, pdfInk)
+	if pos := d.position(); pos != "" {
+		pdf.Ln(2)
+		p.para(pos, 11, pdfInk)
+	}
+	if len(d.Things) > 0 {
+		pdf.Ln(6)
+		p.heading(d.T("results.things.title", nil))
+		for i, th := range d.Things {
+			p.para(strconv.Itoa(i+1)+". "+th, 11, pdfInk)
+			pdf.Ln(2)
+		}
+	}
+}
+
+// gap is intention − reality as printed: the difference of the two whole
+// percentages beside it.
+func (p *pdfWriter) gap(s survey.ReportScore) string {
+	return fmtScore(p.d.Locale, survey.ShownDiff(s.Intention, s.Reality, 0), 0)
 }
 
 func scaled(v survey.Num, by float64) survey.Num {
@@ -217,8 +267,9 @@ func scaled(v survey.Num, by float64) survey.Num {
 	return &x
 }
 
-// radar: 13 spokes, rings at 25/50/75/100, intention and reality polygons,
-// section titles around.
+// radar: 13 spokes scaled to the data (as on the page), rings at each
+// quarter of the scale, the benchmark's middle half as a grey band,
+// intention and reality polygons, section titles around.
 func (p *pdfWriter) radar() {
 	pdf, d, rep := p.pdf, p.d, p.d.Report
 	pdf.AddPage()
@@ -227,17 +278,42 @@ func (p *pdfWriter) radar() {
 	if n < 3 {
 		return
 	}
+	lo, hi := d.benchBand()
+	maxV := 0.0
+	for _, sec := range rep.Sections {
+		for _, v := range []survey.Num{sec.Intention, sec.Reality} {
+			if v != nil {
+				maxV = math.Max(maxV, *v)
+			}
+		}
+	}
+	for _, v := range hi {
+		maxV = math.Max(maxV, v)
+	}
+	scale := math.Min(100, math.Max(20, math.Ceil((maxV+5)/10)*10))
 	top := pdf.GetY()
 	const r = 48.0
 	cx, cy := pdfPageW/2, top+r+16
 	pt := func(i int, v float64) fpdf.PointType {
 		a := -math.Pi/2 + 2*math.Pi*float64(i)/float64(n)
-		return fpdf.PointType{X: cx + r*v/100*math.Cos(a), Y: cy + r*v/100*math.Sin(a)}
+		return fpdf.PointType{X: cx + r*v/scale*math.Cos(a), Y: cy + r*v/scale*math.Sin(a)}
+	}
+	rings := []float64{scale / 4, scale / 2, scale * 3 / 4, scale}
+	// The benchmark band first, under everything else.
+	if len(lo) == n && len(hi) == n {
+		outer, inner := make([]fpdf.PointType, n), make([]fpdf.PointType, n)
+		for i := range n {
+			outer[i], inner[i] = pt(i, hi[i]), pt(i, lo[i])
+		}
+		p.fill(pdfBand)
+		pdf.Polygon(outer, "F")
+		p.fill([3]int{255, 255, 255})
+		pdf.Polygon(inner, "F")
 	}
 	// Grid: rings as polygons, spokes, ring values on the first spoke.
 	p.draw(pdfGrid)
 	pdf.SetLineWidth(0.2)
-	for _, ring := range []float64{25, 50, 75, 100} {
+	for _, ring := range rings {
 		pts := make([]fpdf.PointType, n)
 		for i := range pts {
 			pts[i] = pt(i, ring)
@@ -245,13 +321,13 @@ func (p *pdfWriter) radar() {
 		pdf.Polygon(pts, "D")
 	}
 	for i := range n {
-		e := pt(i, 100)
+		e := pt(i, scale)
 		pdf.Line(cx, cy, e.X, e.Y)
 	}
 	p.font("", 7, pdfMuted)
-	for _, ring := range []float64{25, 50, 75, 100} {
+	for _, ring := range rings {
 		q := pt(0, ring)
-		p.text(q.X+1, q.Y+1, strconv.Itoa(int(ring)))
+		p.text(q.X+1, q.Y+2.5, strconv.FormatFloat(ring, 'f', -1, 64))
 	}
 	// Series: translucent fill, solid outline, a dot per value.
 	for _, s := range []struct {
@@ -265,7 +341,7 @@ func (p *pdfWriter) radar() {
 		for i, sec := range rep.Sections {
 			v := 0.0
 			if x := s.val(sec.ReportScore); x != nil {
-				v = math.Max(0, math.Min(100, *x))
+				v = math.Max(0, math.Min(scale, *x))
 			}
 			pts[i] = pt(i, v)
 		}
@@ -313,7 +389,10 @@ func (p *pdfWriter) radar() {
 	for _, s := range []struct {
 		c     [3]int
 		label string
-	}{{pdfIntention, d.T("results.intention", nil)}, {pdfReality, d.T("results.reality", nil)}} {
+	}{{pdfIntention, d.T("results.intention", nil)}, {pdfReality, d.T("results.reality", nil)}, {pdfBand, d.T("results.bench.band", nil)}} {
+		if s.c == pdfBand && len(lo) == 0 {
+			continue
+		}
 		p.fill(s.c)
 		pdf.Rect(lx, ly-2.5, 4, 3, "F")
 		p.font("", 9, pdfInk)
@@ -356,7 +435,11 @@ func (p *pdfWriter) sectionTable() {
 		p.font("", 6.5, pdfMuted)
 		for _, v := range []float64{0, 25, 50, 75, 100} {
 			s := strconv.Itoa(int(v))
-			p.text(barX+barW*v/100-p.width(s)/2, y+4.5, s)
+			x := barX + barW*v/100 - p.width(s)/2
+			if v == 100 { // end at the bar's end, clear of the first number column's heading
+				x = barX + barW - p.width(s)
+			}
+			p.text(x, y+4.5, s)
 		}
 		pdf.SetXY(pdfMargin, y+7)
 	}
@@ -399,7 +482,7 @@ func (p *pdfWriter) sectionTable() {
 			gapColour, style = [3]int{176, 32, 32}, "B"
 		}
 		p.font(style, 9, gapColour)
-		p.cell(numW, rowH, p.s(p.pts(sec.Gap)), "", 0, "R", false, "")
+		p.cell(numW, rowH, p.s(p.gap(sec.ReportScore)), "", 0, "R", false, "")
 		p.draw(pdfGrid)
 		pdf.Line(pdfMargin, y+rowH, pdfMargin+pdfBodyW, y+rowH)
 		pdf.SetXY(pdfMargin, y+rowH)
@@ -441,6 +524,9 @@ func (p *pdfWriter) leaders() {
 		if len(names) == 3 || diffOf(s) < 5 {
 			break
 		}
+		if !s.Significant {
+			continue
+		}
 		names = append(names, fmt.Sprintf("%s (+%s)", d.sectionTitle(s.ID), fmtFloat(d.Locale, diffOf(s), 1)))
 	}
 	if len(names) > 0 {
@@ -449,7 +535,7 @@ func (p *pdfWriter) leaders() {
 	}
 	over := 0
 	for _, c := range lv.Practices {
-		if c.Delta > 0 {
+		if c.Delta > 0 && c.Significant { // a large δ alone is no finding
 			over++
 		}
 	}
@@ -464,10 +550,7 @@ func (p *pdfWriter) leaders() {
 
 // pValue is "= 0.027", or "< 0.001" for what rounds to zero.
 func pValue(locale string, p float64) string {
-	if p < 0.001 {
-		return "< " + fmtFloat(locale, 0.001, 3)
-	}
-	return "= " + fmtFloat(locale, p, 3)
+	return survey.FormatPRel(locale, p)
 }
 
 func diffOf(c survey.LeaderComparison) float64 {

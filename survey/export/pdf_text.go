@@ -140,6 +140,9 @@ func (p *pdfWriter) runsWidth(rs []pdfRun) float64 {
 
 // text prints text with its baseline at (x, y).
 func (p *pdfWriter) text(x, y float64, text string) {
+	// The glyphs' box: from the ascender above the baseline y to the descender below it.
+	pt := p.size * 25.4 / 72
+	p.record(x, y-0.75*pt, p.width(text), 0.95*pt, text)
 	if s, ok := p.plain(text); ok {
 		p.pdf.Text(x, y, s)
 		return
@@ -155,6 +158,18 @@ func (p *pdfWriter) text(x, y float64, text string) {
 // cell is fpdf's CellFormat for text in any script.
 func (p *pdfWriter) cell(w, h float64, text, border string, ln int, align string, fill bool, link string) {
 	pdf := p.pdf
+	if text != "" { // the text's own box inside the cell, vertically centred as fpdf sets it
+		cx, cy := pdf.GetXY()
+		m, tw, pt := pdf.GetCellMargin(), p.width(text), p.size*25.4/72
+		tx := cx + m
+		switch {
+		case strings.Contains(align, "R"):
+			tx = cx + w - m - tw
+		case strings.Contains(align, "C"):
+			tx = cx + (w-tw)/2
+		}
+		p.record(tx, cy+(h-0.95*pt)/2, tw, 0.95*pt, text)
+	}
 	if s, ok := p.plain(text); ok {
 		pdf.CellFormat(w, h, s, border, ln, align, fill, 0, link)
 		return
@@ -199,6 +214,12 @@ func (p *pdfWriter) leftMargin() float64 {
 // or between characters where a word (or a line of Han) is too long.
 func (p *pdfWriter) multi(w, h float64, text, border, align string, fill bool) {
 	if s, ok := p.plain(text); ok {
+		// Record each line as MultiCell will set it.
+		x, y := p.pdf.GetXY()
+		for i, line := range p.pdf.SplitText(s, w) {
+			tw, pt := p.pdf.GetStringWidth(line), p.size*25.4/72
+			p.record(x+p.pdf.GetCellMargin(), y+float64(i)*h+(h-0.95*pt)/2, tw, 0.95*pt, line)
+		}
 		p.pdf.MultiCell(w, h, s, border, align, fill)
 		return
 	}

@@ -37,7 +37,11 @@ func WriteWorkbook(w io.Writer, d *Doc) error {
 			return err
 		}
 	}
-	for i, write := range []func(string) error{x.summary, x.sections, x.practices, x.heatmap, x.leaders, x.recommendations} {
+	for i, write := range []func(string) error{x.summary, x.sections, x.practices, x.heatmap, x.leaders, x.recommendations,
+		x.sectionHeat(func(r *survey.Report) []survey.ReportGroup { return r.Units }, "survey.profile.unit", x.unitName),
+		x.sectionHeat(func(r *survey.Report) []survey.ReportGroup { return r.Roles }, "survey.profile.role", x.optionName(d.Model.Roles)),
+		x.sectionHeat(func(r *survey.Report) []survey.ReportGroup { return r.Seniority }, "survey.profile.seniority", x.optionName(d.Model.Seniority)),
+		x.trend, x.comparison} {
 		if err := write(names[i]); err != nil {
 			return fmt.Errorf("workbook sheet %d: %w", i+1, err)
 		}
@@ -89,7 +93,7 @@ func (x *xlsxWriter) styles() error {
 // sheetNames are the six sheet names in the doc's locale, made valid: at
 // most 31 characters, none of : \ / ? * [ ], unique.
 func (x *xlsxWriter) sheetNames() []string {
-	ids := []string{"summary", "sections", "practices", "heatmap", "leaders", "recommendations"}
+	ids := []string{"summary", "sections", "practices", "heatmap", "leaders", "recommendations", "units", "roles", "seniority", "trend", "comparison"}
 	seen := map[string]bool{}
 	out := make([]string, len(ids))
 	for i, id := range ids {
@@ -182,9 +186,19 @@ func (x *xlsxWriter) summary(sheet string) error {
 	if rep.Preliminary {
 		yes = x.t("export.yes")
 	}
-	var responses any
+	var responses, invited, rate, position any
 	if rep.Responses != nil {
 		responses = *rep.Responses
+	}
+	if pt := d.Participation; pt != nil {
+		if pt.Invited != nil && pt.Rate != nil {
+			invited, rate = *pt.Invited, x.num(pt.Rate, x.rate)
+		} else if pt.NoRate != "" {
+			rate = d.T("results.norate."+pt.NoRate, nil)
+		}
+	}
+	if pos := d.position(); pos != "" {
+		position = pos
 	}
 	rows := [][2]any{
 		{x.t("export.field.organisation"), d.Organisation},
@@ -194,6 +208,9 @@ func (x *xlsxWriter) summary(sheet string) error {
 		{x.t("export.field.preliminary"), yes},
 		{x.t("export.field.filter"), d.filterText()},
 		{x.t("results.responses"), responses},
+		{x.t("export.field.invited"), invited},
+		{x.t("export.field.rate"), rate},
+		{x.t("export.field.position"), position},
 		{x.t("results.intention"), x.num(rep.Overall.Intention, x.points)},
 		{x.t("results.reality"), x.num(rep.Overall.Reality, x.points)},
 		{x.t("results.cem"), x.num(rep.Overall.CEM, x.points)},
@@ -446,14 +463,142 @@ func fmtScore(locale string, v survey.Num, decimals int) string {
 	return fmtFloat(locale, *v, decimals)
 }
 
+// fmtFloat rounds once, half away from zero (survey.Round).
 func fmtFloat(locale string, v float64, decimals int) string {
-	s := fmt.Sprintf("%.*f", decimals, v)
-	if s == "-0" || strings.HasPrefix(s, "-0.") && strings.Trim(s[3:], "0") == "" {
-		s = s[1:]
-	}
-	if locale == "de" || locale == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return survey.FormatNumber(locale, v, decimals)
 }
+
 func ptr[T any](v T) *T { return &v }
+
+// sectionHeat is a group × section sheet (units, roles or seniority bands):
+// the CEM score per section, shaded, for the groups the suppression rules
+// let show; hidden groups say so instead.
+func (x *xlsxWriter) sectionHeat(groups func(*survey.Report) []survey.ReportGroup, groupID string, name func(survey.ReportGroup) string) func(string) error {
+	return func(sheet string) error {
+		d := x.d
+		widths := []float64{30, 12}
+		header := []string{x.t(groupID), x.t("results.responses")}
+		for _, sec := range d.Report.Sections {
+			widths = append(widths, 10)
+			header = append(header, sec.ID+" "+d.sectionTitle(sec.ID))
+		}
+		s, err := x.stream(sheet, widths, header...)
+		if err != nil {
+			return err
+		}
+		gs := groups(d.Report)
+		if len(gs) == 0 {
+			if err := s.add(d.filterText()); err != nil {
+				return err
+			}
+		}
+		for _, g := range gs {
+			row := []any{name(g)}
+			if g.Suppressed {
+				row = append(row, excelize.Cell{StyleID: x.grey, Value: x.t("results.not_enough")})
+			} else {
+				var n any
+				if g.Responses != nil {
+					n = *g.Responses
+				}
+				row = append(row, n)
+				for _, v := range g.Sections {
+					row = append(row, x.num(v, x.band(v)))
+				}
+			}
+			if err := s.add(row...); err != nil {
+				return err
+			}
+		}
+		return s.sw.Flush()
+	}
+}
+
+func (x *xlsxWriter) unitName(g survey.ReportGroup) string {
+	if g.Key == "" || g.Name == "" {
+		return x.t("results.group.other_units")
+	}
+	return g.Name
+}
+
+// optionName names a role or band by its title in the doc's language, not its code.
+func (x *xlsxWriter) optionName(opts []survey.Option) func(survey.ReportGroup) string {
+	return func(g survey.ReportGroup) string {
+		if g.Key == "" {
+			return "–"
+		}
+		return x.d.optionTitle(opts, g.Key)
+	}
+}
+
+// trend is the waves: responses, overall CEM and the change since the wave
+// before with its 95 % interval, then each section's CEM per wave.
+func (x *xlsxWriter) trend(sheet string) error {
+	d := x.d
+	s, err := x.stream(sheet, []float64{30, 12, 12, 14, 12, 12, 14},
+		x.t("results.wave"), x.t("results.responses"), x.t("results.cem"), x.t("results.trend.change"),
+		x.t("export.col.low"), x.t("export.col.high"), x.t("results.trend.significant"))
+	if err != nil {
+		return err
+	}
+	for _, w := range d.Trend {
+		label := w.Name
+		if w.Wave != "" {
+			label = w.Wave
+		}
+		if w.Suppressed {
+			if err := s.add(label, excelize.Cell{StyleID: x.grey, Value: x.t("results.not_enough")}); err != nil {
+				return err
+			}
+			continue
+		}
+		var n, diff, lo, hi, sig any
+		if w.Responses != nil {
+			n = *w.Responses
+		}
+		if c := w.Change; c != nil && c.Diff != nil {
+			diff, lo, hi = x.num(c.Diff, x.points), x.num(c.Low, x.points), x.num(c.High, x.points)
+			sig = x.t("export.no")
+			if c.Significant {
+				sig = x.t("export.yes")
+			}
+		}
+		if err := s.add(label, n, x.num(w.CEM, x.points), diff, lo, hi, sig); err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
+
+// comparison is our section scores against the comparison group's percentiles.
+func (x *xlsxWriter) comparison(sheet string) error {
+	d := x.d
+	s, err := x.stream(sheet, []float64{8, 36, 12, 10, 10, 10, 10},
+		x.t("export.col.id"), x.t("results.section"), x.t("results.cem"), "P25", "P50", "P75", "P90")
+	if err != nil {
+		return err
+	}
+	b := d.Benchmark
+	if b == nil || b.Suppressed {
+		if err := s.add(x.t("export.comparison.none")); err != nil {
+			return err
+		}
+		return s.sw.Flush()
+	}
+	if pos := d.position(); pos != "" {
+		if err := s.add(pos); err != nil {
+			return err
+		}
+	}
+	for i, sec := range d.Report.Sections {
+		row := []any{sec.ID, d.sectionTitle(sec.ID), x.num(sec.CEM, x.points)}
+		if i < len(b.Sections) && b.Sections[i].Percentiles != nil {
+			q := b.Sections[i].Percentiles
+			row = append(row, x.num(&q.P25, x.points), x.num(&q.P50, x.points), x.num(&q.P75, x.points), x.num(&q.P90, x.points))
+		}
+		if err := s.add(row...); err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
