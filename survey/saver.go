@@ -2,8 +2,10 @@ package survey
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -19,13 +21,17 @@ type Saver struct {
 	queues  []chan saveReq
 	linger  time.Duration
 	maxSize int
-	done    chan struct{}
 }
 
 type saveReq struct {
-	key   string
-	slots []SlotValue
-	errc  chan error
+	DraftSave
+	errc chan error
+}
+
+// DraftSave is one autosave: answers for one draft's slots.
+type DraftSave struct {
+	Key   string
+	Slots []SlotValue
 }
 
 // NewSaver starts the writers: one on SQLite (it has one write connection
@@ -36,7 +42,7 @@ func NewSaver(db *DB) *Saver {
 	if db.Dialect == "postgres" {
 		workers = 4
 	}
-	s := &Saver{db: db, linger: time.Millisecond, maxSize: 64, done: make(chan struct{})}
+	s := &Saver{db: db, linger: time.Millisecond, maxSize: 64}
 	for range workers {
 		q := make(chan saveReq, 1024)
 		s.queues = append(s.queues, q)
@@ -56,7 +62,7 @@ func (s *Saver) Close() {
 func (s *Saver) Save(ctx context.Context, key string, slots []SlotValue) error {
 	h := fnv.New32a()
 	h.Write([]byte(key))
-	req := saveReq{key: key, slots: slots, errc: make(chan error, 1)}
+	req := saveReq{DraftSave: DraftSave{Key: key, Slots: slots}, errc: make(chan error, 1)}
 	select {
 	case s.queues[int(h.Sum32())%len(s.queues)] <- req:
 	case <-ctx.Done():
@@ -73,6 +79,7 @@ func (s *Saver) Save(ctx context.Context, key string, slots []SlotValue) error {
 
 func (s *Saver) run(q chan saveReq) {
 	batch := make([]saveReq, 0, s.maxSize)
+	saves := make([]DraftSave, 0, s.maxSize)
 	for first := range q {
 		batch = append(batch[:0], first)
 		timer := time.NewTimer(s.linger)
@@ -89,20 +96,84 @@ func (s *Saver) run(q chan saveReq) {
 			}
 		}
 		timer.Stop()
-		s.commit(batch)
+		saves = saves[:0]
+		for _, r := range batch {
+			saves = append(saves, r.DraftSave)
+		}
+		for i, err := range SaveDrafts(context.Background(), s.db, saves) {
+			batch[i].errc <- err
+		}
 	}
 }
 
-func (s *Saver) commit(batch []saveReq) {
-	errs := make([]error, len(batch))
-	keys := make([]string, 0, len(batch))
-	for _, r := range batch {
-		keys = append(keys, r.key)
+// SaveDrafts writes a batch of autosaves in one transaction of three
+// statements, however many drafts it touches: read the drafts (locked on
+// Postgres, so another instance's batch waits rather than overwrites), apply
+// the answers in order, write every changed draft back with one UPDATE …
+// FROM (VALUES …). It returns one error per save, nil for those committed.
+//
+// A save to a missing draft fails with ErrNoDraft and one with an unknown
+// slot with ErrInvalidAnswer, without touching the rest. Should the
+// transaction itself fail, each save is tried again in a transaction of its
+// own, so that a draft the database refuses fails only its own saves; when
+// the database is away they all fail, as they must.
+func SaveDrafts(ctx context.Context, db *DB, saves []DraftSave) []error {
+	errs := make([]error, len(saves))
+	err := saveBatch(ctx, db, saves, errs)
+	if err == nil {
+		return errs
 	}
-	err := s.db.Write.Transaction(func(tx *gorm.DB) error {
+	if len(saves) == 1 || ctx.Err() != nil {
+		for i := range errs {
+			errs[i] = errors.Join(errors.New("save answers"), err)
+		}
+		return errs
+	}
+	byKey := map[string][]int{}
+	var keys []string
+	for i, sv := range saves {
+		if _, ok := byKey[sv.Key]; !ok {
+			keys = append(keys, sv.Key)
+		}
+		byKey[sv.Key] = append(byKey[sv.Key], i)
+	}
+	for _, k := range keys {
+		idx := byKey[k]
+		one := make([]DraftSave, len(idx))
+		for j, i := range idx {
+			one[j] = saves[i]
+		}
+		oneErrs := make([]error, len(idx))
+		if err := saveBatch(ctx, db, one, oneErrs); err != nil {
+			for j := range oneErrs {
+				oneErrs[j] = errors.Join(errors.New("save answers"), err)
+			}
+		}
+		for j, i := range idx {
+			errs[i] = oneErrs[j]
+		}
+	}
+	return errs
+}
+
+// saveBatch is SaveDrafts' transaction. It fills errs for the saves that
+// cannot apply and returns the error of the transaction, if any.
+func saveBatch(ctx context.Context, db *DB, saves []DraftSave, errs []error) error {
+	keys := make([]string, 0, len(saves))
+	seen := make(map[string]bool, len(saves))
+	for _, sv := range saves {
+		if !seen[sv.Key] {
+			seen[sv.Key] = true
+			keys = append(keys, sv.Key)
+		}
+	}
+	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for i := range errs {
+			errs[i] = nil
+		}
 		var drafts []Draft
 		q := tx.Select("key", "answers").Where("key IN ?", keys)
-		if s.db.Dialect == "postgres" {
+		if db.Dialect == "postgres" {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}
 		if err := q.Find(&drafts).Error; err != nil {
@@ -112,14 +183,15 @@ func (s *Saver) commit(batch []saveReq) {
 		for _, d := range drafts {
 			answers[d.Key] = d.Answers
 		}
-		for i, r := range batch {
-			a, ok := answers[r.key]
+		changed := make(map[string]bool, len(drafts))
+		for i, sv := range saves {
+			a, ok := answers[sv.Key]
 			if !ok {
 				errs[i] = ErrNoDraft
 				continue
 			}
-			for _, sv := range r.slots {
-				if sv.Slot >= len(a) {
+			for _, v := range sv.Slots {
+				if v.Slot < 0 || v.Slot >= len(a) {
 					errs[i] = ErrInvalidAnswer
 					break
 				}
@@ -127,22 +199,43 @@ func (s *Saver) commit(batch []saveReq) {
 			if errs[i] != nil {
 				continue
 			}
-			for _, sv := range r.slots {
-				a[sv.Slot] = sv.Value
+			for _, v := range sv.Slots {
+				a[v.Slot] = v.Value
 			}
+			changed[sv.Key] = true
 		}
-		now := time.Now().UTC()
-		for key, a := range answers {
-			if err := tx.Model(&Draft{}).Where("key = ?", key).Updates(map[string]any{"answers": a, "updated_at": now}).Error; err != nil {
-				return err
+		if len(changed) == 0 {
+			return nil
+		}
+		// One statement for the whole batch. The first row's casts type the
+		// VALUES columns on Postgres; SQLite needs none.
+		var sql strings.Builder
+		args := make([]any, 0, 2*len(changed)+1)
+		sql.WriteString("WITH v(key, answers) AS (VALUES ")
+		n := 0
+		for _, k := range keys {
+			if !changed[k] {
+				continue
 			}
+			switch {
+			case n > 0:
+				sql.WriteString(", (?, ?)")
+			case db.Dialect == "postgres":
+				sql.WriteString("(CAST(? AS text), CAST(? AS bytea))")
+			default:
+				sql.WriteString("(?, ?)")
+			}
+			args = append(args, k, blob(answers[k]))
+			n++
 		}
-		return nil
+		sql.WriteString(") UPDATE drafts SET answers = v.answers, updated_at = ? FROM v WHERE drafts.key = v.key")
+		args = append(args, time.Now().UTC())
+		return tx.Exec(sql.String(), args...).Error
 	})
-	for i, r := range batch {
-		if err != nil {
-			errs[i] = errors.Join(errors.New("save answers"), err)
-		}
-		r.errc <- errs[i]
-	}
 }
+
+// blob passes bytes as one value: GORM would spread a bare []byte after an
+// opening parenthesis into a list of numbers.
+type blob []byte
+
+func (b blob) Value() (driver.Value, error) { return []byte(b), nil }
