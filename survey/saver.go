@@ -106,20 +106,54 @@ func (s *Saver) run(q chan saveReq) {
 	}
 }
 
-// SaveDrafts writes a batch of autosaves in one transaction of three
-// statements, however many drafts it touches: read the drafts (locked on
-// Postgres, so another instance's batch waits rather than overwrites), apply
-// the answers in order, write every changed draft back with one UPDATE …
-// FROM (VALUES …). It returns one error per save, nil for those committed.
+// SaveDrafts writes a batch of autosaves and returns one error per save,
+// nil for those committed.
+//
+// On Postgres the batch is one UPDATE … FROM (VALUES …) that applies each
+// draft's answers in the row itself (tiltline_patch_answers, migration
+// 00022): one statement, one round trip and one commit however many drafts
+// it touches, no read before it and no explicit transaction. A concurrent
+// write to the same draft (another instance's batch) waits for the row and
+// the patch applies to what that one committed. Drafts the statement leaves
+// alone, missing or sent a slot they do not have, go through the
+// transaction below, which says which save failed and why.
+//
+// On SQLite, and for those, the batch is a transaction of two statements:
+// read the drafts (locked on Postgres), apply the answers in order, write
+// every changed draft back with one UPDATE … FROM (VALUES …).
 //
 // A save to a missing draft fails with ErrNoDraft and one with an unknown
 // slot with ErrInvalidAnswer, without touching the rest. Should the
-// transaction itself fail, each save is tried again in a transaction of its
-// own, so that a draft the database refuses fails only its own saves; when
-// the database is away they all fail, as they must.
+// statement or transaction itself fail, each draft is tried again in a
+// transaction of its own, so that a draft the database refuses fails only
+// its own saves; when the database is away they all fail, as they must.
 func SaveDrafts(ctx context.Context, db *DB, saves []DraftSave) []error {
 	errs := make([]error, len(saves))
-	err := saveBatch(ctx, db, saves, errs)
+	var err error
+	if db.Dialect == "postgres" {
+		var patched map[string]bool
+		if patched, err = patchDrafts(ctx, db, saves); err == nil {
+			var rest []int
+			for i, sv := range saves {
+				if !patched[sv.Key] {
+					rest = append(rest, i)
+				}
+			}
+			if len(rest) == 0 {
+				return errs
+			}
+			sub := make([]DraftSave, len(rest))
+			for j, i := range rest {
+				sub[j] = saves[i]
+			}
+			for j, e := range saveEach(ctx, db, sub) {
+				errs[rest[j]] = e
+			}
+			return errs
+		}
+	} else {
+		err = saveBatch(ctx, db, saves, errs)
+	}
 	if err == nil {
 		return errs
 	}
@@ -129,6 +163,12 @@ func SaveDrafts(ctx context.Context, db *DB, saves []DraftSave) []error {
 		}
 		return errs
 	}
+	return saveEach(ctx, db, saves)
+}
+
+// saveEach saves each draft's share of the saves in a transaction of its own.
+func saveEach(ctx context.Context, db *DB, saves []DraftSave) []error {
+	errs := make([]error, len(saves))
 	byKey := map[string][]int{}
 	var keys []string
 	for i, sv := range saves {
@@ -154,6 +194,56 @@ func SaveDrafts(ctx context.Context, db *DB, saves []DraftSave) []error {
 		}
 	}
 	return errs
+}
+
+// patchDrafts is the Postgres batch: one UPDATE applying every draft's
+// saves, in order, where the draft exists and has every slot sent. It
+// returns the drafts it wrote.
+func patchDrafts(ctx context.Context, db *DB, saves []DraftSave) (map[string]bool, error) {
+	type patch struct {
+		b   []byte
+		top int
+	}
+	var keys []string
+	patches := map[string]*patch{}
+	for _, sv := range saves {
+		p := patches[sv.Key]
+		if p == nil {
+			p = &patch{top: -1}
+			patches[sv.Key] = p
+			keys = append(keys, sv.Key)
+		}
+		for _, v := range sv.Slots {
+			if v.Slot < 0 || v.Slot > 0xffff {
+				p.top = 0x10000 // no draft has it: left to the transaction to refuse
+				continue
+			}
+			p.b = append(p.b, byte(v.Slot>>8), byte(v.Slot), v.Value)
+			p.top = max(p.top, v.Slot)
+		}
+	}
+	var sql strings.Builder
+	args := make([]any, 0, 1+3*len(keys))
+	args = append(args, time.Now().UTC())
+	sql.WriteString("UPDATE drafts AS d SET answers = tiltline_patch_answers(d.answers, v.patch), updated_at = ? FROM (VALUES ")
+	for i, k := range keys {
+		if i > 0 {
+			sql.WriteString(", (?, ?, ?)")
+		} else {
+			sql.WriteString("(CAST(? AS text), CAST(? AS bytea), CAST(? AS integer))")
+		}
+		args = append(args, k, blob(patches[k].b), patches[k].top)
+	}
+	sql.WriteString(") AS v(key, patch, top) WHERE d.key = v.key AND length(d.answers) > v.top RETURNING d.key")
+	var written []string
+	if err := db.Write.WithContext(ctx).Raw(sql.String(), args...).Scan(&written).Error; err != nil {
+		return nil, err
+	}
+	done := make(map[string]bool, len(written))
+	for _, k := range written {
+		done[k] = true
+	}
+	return done, nil
 }
 
 // saveBatch is SaveDrafts' transaction. It fills errs for the saves that
