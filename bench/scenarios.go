@@ -58,8 +58,8 @@ func (w *worker) prefill(ctx context.Context, s session, n int) error {
 
 // healthz is the ceiling: the cheapest route through the same middleware.
 func (g *generator) healthz() scenario {
-	u := g.srv.base + "/healthz"
 	return scenario{name: "healthz", unit: "req", iter: func(ctx context.Context, w *worker) error {
+		u := g.bases[w.id%len(g.bases)] + "/healthz"
 		_, err := w.call(ctx, "GET /healthz", http.MethodGet, u, "", nil, nil, http.StatusOK, false)
 		return err
 	}}
