@@ -165,7 +165,11 @@ func PublishRelease(ctx context.Context, db *DB, secret []byte, campaignID int64
 		var c Campaign
 		q := tx
 		if db.Dialect == "postgres" {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+			// NO KEY UPDATE serialises publishers (it conflicts with itself)
+			// without blocking the foreign-key checks (KEY SHARE) of every
+			// draft started and response submitted to the campaign while a
+			// release, which rewrites the campaign's rows, is being made.
+			q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
 		}
 		if err := q.First(&c, campaignID).Error; err != nil {
 			return err
