@@ -374,24 +374,15 @@ func leadersVsStaff(m *Model, rows []*ReportRow, k int) *LeadersVsStaff {
 		return out
 	}
 	out.Available, out.Seniors, out.Others = true, len(seniors), len(others)
-	compare := func(id string, ps []*Practice) LeaderComparison {
-		var a, b []float64
-		for _, r := range seniors {
-			if v, ok := ownScore(m, r.Answers, ps); ok {
-				a = append(a, v)
-			}
-		}
-		for _, r := range others {
-			if v, ok := ownScore(m, r.Answers, ps); ok {
-				b = append(b, v)
-			}
-		}
-		return leaderRow(id, MannWhitneyValues(a, b), mean(a), mean(b))
-	}
-	overall := compare("overall", m.Practices())
-	out.Overall = &overall
+	groups := [][]*Practice{m.Practices()}
 	for _, s := range m.Sections {
-		out.Sections = append(out.Sections, compare(s.ID, s.Practices()))
+		groups = append(groups, s.Practices())
+	}
+	own := ownScoreCounts(m, groups, seniors, others)
+	overall := own[0].row("overall")
+	out.Overall = &overall
+	for i, s := range m.Sections {
+		out.Sections = append(out.Sections, own[i+1].row(s.ID))
 	}
 	ts, to := m.NewTally(), m.NewTally()
 	for _, r := range seniors {
@@ -420,6 +411,95 @@ func leadersVsStaff(m *Model, rows []*ReportRow, k int) *LeadersVsStaff {
 	}
 	sort.SliceStable(out.Practices, func(i, j int) bool { return math.Abs(out.Practices[i].Delta) > math.Abs(out.Practices[j].Delta) })
 	return out
+}
+
+// ownCounts counts respondents by their own score on a group of practices,
+// for two groups of respondents (seniors, others). An own score is the mean
+// of LevelScore over the practices answered, 25·sum/n for a sum of
+// (5 − level) over n answers, so respondents fall into a few thousand
+// (n, sum) bins at most, however many they are.
+type ownCounts struct {
+	practices int
+	bins      [2][]int // [group][n*(4*practices+1)+sum]
+}
+
+// ownScoreCounts bins every respondent's own score on each group of
+// practices in one pass over the rows: the same comparison as
+// MannWhitneyValues over each respondent's ownScore, without a slice of a
+// million scores per group to sort out.
+func ownScoreCounts(m *Model, groups [][]*Practice, seniors, others []*ReportRow) []ownCounts {
+	slots := make([][]int, len(groups))
+	out := make([]ownCounts, len(groups))
+	for g, ps := range groups {
+		for _, p := range ps {
+			slots[g] = append(slots[g], m.Slot(p, Reality))
+		}
+		w := 4*len(ps) + 1
+		out[g] = ownCounts{practices: len(ps), bins: [2][]int{make([]int, (len(ps)+1)*w), make([]int, (len(ps)+1)*w)}}
+	}
+	for side, rows := range [2][]*ReportRow{seniors, others} {
+		for _, r := range rows {
+			for g, sl := range slots {
+				sum, n := 0, 0
+				for _, i := range sl {
+					if i < len(r.Answers) && r.Answers[i] >= 1 && r.Answers[i] <= NumLevels {
+						sum += NumLevels - int(r.Answers[i])
+						n++
+					}
+				}
+				if n > 0 {
+					out[g].bins[side][n*(4*out[g].practices+1)+sum]++
+				}
+			}
+		}
+	}
+	return out
+}
+
+// row compares the two groups' own scores (Mann-Whitney) and their means.
+func (o ownCounts) row(id string) LeaderComparison {
+	w := 4*o.practices + 1
+	type tally struct{ a, b int }
+	byValue := map[float64]*tally{}
+	var sums [2]float64
+	var ns [2]int
+	for side := range 2 {
+		for idx, c := range o.bins[side] {
+			if c == 0 {
+				continue
+			}
+			n, sum := idx/w, idx%w
+			v := float64(sum) * LevelScore(NumLevels-1) / float64(n)
+			t := byValue[v]
+			if t == nil {
+				t = &tally{}
+				byValue[v] = t
+			}
+			if side == 0 {
+				t.a += c
+			} else {
+				t.b += c
+			}
+			sums[side] += v * float64(c)
+			ns[side] += c
+		}
+	}
+	vals := make([]float64, 0, len(byValue))
+	for v := range byValue {
+		vals = append(vals, v)
+	}
+	sort.Float64s(vals)
+	ha, hb := make([]int, len(vals)), make([]int, len(vals))
+	for i, v := range vals {
+		ha[i], hb[i] = byValue[v].a, byValue[v].b
+	}
+	var means [2]Value
+	for side := range 2 {
+		if ns[side] > 0 {
+			means[side] = Value{V: sums[side] / float64(ns[side]), Valid: true}
+		}
+	}
+	return leaderRow(id, MannWhitney(ha, hb), means[0], means[1])
 }
 
 func leaderRow(id string, c Comparison, senior, others Value) LeaderComparison {
