@@ -135,7 +135,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		v        *int
 		max      int
 		full, qk int
-	}{{"p6-rows", &o.p6Rows, 50_000, 10_000, 2_000}, {"p4-responses", &o.p4Resp, 200_000, 10_000, 2_000}} {
+	}{{"p6-rows", &o.p6Rows, 50_000, 10_000, 2_000}, {"p4-responses", &o.p4Resp, 1_000_000, 10_000, 2_000}} {
 		switch {
 		case *size.v < 0 || *size.v > size.max:
 			fmt.Fprintf(stderr, "tiltline bench: --%s must be from 1 to %d\n", size.flag, size.max)
@@ -350,8 +350,12 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		}
 		if name == "P4" { // the report API, then the dashboard page
 			api := g.report(o.p4Resp)
+			firstAPI := g.first(ctx, api, "builds the report")
+			logf("%s: %s", api.name, firstAPI)
 			logf("%s: %d workers for %s", api.name, o.conc, o.duration)
-			results = append(results, measure(api.name, func() *result { return g.run(ctx, api, o.conc, o.duration) }))
+			r := measure(api.name, func() *result { return g.run(ctx, api, o.conc, o.duration) })
+			r.notes = append([]string{firstAPI}, r.notes...)
+			results = append(results, r)
 			if srv.exited() {
 				break
 			}
@@ -359,8 +363,12 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 			if err != nil {
 				return err
 			}
+			firstPage := g.first(ctx, page, "renders the dashboard, with last wave's report for the trend")
+			logf("%s: %s", page.name, firstPage)
 			logf("%s: %d workers for %s", page.name, o.conc, o.duration)
-			results = append(results, measure(page.name, func() *result { return g.run(ctx, page, o.conc, o.duration) }))
+			r = measure(page.name, func() *result { return g.run(ctx, page, o.conc, o.duration) })
+			r.notes = append([]string{firstPage}, r.notes...)
+			results = append(results, r)
 			if srv.exited() {
 				break
 			}

@@ -176,3 +176,19 @@ func (g *generator) fullResponse(links []string) scenario {
 		},
 	}
 }
+
+// first times one iteration of a scenario on its own, before the load: for
+// P4 the request that builds the report (nothing is cached yet), and notes
+// it with the server's memory before and after.
+func (g *generator) first(ctx context.Context, sc scenario, what string) string {
+	rss0, _ := procStatus(g.srv.pid())
+	w := &worker{g: g, msgs: map[string]int{}}
+	t0 := time.Now()
+	err := sc.iter(ctx, w)
+	took := time.Since(t0)
+	rss1, _ := procStatus(g.srv.pid())
+	if err != nil {
+		return fmt.Sprintf("first request failed after %.0f ms: %v", ms(took), err)
+	}
+	return fmt.Sprintf("first request (%s): %.0f ms; server RSS %s MB before, %s MB after", what, ms(took), mb(rss0), mb(rss1))
+}
