@@ -192,7 +192,11 @@ func (ws *waitSamples) summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pg sampled %d times: server backends %.1f on average, %.1f active;", ws.n, float64(ws.backends)/float64(ws.n), float64(ws.active)/float64(ws.n))
 	b.WriteString(" active by wait: ")
-	b.WriteString(topCounts(ws.waits, ws.active, 5))
+	if ws.active == 0 {
+		b.WriteString("none seen")
+	} else {
+		b.WriteString(topCounts(ws.waits, ws.active, 5))
+	}
 	b.WriteString("; locks awaited: ")
 	if len(ws.lockWait) == 0 {
 		b.WriteString("none seen")
