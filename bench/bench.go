@@ -69,6 +69,7 @@ type options struct {
 	p4Resp    int
 	keep      bool
 	instances int
+	reuse     string
 	profile   string
 	pgSample  bool
 }
@@ -108,6 +109,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.p4Resp, "p4-responses", 0, "responses in the campaign whose report P4 reads and P5 exports; default 10,000 (2,000 with --quick)")
 	fs.IntVar(&o.p6Rows, "p6-rows", 0, "participants imported and invited in P6; default 10,000 (2,000 with --quick)")
 	fs.IntVar(&o.instances, "instances", 1, "server instances on the one database; the load of healthz, P1, P2 and P3 is spread over them (Postgres only for more than one)")
+	fs.StringVar(&o.reuse, "reuse-demo", "", "skip the demo: reuse the one whose output is in this file, already in --db (`tiltline demo --db URL --data-dir DIR --responses 1000000 --links 400 > DIR/demo.txt`); the server uses the file's directory as its data directory. For repeated P4 runs on a big campaign")
 	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the (first) server per scenario to this directory (SCENARIO.cpu.pprof; `go tool pprof`), and on Postgres its top statements (SCENARIO.pgss.tsv, needs pg_stat_statements)")
 	fs.BoolVar(&o.pgSample, "pg-sample", false, "on Postgres, sample pg_stat_activity and pg_locks every 50 ms during each scenario and note what the server's connections waited for (on by default with --instances above 1)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server.log) and print its path")
@@ -271,7 +273,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		prof = &profiler{dir: o.profile, pg: pg}
 	}
 	plan := planLinks(o)
-	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3, responses: 100, instances: o.instances, pprof: prof != nil}
+	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3, responses: 100, instances: o.instances, pprof: prof != nil, demoOutput: o.reuse}
 	if o.scenarios["P4"] || o.scenarios["P5"] {
 		setup.responses = o.p4Resp
 	}

@@ -94,6 +94,7 @@ type serverSetup struct {
 	adminToken bool   // create an API token for the demo's org admin
 	smtpURL    string // TILTLINE_SMTP_URL of the server; "" writes .eml files
 	instances  int    // servers to start on the database (at least 1)
+	demoOutput string // reuse the demo whose output this file holds, in the database as it is
 	pprof      bool   // serve Go's profiler on a free loopback port (TILTLINE_PPROF_ADDR)
 }
 
@@ -110,12 +111,30 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 		return nil, err
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := append(os.Environ(), "TILTLINE_DATA_DIR="+dir)
+	dataDir := dir
+	if setup.demoOutput != "" {
+		dataDir = filepath.Dir(setup.demoOutput) // the demo's secret
+	}
+	env := append(os.Environ(), "TILTLINE_DATA_DIR="+dataDir)
 
 	t0 := time.Now()
-	demo, err := childproc.RunDemo(ctx, bin, env, "--db", db, "--data-dir", dir,
-		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--base-url", base)
-	if err != nil {
+	var demo *childproc.Demo
+	if setup.demoOutput != "" {
+		out, err := os.ReadFile(setup.demoOutput)
+		if err != nil {
+			return nil, err
+		}
+		if demo, err = childproc.ParseDemo(out); err != nil {
+			return nil, fmt.Errorf("%s: %w", setup.demoOutput, err)
+		}
+		// The links carry the base URL the demo was given: point them here.
+		for i, l := range demo.Links {
+			if j := strings.Index(l, "/s/"); j >= 0 {
+				demo.Links[i] = base + l[j:]
+			}
+		}
+	} else if demo, err = childproc.RunDemo(ctx, bin, env, "--db", db, "--data-dir", dir,
+		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--base-url", base); err != nil {
 		return nil, err
 	}
 	if len(demo.Links) < setup.links {
@@ -126,7 +145,7 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 	s := &server{base: base, links: demo.Links, campaignID: demo.CampaignID, readToken: demo.APIToken,
 		managerEmail: demo.ManagerEmail, managerPassword: demo.ManagerPassword}
 	if setup.adminToken {
-		if s.adminToken, err = childproc.CreateToken(ctx, bin, env, demoAdmin, "--db", db, "--data-dir", dir, "--name", "bench"); err != nil {
+		if s.adminToken, err = childproc.CreateToken(ctx, bin, env, demoAdmin, "--db", db, "--data-dir", dataDir, "--name", "bench"); err != nil {
 			return nil, err
 		}
 	}
@@ -140,7 +159,7 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 				return nil, err
 			}
 		}
-		inst, err := startInstance(ctx, bin, db, dir, env, port, i, setup.pprof)
+		inst, err := startInstance(ctx, bin, db, dir, dataDir, env, port, i, setup.pprof)
 		if err != nil {
 			s.stop()
 			return nil, err
@@ -161,7 +180,7 @@ type started struct {
 
 // startInstance starts `serve` on port and waits for /readyz. Instances
 // after the first log to server-N.log.
-func startInstance(ctx context.Context, bin, db, dir string, env []string, port, i int, pprof bool) (*started, error) {
+func startInstance(ctx context.Context, bin, db, dir, dataDir string, env []string, port, i int, pprof bool) (*started, error) {
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	st := &started{base: base}
 	if pprof {
@@ -176,7 +195,7 @@ func startInstance(ctx context.Context, bin, db, dir string, env []string, port,
 	if i > 0 {
 		logName = fmt.Sprintf("server-%d.log", i+1)
 	}
-	p, err := childproc.Start(bin, []string{"serve", "--db", db, "--data-dir", dir, "--addr", "127.0.0.1:" + strconv.Itoa(port), "--base-url", base},
+	p, err := childproc.Start(bin, []string{"serve", "--db", db, "--data-dir", dataDir, "--addr", "127.0.0.1:" + strconv.Itoa(port), "--base-url", base},
 		env, filepath.Join(dir, logName))
 	if err != nil {
 		return nil, err

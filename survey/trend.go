@@ -84,20 +84,32 @@ func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
 // of the levels they gave on both dimensions, "don't know" left out.
 func RespondentScores(m *Model, rows []ReportRow, f ReportFilter) [][]float64 {
 	out := make([][]float64, len(m.Sections)+1)
+	// Each section's slots once, not per respondent.
+	slots := make([][]int, len(m.Sections))
+	for si, s := range m.Sections {
+		for _, p := range s.Practices() {
+			for _, d := range Dimensions {
+				slots[si] = append(slots[si], m.Slot(p, d))
+			}
+		}
+	}
+	if f.empty() {
+		for i := range out {
+			out[i] = make([]float64, 0, len(rows))
+		}
+	}
 	for i := range rows {
 		r := &rows[i]
 		if !f.match(r) {
 			continue
 		}
 		var all, alln float64
-		for si, s := range m.Sections {
+		for si := range m.Sections {
 			var sum, n float64
-			for _, p := range s.Practices() {
-				for _, d := range Dimensions {
-					if j := m.Slot(p, d); j < len(r.Answers) && r.Answers[j] >= 1 && r.Answers[j] <= NumLevels {
-						sum += LevelScore(int(r.Answers[j]))
-						n++
-					}
+			for _, j := range slots[si] {
+				if j < len(r.Answers) && r.Answers[j] >= 1 && r.Answers[j] <= NumLevels {
+					sum += LevelScore(int(r.Answers[j]))
+					n++
 				}
 			}
 			if n > 0 {
