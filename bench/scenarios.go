@@ -182,13 +182,20 @@ func (g *generator) fullResponse(links []string) scenario {
 // it with the server's memory before and after.
 func (g *generator) first(ctx context.Context, sc scenario, what string) string {
 	rss0, _ := procStatus(g.srv.pid())
+	cpu0 := procCPU(g.srv.pid())
 	w := &worker{g: g, msgs: map[string]int{}}
 	t0 := time.Now()
 	err := sc.iter(ctx, w)
 	took := time.Since(t0)
-	rss1, _ := procStatus(g.srv.pid())
+	rss1, hwm := procStatus(g.srv.pid())
+	cpu := "-"
+	if cpu1 := procCPU(g.srv.pid()); cpu0 >= 0 && cpu1 >= 0 {
+		// CPU time, unlike the wall time, does not grow when other
+		// processes take the cores.
+		cpu = fmt.Sprintf("%.2f s", (cpu1 - cpu0).Seconds())
+	}
 	if err != nil {
 		return fmt.Sprintf("first request failed after %.0f ms: %v", ms(took), err)
 	}
-	return fmt.Sprintf("first request (%s): %.0f ms; server RSS %s MB before, %s MB after", what, ms(took), mb(rss0), mb(rss1))
+	return fmt.Sprintf("first request (%s): %.0f ms, server CPU %s; server RSS %s MB before, %s MB after (peak %s MB)", what, ms(took), cpu, mb(rss0), mb(rss1), mb(hwm))
 }
