@@ -70,6 +70,8 @@ type orgForm struct {
 	CSRF   string
 	// Choices for the selects.
 	Sectors, Regions, SizeBands []string
+	// Logo is the organisation's logo URL ("" without one); LogoError a message id.
+	Logo, LogoError string
 }
 
 func (a *App) newOrgForm(c echo.Context, id int64, in survey.OrgInput, errs map[string]string) orgForm {
@@ -86,8 +88,11 @@ func (a *App) orgEditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := survey.OrgInput{Name: o.Name, Sector: o.Sector, Region: o.Region, SizeBand: o.SizeBand, BenchmarkOptIn: o.BenchmarkOptIn}
-	return a.render(c, http.StatusOK, "admin_org", a.page(c, "admin.org.title", a.newOrgForm(c, o.ID, in, nil)))
+	f, err := a.orgFormOf(c, o, nil)
+	if err != nil {
+		return err
+	}
+	return a.render(c, http.StatusOK, "admin_org", a.page(c, "admin.org.title", f))
 }
 
 func (a *App) orgSave(c echo.Context) error {
@@ -101,6 +106,7 @@ func (a *App) orgSave(c echo.Context) error {
 		return err
 	}
 	a.pool.invalidate() // opting out takes the organisation's entries out of the pool at once
+	a.sections.forgetBrand(v.OrgID)
 	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 

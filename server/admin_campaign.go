@@ -76,6 +76,10 @@ func campaignInput(c echo.Context, m *survey.Model) (survey.CampaignInput, campa
 	if form, err := c.FormParams(); err == nil {
 		in.Locales = form["locales"]
 	}
+	in.Names = map[string]string{}
+	for _, l := range survey.Locales {
+		in.Names[l] = c.FormValue("name_" + l)
+	}
 	k, err := strconv.Atoi(strings.TrimSpace(c.FormValue("k_min")))
 	if err != nil {
 		f.Errors["k_min"] = "form.error.k_min"

@@ -167,7 +167,7 @@ func runCampaign(t *testing.T, dbURL string) *campaignRun {
 		if code, _ := f.post("/p/1", url.Values{practices[0].ID + ".reality": {"dk"}, "go": {"next"}}); code != http.StatusSeeOther {
 			t.Fatalf("participant %d: page %d", idx, code)
 		}
-		if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != "/s/"+run.tokens[idx] {
+		if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != "/s/"+run.tokens[idx]+"/thanks" {
 			t.Fatalf("participant %d: submit %d %q", idx, code, loc)
 		}
 		run.submitted = append(run.submitted, idx)

@@ -246,7 +246,7 @@ func (c *attackCampaign) submit(idx int) {
 	if code, body := f.put("[" + strings.Join(answers, ",") + "]"); code != http.StatusNoContent {
 		t.Fatalf("%s: autosave %d %s", p.name, code, body)
 	}
-	if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != f.base {
+	if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != f.base+"/thanks" {
 		t.Fatalf("%s: submit %d %q", p.name, code, loc)
 	}
 	c.submitted = append(c.submitted, idx)

@@ -14,6 +14,7 @@ import (
 
 	"tiltline/portal"
 	"tiltline/survey"
+	"tiltline/survey/export"
 )
 
 // The result files: an aggregate CSV, an Excel workbook and a PDF report of
@@ -31,7 +32,7 @@ const (
 
 // exportDoc builds the request's report and what labels it; a suppressed
 // view is a 409.
-func (a *App) exportDoc(c echo.Context) (*survey.ExportDoc, error) {
+func (a *App) exportDoc(c echo.Context) (*export.Doc, error) {
 	cp, err := a.campaignOf(c)
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func (a *App) exportDoc(c echo.Context) (*survey.ExportDoc, error) {
 		org = o.Name
 	}
 	base := strings.TrimRight(a.cfg.BaseURL, "/")
-	return &survey.ExportDoc{
+	return &export.Doc{
 		Model: m, Campaign: cp, Report: rep, Organisation: org, UnitNames: names, Locale: lang,
 		T:         func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) },
 		Link:      func(slug, practice string) string { return base + portal.PagePath(slug, practice) },
@@ -71,7 +72,7 @@ func (a *App) exportDoc(c echo.Context) (*survey.ExportDoc, error) {
 
 // exportFile writes a file made by write, buffered so a failure is still a
 // clean error response rather than half a file.
-func (a *App) exportFile(c echo.Context, contentType, suffix string, write func(io.Writer, *survey.ExportDoc) error) error {
+func (a *App) exportFile(c echo.Context, contentType, suffix string, write func(io.Writer, *export.Doc) error) error {
 	d, err := a.exportDoc(c)
 	if err != nil {
 		return err
@@ -95,7 +96,7 @@ func (a *App) exportFile(c echo.Context, contentType, suffix string, write func(
 // exportFilename names the campaign, the view and the kind of file:
 // tiltline-campaign-7-unit-3-results.xlsx. Only ids and fixed words, so it
 // never needs quoting.
-func exportFilename(d *survey.ExportDoc, suffix string) string {
+func exportFilename(d *export.Doc, suffix string) string {
 	name := "tiltline-campaign-" + strconv.FormatInt(d.Campaign.ID, 10)
 	f := d.Report.Filter
 	if f.UnitID != nil {
@@ -122,15 +123,15 @@ func safeName(s string) string {
 
 // exportXLSX is GET /results/{id}/export.xlsx and its API twin.
 func (a *App) exportXLSX(c echo.Context) error {
-	return a.exportFile(c, contentTypeXLSX, "results.xlsx", survey.WriteWorkbook)
+	return a.exportFile(c, contentTypeXLSX, "results.xlsx", export.WriteWorkbook)
 }
 
 // exportPDF is GET /results/{id}/export.pdf and its API twin.
 func (a *App) exportPDF(c echo.Context) error {
-	return a.exportFile(c, contentTypePDF, "report.pdf", survey.WritePDF)
+	return a.exportFile(c, contentTypePDF, "report.pdf", export.WritePDF)
 }
 
 // exportAggregateCSV is GET /results/{id}/aggregate.csv and its API twin.
 func (a *App) exportAggregateCSV(c echo.Context) error {
-	return a.exportFile(c, contentTypeCSV, "scores.csv", survey.WriteAggregateCSV)
+	return a.exportFile(c, contentTypeCSV, "scores.csv", export.WriteAggregateCSV)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tiltline/survey"
+	"tiltline/survey/export"
 	"tiltline/survey/surveytest"
 )
 
@@ -38,7 +39,7 @@ func TestExportMessagesExistInEveryLocale(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, id := range append(survey.ExportMessageIDs, "export.link.xlsx", "export.link.pdf", "export.link.aggregate") {
+		for _, id := range append(export.MessageIDs, "export.link.xlsx", "export.link.pdf", "export.link.aggregate") {
 			if ids[id] == "" {
 				t.Errorf("%s misses %q, which the exports use", l, id)
 			}

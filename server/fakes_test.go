@@ -143,7 +143,7 @@ func TestOpenLinkAnswersOncePerBrowser(t *testing.T) {
 			t.Errorf("GET %s after submit = %d, want the thank-you page", path, code)
 		}
 	}
-	if code, loc := f.post("/start", url.Values{"role": {"researcher"}}); code != 303 || loc != "/o/"+key {
+	if code, loc := f.post("/start", url.Values{"role": {"researcher"}}); code != 303 || loc != "/o/"+key+"/thanks" {
 		t.Errorf("starting again after submit = %d %q, want back to the thank-you page", code, loc)
 	}
 	if code, _ := f.put(`{"practice":"PR-01","dimension":"reality","level":1}`); code != http.StatusConflict {

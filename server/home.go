@@ -12,5 +12,6 @@ func (a *App) home(c echo.Context) error {
 		"Model":       m,
 		"Sections":    len(m.Sections),
 		"Subsections": len(m.Subsections()),
+		"Minutes":     estimateMinutes(m.AnswerSlots()),
 	}))
 }

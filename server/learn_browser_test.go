@@ -71,7 +71,7 @@ func TestBrowserFromSurveyToLearningPath(t *testing.T) {
 	if !ok {
 		t.Fatalf("unknown practice %s", practice)
 	}
-	tab := clickIntoNewTab(t, b, "#"+practice+" p.learn a")
+	tab := clickIntoNewTab(t, b, "#"+practice+" a.learn")
 	if h1 := visibleText(t, tab, "h1"); h1 != p.Subsection.Title.In("en") {
 		t.Errorf("the portal page's h1 = %q, want %q", h1, p.Subsection.Title.In("en"))
 	}

@@ -338,6 +338,7 @@ type campaignMail struct {
 	org      string
 	settings *survey.MailSettings
 	minutes  int
+	logo     string // the organisation's logo, an absolute URL; "" without one
 }
 
 func (m *mailer) campaign(ctx context.Context, id int64) (*campaignMail, error) {
@@ -355,7 +356,10 @@ func (m *mailer) campaign(ctx context.Context, id int64) (*campaignMail, error) 
 	}
 	cm := &campaignMail{c: &c, org: org.Name, settings: s, minutes: 20}
 	if model, ok := m.app.models.Version(c.ModelVersion); ok {
-		cm.minutes = minutesFor(model.AnswerSlots())
+		cm.minutes = estimateMinutes(model.AnswerSlots())
+	}
+	if b, err := m.app.sections.brand(ctx, m.db, c.OrganisationID); err == nil && logoURL(c.OrganisationID, b) != "" {
+		cm.logo = m.app.cfg.BaseURL + logoURL(c.OrganisationID, b)
 	}
 	return cm, nil
 }
@@ -502,6 +506,7 @@ type mailView struct {
 	Minutes                       int
 	Deadline                      string
 	Contact                       string
+	Logo                          string // absolute URL of the organisation's logo, or ""
 
 	tr *translator
 }
@@ -537,11 +542,11 @@ func (m *mailer) optOutLink(invitationID, lang string) string {
 func (m *mailer) view(job survey.OutboxJob, cm *campaignMail) *mailView {
 	lang := mailLocale(job, cm.c)
 	tr := m.app.i18n
-	name := cm.c.Name
+	name := cm.c.NameIn(lang)
 	if cm.c.WaveLabel != "" {
 		name += " " + cm.c.WaveLabel
 	}
-	v := &mailView{Lang: lang, Kind: job.Kind, Org: cm.org, Campaign: name, Minutes: cm.minutes, tr: tr,
+	v := &mailView{Lang: lang, Kind: job.Kind, Org: cm.org, Campaign: name, Minutes: cm.minutes, Logo: cm.logo, tr: tr,
 		Link: m.surveyLink(job.InvitationID, lang), OptOutLink: m.optOutLink(job.InvitationID, lang)}
 	subject, intro := cm.settings.InviteSubject, cm.settings.InviteIntro
 	if job.Kind == survey.MailReminder {

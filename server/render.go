@@ -47,6 +47,11 @@ func templateFuncs(as *assets) template.FuncMap {
 		"int":   func(v int64) int { return int(v) },
 		"learn": portal.PagePath,
 		"slot":  func(m *survey.Model, p *survey.Practice, dim string) int { return m.Slot(p, dim) },
+		// leastFirst orders a dimension's levels as the survey shows them:
+		// least (level 5) first, most (level 1) last.
+		"leastFirst": leastFirst,
+		// fill is how many of five bars a level's button shows: 1 for the least.
+		"fill": func(level int) int { return survey.NumLevels + 1 - level },
 		"percent": func(part, whole int) string {
 			if whole == 0 {
 				return "–"
@@ -120,6 +125,9 @@ type Page struct {
 	// Content, when set, is the page's main content rendered earlier (a
 	// cached fragment); the layout shows it instead of running "content".
 	Content template.HTML
+	// Brand, on respondent pages, is the organisation and campaign behind
+	// the survey (see branding.go); nil elsewhere.
+	Brand *pageBrand
 
 	tr *translator
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"tiltline/survey"
+	"tiltline/survey/export"
 )
 
 // reportRows keeps each campaign's current release (its packed responses,
@@ -484,5 +485,5 @@ func (a *App) exportCSV(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="tiltline-campaign-%d-responses.csv"`, cp.ID))
 	h.Set("Cache-Control", "private, no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	return survey.WriteResponsesCSV(c.Response(), m, rows, cp.KMin, names)
+	return export.WriteResponsesCSV(c.Response(), m, rows, cp.KMin, names)
 }

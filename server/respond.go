@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -129,7 +130,10 @@ func (a *App) flowEnded(c echo.Context, rc *respondentCtx) error {
 	}
 	if c.Request().Method == http.MethodPost && errors.Is(rc.state, survey.ErrAlreadySubmitted) {
 		// A second click on "submit" lands on the thank-you page, not an error.
-		return c.Redirect(http.StatusSeeOther, rc.Base)
+		return c.Redirect(http.StatusSeeOther, rc.Base+"/thanks")
+	}
+	if errors.Is(rc.state, survey.ErrAlreadySubmitted) && strings.HasSuffix(c.Path(), "/thanks") {
+		return a.renderThanks(c, rc)
 	}
 	return a.surveyNotice(c, key, rc.Campaign)
 }
@@ -208,16 +212,37 @@ func (a *App) renderWelcome(c echo.Context, rc *respondentCtx, errs map[string]s
 		d.Units = units
 		d.AskUnit = len(units) > 0
 	}
-	d.Minutes = minutesFor(rc.Model.AnswerSlots())
+	d.Minutes = estimateMinutes(rc.Model.AnswerSlots())
 	status := http.StatusOK
 	if len(errs) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	return a.render(c, status, "welcome", a.page(c, "survey.welcome.title", d))
+	p, err := a.respondentPage(c, rc.Campaign, "survey.welcome.title", d)
+	if err != nil {
+		return err
+	}
+	return a.render(c, status, "welcome", p)
 }
 
-// minutesFor estimates answering time: about five seconds per rating.
-func minutesFor(slots int) int { return (slots*5 + 59) / 60 }
+// secondsPerRating is what one rating takes: a statement of some 25 words
+// read once for two ratings (about 6 s at 250 words a minute) and a tap
+// for each (about 3 s with its look at the row).
+const secondsPerRating = 6
+
+// minutesFor is the time left for a number of ratings, in whole minutes
+// rounded up.
+func minutesFor(slots int) int { return (slots*secondsPerRating + 59) / 60 }
+
+// estimateMinutes is the one time estimate the home page, the welcome page
+// and the mails give for a whole survey: minutesFor rounded to five
+// minutes, since it is a promise about a person, not a measurement.
+func estimateMinutes(slots int) int {
+	m := (minutesFor(slots) + 2) / 5 * 5
+	if m < 5 {
+		m = 5
+	}
+	return m
+}
 
 // surveyBegin takes the welcome form: the profile questions, if any.
 func (a *App) surveyBegin(c echo.Context) error {
@@ -432,42 +457,94 @@ type reviewData struct {
 	Progress     survey.Progress
 	ProgressView progressView
 	Unanswered   []unansweredSection
+	// FirstOpen is the URL of the first practice with a rating left open.
+	FirstOpen string
+	// Confirm: the respondent asked to submit with more than a tenth open;
+	// the page asks once whether to submit anyway.
+	Confirm bool
+	Open    int // ratings left open
+	Percent int // share of ratings left open, rounded up
 }
 
 type unansweredSection struct {
 	Page      int
 	Section   *survey.Section
 	Practices []*survey.Practice
+	Open      int // ratings left open in the section
 }
 
-// surveyReview lists what is still unanswered, with links back.
+// surveyReview lists what is still unanswered, section by section, with links back.
 func (a *App) surveyReview(c echo.Context) error {
 	rc := respondentOf(c)
 	d, err := a.draftOrStart(c, rc)
 	if err != nil {
 		return err
 	}
-	data := reviewData{respondentCtx: rc, Progress: rc.Model.ProgressOf(d.Answers)}
+	return a.renderReview(c, rc, d.Answers, false)
+}
+
+// renderReview shows the review page; confirm asks whether to submit with
+// more than a tenth of the ratings open.
+func (a *App) renderReview(c echo.Context, rc *respondentCtx, answers []byte, confirm bool) error {
+	data := reviewData{respondentCtx: rc, Progress: rc.Model.ProgressOf(answers), Confirm: confirm}
 	data.ProgressView = a.progressView(c, rc.Model, data.Progress)
+	data.Open = data.Progress.Total - data.Progress.Answered
+	if data.Progress.Total > 0 {
+		data.Percent = (100*data.Open + data.Progress.Total - 1) / data.Progress.Total
+	}
 	for i, s := range rc.Model.Sections {
 		us := unansweredSection{Page: i + 1, Section: s}
 		for _, p := range s.Practices() {
-			if d.Answers[rc.Model.Slot(p, survey.Intention)] == survey.Unanswered || d.Answers[rc.Model.Slot(p, survey.Reality)] == survey.Unanswered {
+			open := 0
+			for _, dim := range survey.Dimensions {
+				if slot := rc.Model.Slot(p, dim); slot >= len(answers) || answers[slot] == survey.Unanswered {
+					open++
+				}
+			}
+			if open > 0 {
 				us.Practices = append(us.Practices, p)
+				us.Open += open
+				if data.FirstOpen == "" {
+					data.FirstOpen = rc.Base + "/p/" + strconv.Itoa(i+1) + "#" + p.ID
+				}
 			}
 		}
 		if len(us.Practices) > 0 {
 			data.Unanswered = append(data.Unanswered, us)
 		}
 	}
-	return a.render(c, http.StatusOK, "review", a.page(c, "survey.review.title", data))
+	title := "survey.review.title"
+	if confirm {
+		title = "survey.confirm.title"
+	}
+	p, err := a.respondentPage(c, rc.Campaign, title, data)
+	if err != nil {
+		return err
+	}
+	return a.render(c, http.StatusOK, "review", p)
 }
+
+// tooManyOpen: submitting with more than a tenth of the ratings open asks
+// for confirmation first.
+func tooManyOpen(p survey.Progress) bool { return 10*(p.Total-p.Answered) > p.Total }
 
 // surveySubmit stores the response; after it the link only says thank you.
 func (a *App) surveySubmit(c echo.Context) error {
 	rc := respondentOf(c)
 	if err := a.checkCSRF(c, rc); err != nil {
 		return err
+	}
+	if c.FormValue("ask") == "1" {
+		// The review page's form asks to be asked: with more than a tenth
+		// of the ratings open, the confirmation page comes first, and its
+		// own form (without "ask") submits. No script needed.
+		d, err := survey.LoadDraft(c.Request().Context(), a.db, rc.DraftKey)
+		if err != nil && !errors.Is(err, survey.ErrNoDraft) {
+			return err
+		}
+		if err == nil && tooManyOpen(rc.Model.ProgressOf(d.Answers)) {
+			return a.renderReview(c, rc, d.Answers, true)
+		}
 	}
 	if err := a.openLimit(c, rc, "submit"); err != nil {
 		return err // the draft stays: this browser can submit it later
@@ -493,5 +570,35 @@ func (a *App) surveySubmit(c echo.Context) error {
 		c.SetCookie(&http.Cookie{Name: openCookie, Value: a.openDone(rc.Campaign.ID), Path: rc.Base, MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secureCookies(c)})
 	}
-	return c.Redirect(http.StatusSeeOther, rc.Base)
+	return c.Redirect(http.StatusSeeOther, rc.Base+"/thanks")
+}
+
+// surveyThanks is where a submit lands. It only answers once the survey is
+// submitted (flowEnded renders it); before, it is the link itself.
+func (a *App) surveyThanks(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, respondentOf(c).Base)
+}
+
+type thanksData struct {
+	Org      string
+	K        int
+	ClosesAt string // the closing date in the page's language, "" when open-ended
+	Contact  string
+}
+
+// renderThanks is the page right after a submit: thank you, and what
+// happens next — when results are shared, with whom, and the rule that
+// keeps answers anonymous. Opening the link later says "already submitted".
+func (a *App) renderThanks(c echo.Context, rc *respondentCtx) error {
+	d := thanksData{K: survey.EffectiveK(rc.Campaign.KMin)}
+	p, err := a.respondentPage(c, rc.Campaign, "survey.thanks.title", &d)
+	if err != nil {
+		return err
+	}
+	d.Org = p.Brand.Org
+	d.Contact = p.Brand.Contact
+	if t := rc.Campaign.ClosesAt; t != nil {
+		d.ClosesAt = p.Day(*t)
+	}
+	return a.render(c, http.StatusOK, "survey_thanks", p)
 }

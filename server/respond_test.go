@@ -135,13 +135,26 @@ func TestFlowWithoutJavaScript(t *testing.T) {
 	if code != 200 || !strings.Contains(body, base+"/p/1#AP-02") {
 		t.Errorf("review must link back to unanswered AP-02 (%d)", code)
 	}
-	if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != base {
+	// The review page's form (ask=1) with nearly everything open asks once,
+	// on a page of its own; that page's form submits.
+	code, _, _ = f.do(http.MethodPost, "/submit", "application/x-www-form-urlencoded", url.Values{"csrf": {f.csrf}, "ask": {"1"}}.Encode())
+	if code != http.StatusOK || stored(t, a, demo.CampaignID) != 20 {
+		t.Fatalf("submit with 207 of 208 ratings open: %d, want the confirmation page and nothing stored", code)
+	}
+	_, body = f.get("/review")
+	if !strings.Contains(body, `name="ask" value="1"`) {
+		t.Error("the review page's submit form does not ask for the confirmation")
+	}
+	if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != base+"/thanks" {
 		t.Fatalf("submit: %d %q", code, loc)
 	}
-	if code, body := f.get(""); code != 200 || !strings.Contains(body, "Already submitted") || strings.Contains(body, "<form") {
-		t.Errorf("after submit the link must only thank: %d", code)
+	if code, body := f.get("/thanks"); code != 200 || !strings.Contains(body, "Thank you!") || !strings.Contains(body, "What happens next") || strings.Contains(body, "<form") {
+		t.Errorf("right after submit: %d, want the thank-you page", code)
 	}
-	if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != base {
+	if code, body := f.get(""); code != 200 || !strings.Contains(body, "Already submitted") || strings.Contains(body, "<form") || strings.Contains(body, "What happens next") {
+		t.Errorf("after submit the link must only say it was submitted: %d", code)
+	}
+	if code, loc := f.post("/submit", nil); code != http.StatusSeeOther || loc != base+"/thanks" {
 		t.Errorf("double submit: %d %q", code, loc)
 	}
 	if n := stored(t, a, demo.CampaignID); n != 21 {
@@ -319,7 +332,7 @@ func TestOpenLinkCampaignKeepsTheDraftInACookie(t *testing.T) {
 	if code, _ := f.put(`{"practice":"PR-01","dimension":"reality","level":5}`); code != 204 {
 		t.Fatalf("autosave: %d", code)
 	}
-	if code, loc := f.post("/submit", nil); code != 303 || loc != "/o/"+key {
+	if code, loc := f.post("/submit", nil); code != 303 || loc != "/o/"+key+"/thanks" {
 		t.Fatalf("submit: %d %q", code, loc)
 	}
 	if code, body := f.get(""); code != 200 || !strings.Contains(body, "Already submitted") {

@@ -198,18 +198,19 @@ func tabTo(t *testing.T, ctx context.Context, css string) {
 }
 
 // keyChoice is a way to answer a focused, unanswered radio group: the keys
-// and the value they pick. Tab focuses the group's first level; Space checks
-// it; arrow keys move the choice (and wrap: Up from the first reaches the
-// last, "don't know").
+// and the value they pick. The levels run from least (stored as 5) to most
+// (stored as 1), then "don't know". Tab focuses the group's first choice;
+// Space checks it; arrow keys move the choice (and wrap: Up from the first
+// reaches the last, "don't know").
 type keyChoice struct{ keys, value string }
 
 var keyChoices = []keyChoice{
-	{" ", "1"},
-	{kb.ArrowDown, "2"},
+	{" ", "5"},
+	{kb.ArrowDown, "4"},
 	{kb.ArrowUp, "dk"},
 	{kb.ArrowDown + kb.ArrowDown, "3"},
-	{kb.ArrowUp + kb.ArrowUp, "5"},
-	{kb.ArrowRight + kb.ArrowRight + kb.ArrowRight, "4"},
+	{kb.ArrowUp + kb.ArrowUp, "1"},
+	{kb.ArrowRight + kb.ArrowRight + kb.ArrowRight, "2"},
 }
 
 // answerPageByKeyboard walks the page with Tab from wherever the focus is,
@@ -252,6 +253,8 @@ func TestBrowserKeyboardOnlyCompletesSurvey(t *testing.T) {
 	countResponses := func() int64 { return stored(t, ts.App, ts.Demo.CampaignID) }
 	before := countResponses()
 	ctx := newBrowser(t, "en")
+	// The compact layout of a phone: every row of choices on one line.
+	do(t, ctx, chromedp.EmulateViewport(375, 800))
 
 	if status := open(t, ctx, link); status != http.StatusOK {
 		t.Fatalf("welcome: status %d", status)
@@ -310,7 +313,7 @@ func TestBrowserKeyboardOnlyCompletesSurvey(t *testing.T) {
 	if h1 := visibleText(t, ctx, "h1"); h1 != "Vérifier et envoyer" {
 		t.Fatalf("review h1 = %q", h1)
 	}
-	if n := read(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('section.missing').length`)); n != 0 {
+	if n := read(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('details.missing').length`)); n != 0 {
 		t.Errorf("review lists %d sections with unanswered practices", n)
 	}
 	assertStored(t, m, draftOf(t, ts, link), all)
@@ -318,7 +321,7 @@ func TestBrowserKeyboardOnlyCompletesSurvey(t *testing.T) {
 	if status := follow(t, ctx, chromedp.KeyEvent(kb.Enter)); status != http.StatusOK {
 		t.Fatalf("submit: status %d", status)
 	}
-	if h1 := visibleText(t, ctx, "h1"); !strings.HasPrefix(h1, "Déjà envoyé") {
+	if h1 := visibleText(t, ctx, "h1"); h1 != "Merci !" {
 		t.Errorf("after submit: h1 = %q, want the thank-you page", h1)
 	}
 	// The link shows only the thank-you page from now on.

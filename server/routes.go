@@ -32,6 +32,7 @@ func (a *App) routes() *echo.Echo {
 	e.GET("/readyz", a.readyz)
 	e.GET("/metrics", a.metricsPage) // 404 unless a token is set and no address of its own
 	e.GET("/static/:file", a.serveAsset)
+	e.GET("/brand/:org/:file", a.serveLogo)
 
 	// Public pages
 	e.GET("/", a.home)
@@ -71,6 +72,8 @@ func (a *App) routes() *echo.Echo {
 	org.GET("", a.adminHome)
 	org.GET("/org", a.orgEditPage)
 	org.POST("/org", a.orgSave)
+	org.POST("/org/logo", a.orgLogoSave)
+	org.POST("/org/logo/delete", a.orgLogoDelete)
 	org.GET("/units", a.unitsPage)
 	org.POST("/units", a.unitAdd)
 	org.POST("/units/:id/delete", a.unitDelete)
@@ -141,6 +144,7 @@ func (a *App) routes() *echo.Echo {
 		flow.PUT("/answers", a.surveyAutosave)
 		flow.GET("/review", a.surveyReview)
 		flow.POST("/submit", a.surveySubmit)
+		flow.GET("/thanks", a.surveyThanks)
 	}
 
 	return e

@@ -2,11 +2,15 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"regexp"
 	"strconv"
 	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"tiltline/survey"
 )
@@ -40,6 +44,11 @@ type sectionCache struct {
 	tr   *translator
 	mu   sync.Mutex
 	m    map[sectionKey]*sectionBody
+	// brands holds each organisation's name and logo hash for the
+	// respondent pages' header, so a page view costs no query for them.
+	// An upload or an edit on this instance forgets the entry; on others
+	// it lives out its minute.
+	brands *expirable.LRU[int64, survey.Brand]
 }
 
 func newSectionCache(funcs template.FuncMap, tr *translator) (*sectionCache, error) {
@@ -47,7 +56,8 @@ func newSectionCache(funcs template.FuncMap, tr *translator) (*sectionCache, err
 	if err != nil {
 		return nil, err
 	}
-	return &sectionCache{tmpl: t, tr: tr, m: map[sectionKey]*sectionBody{}}, nil
+	return &sectionCache{tmpl: t, tr: tr, m: map[sectionKey]*sectionBody{},
+		brands: expirable.NewLRU[int64, survey.Brand](10_000, nil, time.Minute)}, nil
 }
 
 func (sc *sectionCache) get(m *survey.Model, section int, locale string) (*sectionBody, error) {
@@ -96,3 +106,19 @@ func (b *sectionBody) render(answers []byte) template.HTML {
 	}
 	return template.HTML(out) // built only from our own escaped template output
 }
+
+// brand returns an organisation's name and logo hash, from the cache when it can.
+func (sc *sectionCache) brand(ctx context.Context, db *survey.DB, orgID int64) (survey.Brand, error) {
+	if b, ok := sc.brands.Get(orgID); ok {
+		return b, nil
+	}
+	b, err := survey.BrandOf(ctx, db, orgID)
+	if err != nil {
+		return b, err
+	}
+	sc.brands.Add(orgID, b)
+	return b, nil
+}
+
+// forgetBrand drops an organisation's entry after its name or logo changed.
+func (sc *sectionCache) forgetBrand(orgID int64) { sc.brands.Remove(orgID) }

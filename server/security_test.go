@@ -239,6 +239,8 @@ func (fx *secFixture) fill(t *testing.T, path, token string) string {
 			return fx.openKey
 		case "page":
 			return "1"
+		case "org":
+			return strconv.FormatInt(fx.ids["org"], 10)
 		case "slug":
 			return fx.slug
 		case "file":

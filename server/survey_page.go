@@ -14,6 +14,7 @@ import (
 type progressView struct {
 	Answered, Total int
 	Text            string
+	Short           string // without the sections, which the section menu shows
 }
 
 // sectionData is flat on purpose: text/template resolves fields through
@@ -30,45 +31,57 @@ type sectionData struct {
 	ProgressView progressView
 }
 
-// stepsNav writes the thirteen-step section navigation. It is built in Go
-// rather than in the template because, with its escaping, it was a third of
-// the page's rendering cost.
-func stepsNav(base string, m *survey.Model, prog survey.Progress, current int, lang, doneLabel, reviewLabel string) template.HTML {
+// menuLabels are the words of the section menu in one language.
+type menuLabels struct {
+	Where, Done, Started, New, Review string // Where: "Section {{.Number}} of {{.Total}}" already filled
+}
+
+// stepsNav writes the section menu: a disclosure whose summary says where
+// the respondent is ("Section 3 of 13 · Acquisition") and whose list gives
+// every section's state in words. It is built in Go rather than in the
+// template because, with its escaping, it was a third of the page's
+// rendering cost.
+func stepsNav(base string, m *survey.Model, prog survey.Progress, current int, lang string, l menuLabels) template.HTML {
 	var b strings.Builder
 	esc := template.HTMLEscapeString
-	b.WriteString(`<ol class="steps">`)
+	b.WriteString(`<details class="secmenu"><summary><span class="where">` + esc(l.Where) + `</span> <span class="sep" aria-hidden="true">·</span> <span class="here">`)
+	if current >= 1 && current <= len(m.Sections) {
+		b.WriteString(esc(m.Sections[current-1].Title.In(lang)))
+	}
+	b.WriteString(`</span></summary><ol class="steps">`)
 	for i, sec := range m.Sections {
 		n := strconv.Itoa(i + 1)
-		title := esc(sec.Title.In(lang))
-		done := prog.Sections[i].Done()
-		b.WriteString(`<li class="`)
-		if done {
-			b.WriteString("done")
+		sp := prog.Sections[i]
+		class, mark, state := "new", "○", l.New
+		switch {
+		case sp.Done():
+			class, mark, state = "done", "✓", l.Done
+		case sp.Answered > 0:
+			class, mark, state = "started", "◐", l.Started
 		}
-		if i+1 == current {
-			b.WriteString(" current")
-		}
-		b.WriteString(`"><a href="` + esc(base) + "/p/" + n + `"`)
+		b.WriteString(`<li class="` + class + `"><a href="` + esc(base) + "/p/" + n + `"`)
 		if i+1 == current {
 			b.WriteString(` aria-current="step"`)
 		}
-		b.WriteString(` title="` + title + `"><span class="visually-hidden">` + title)
-		if done {
-			b.WriteString(" (" + esc(doneLabel) + ")")
-		}
-		b.WriteString(`</span><span aria-hidden="true">` + n + "</span></a></li>")
+		b.WriteString(`><span class="mark" aria-hidden="true">` + mark + `</span> <span class="name">` + esc(sec.Title.In(lang)) +
+			`</span> <span class="state">` + esc(state) + "</span></a></li>")
 	}
-	b.WriteString(`<li><a href="` + esc(base) + `/review">` + esc(reviewLabel) + "</a></li></ol>")
+	b.WriteString(`<li class="review"><a href="` + esc(base) + `/review">` + esc(l.Review) + "</a></li></ol></details>")
 	return template.HTML(b.String())
 }
 
 // progressText is what sighted and screen-reader users alike read: where they
 // are, how much is done and roughly how long is left.
 func (a *App) progressView(c echo.Context, m *survey.Model, p survey.Progress) progressView {
-	left := minutesFor(p.Total - p.Answered)
-	return progressView{Answered: p.Answered, Total: p.Total, Text: a.i18n.T(localeOf(c), "survey.progress", map[string]any{
-		"Done": p.SectionsDone(), "Total": len(m.Sections), "Percent": p.Percent(), "Minutes": left,
-	})}
+	// The time left is the survey's one estimate (estimateMinutes), in
+	// proportion to what is left: the first page says what the welcome said.
+	left := 0
+	if p.Total > 0 {
+		left = (estimateMinutes(p.Total)*(p.Total-p.Answered) + p.Total - 1) / p.Total
+	}
+	args := map[string]any{"Done": p.SectionsDone(), "Total": len(m.Sections), "Percent": p.Percent(), "Minutes": left}
+	return progressView{Answered: p.Answered, Total: p.Total, Text: a.i18n.T(localeOf(c), "survey.progress", args),
+		Short: a.i18n.T(localeOf(c), "survey.progress_short", args)}
 }
 
 func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []byte) error {
@@ -78,13 +91,20 @@ func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []
 	}
 	prog := rc.Model.ProgressOf(answers)
 	lang := localeOf(c)
-	steps := stepsNav(rc.Base, rc.Model, prog, n, lang, a.i18n.T(lang, "survey.step_done", nil), a.i18n.T(lang, "survey.review.short", nil))
+	steps := stepsNav(rc.Base, rc.Model, prog, n, lang, menuLabels{
+		Where: a.i18n.T(lang, "survey.menu_where", map[string]any{"Number": n, "Total": len(rc.Model.Sections)}),
+		Done:  a.i18n.T(lang, "survey.step_done", nil), Started: a.i18n.T(lang, "survey.step_started", nil),
+		New: a.i18n.T(lang, "survey.step_new", nil), Review: a.i18n.T(lang, "survey.review.title", nil),
+	})
 	s := rc.Model.Sections[n-1]
-	p := a.page(c, "", sectionData{
+	p, err := a.respondentPage(c, rc.Campaign, "", sectionData{
 		Base: rc.Base, CSRF: rc.CSRF, Number: n, Sections: len(rc.Model.Sections),
 		Title: s.Title.In(lang), Summary: s.Summary.In(lang), Last: n == len(rc.Model.Sections),
 		Steps: steps, Body: body.render(answers), ProgressView: a.progressView(c, rc.Model, prog),
 	})
+	if err != nil {
+		return err
+	}
 	p.Title = s.Title.In(lang)
 	return a.render(c, http.StatusOK, "section", p)
 }
@@ -94,5 +114,19 @@ func (a *App) surveyNotice(c echo.Context, key string, campaign *survey.Campaign
 	if campaign.ContactEmail != "" {
 		contact += " <" + campaign.ContactEmail + ">"
 	}
-	return a.render(c, http.StatusOK, "survey_notice", a.page(c, key+".title", map[string]any{"Key": key, "Contact": contact}))
+	p, err := a.respondentPage(c, campaign, key+".title", map[string]any{"Key": key, "Contact": contact})
+	if err != nil {
+		return err
+	}
+	return a.render(c, http.StatusOK, "survey_notice", p)
+}
+
+// leastFirst returns the levels from least to most: the model numbers them
+// 1 (most) to 5 (least), and the survey shows them the other way round.
+func leastFirst(levels []survey.Level) []survey.Level {
+	out := make([]survey.Level, len(levels))
+	for i, l := range levels {
+		out[len(levels)-1-i] = l
+	}
+	return out
 }

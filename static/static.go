@@ -4,5 +4,5 @@ package static
 
 import "embed"
 
-//go:embed css js
+//go:embed css js img
 var FS embed.FS

@@ -9,17 +9,11 @@ import (
 	"tiltline/survey/surveytest"
 )
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef")
+var testSecret = surveytest.Secret
 
 func createDemo(t *testing.T, db *survey.DB, responses int) *survey.DemoResult {
 	t.Helper()
-	res, err := survey.CreateDemo(context.Background(), db, surveytest.Model(t), survey.DemoOptions{
-		Responses: responses, Links: 4, BaseURL: "http://example.test", Secret: testSecret,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return surveytest.Demo(t, db, responses)
 }
 
 func count(t *testing.T, db *survey.DB, model any, where string, args ...any) int64 {

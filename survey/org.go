@@ -146,6 +146,8 @@ type CampaignInput struct {
 	ContactName, ContactEmail   string
 	// SectionWeights in the stored form ("RE=2,TS=0.5"); see ParseSectionWeights.
 	SectionWeights string
+	// Names is the campaign's name in each language, where it differs (locale → name).
+	Names map[string]string
 }
 
 // Validate checks a campaign form; k can never go below 3.
@@ -165,6 +167,13 @@ func (in *CampaignInput) Validate() FieldErrors {
 	for _, l := range in.Locales {
 		if !slices.Contains(Locales, l) {
 			fe["locales"] = "form.error.choice"
+		}
+	}
+	for l, n := range in.Names {
+		n = strings.TrimSpace(n)
+		in.Names[l] = n
+		if !slices.Contains(Locales, l) || !OneLine(n) || utf8.RuneCountInString(n) > 200 {
+			fe["name_"+l] = "form.error.one_line"
 		}
 	}
 	if in.KMin < 3 || in.KMin > 50 {
@@ -194,6 +203,7 @@ func (in *CampaignInput) apply(c *Campaign) {
 	c.AskUnit, c.AskRole, c.AskSeniority, c.OpenLink = in.AskUnit, in.AskRole, in.AskSenior, in.OpenLink
 	c.ContactName, c.ContactEmail = strings.TrimSpace(in.ContactName), in.ContactEmail
 	c.SectionWeights = in.SectionWeights
+	c.Names = encodeNames(in.Names)
 	if c.OpenLink && c.OpenKey == nil {
 		key := NewOpenToken()
 		c.OpenKey = &key
@@ -205,7 +215,7 @@ func InputOf(c *Campaign) CampaignInput {
 	return CampaignInput{Name: c.Name, WaveLabel: c.WaveLabel, OpensAt: c.OpensAt, ClosesAt: c.ClosesAt,
 		Locales: strings.Split(c.Locales, ","), KMin: c.KMin, AskUnit: c.AskUnit, AskRole: c.AskRole,
 		AskSenior: c.AskSeniority, OpenLink: c.OpenLink, ContactName: c.ContactName, ContactEmail: c.ContactEmail,
-		SectionWeights: c.SectionWeights}
+		SectionWeights: c.SectionWeights, Names: NamesOf(c)}
 }
 
 // CreateCampaign starts a wave in draft, pinned to the given model version.
@@ -276,8 +286,8 @@ func CopyCampaign(ctx context.Context, db *DB, secret []byte, src *Campaign, mod
 	next := *src
 	next.ID, next.Status, next.PreviousID, next.ModelVersion = 0, StatusDraft, &src.ID, modelVersion
 	next.OpensAt, next.ClosesAt, next.OpenKey, next.CreatedAt = nil, nil, nil, time.Time{}
-	if name != "" {
-		next.Name = name
+	if name != "" && name != src.Name {
+		next.Name, next.Names = name, "" // the old names translate the old name
 	}
 	next.WaveLabel = wave
 	if next.OpenLink {

@@ -20,7 +20,7 @@ const (
 // Thresholds of the classification, in points and rates.
 const (
 	strategyBelow      = 50.0
-	executionGapFrom   = 20.0
+	ExecutionGapFrom   = 20.0
 	hiddenStrengthFrom = 10.0
 )
 
@@ -66,7 +66,7 @@ func Recommend(rep *Report, weights map[string]float64, limit int) []Recommendat
 		if *p.Intention < strategyBelow {
 			r.Kinds = append(r.Kinds, StrategyGap)
 		}
-		if *p.Gap >= executionGapFrom {
+		if *p.Gap >= ExecutionGapFrom {
 			r.Kinds = append(r.Kinds, ExecutionGap)
 		}
 		if -*p.Gap >= hiddenStrengthFrom {
@@ -84,7 +84,7 @@ func Recommend(rep *Report, weights map[string]float64, limit int) []Recommendat
 		}
 		w := 1.0
 		if weights != nil {
-			if x, ok := weights[sectionOf(p.ID)]; ok {
+			if x, ok := weights[SectionOf(p.ID)]; ok {
 				w = x
 			}
 		}
@@ -121,8 +121,8 @@ func WithMovement(recs []Recommendation, prev *Report) {
 	}
 }
 
-// sectionOf is the section id of a practice id ("AP-03" → "AP").
-func sectionOf(practiceID string) string {
+// SectionOf is the section id of a practice id ("AP-03" → "AP").
+func SectionOf(practiceID string) string {
 	if len(practiceID) >= 2 {
 		return practiceID[:2]
 	}

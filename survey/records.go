@@ -88,7 +88,9 @@ type Campaign struct {
 	ContactEmail   string
 	PreviousID     *int64
 	SectionWeights string
-	CreatedAt      time.Time
+	// Names is the campaign's name per language, as JSON ({"de": "…"}); see NameIn.
+	Names     string
+	CreatedAt time.Time
 }
 
 type Participant struct {

@@ -47,7 +47,7 @@ type ReportFilter struct {
 	Seniority string `json:"seniority,omitempty"`
 }
 
-func (f ReportFilter) empty() bool { return f.UnitID == nil && f.Role == "" && f.Seniority == "" }
+func (f ReportFilter) Empty() bool { return f.UnitID == nil && f.Role == "" && f.Seniority == "" }
 
 func (f ReportFilter) match(r *ReportRow) bool {
 	return (f.UnitID == nil || r.UnitID != nil && *r.UnitID == *f.UnitID) &&
@@ -294,7 +294,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 	}
 	rep.LeadersVsStaff = leadersVsStaff(m, sel, k)
 	rep.Recommendations = Recommend(rep, ParseSectionWeights(c.SectionWeights), 10)
-	if f.empty() {
+	if f.Empty() {
 		// Each response is counted once, into its profile's tally; the
 		// three breakdowns add up profiles, not responses.
 		profiles := tallyProfiles(m, sel)

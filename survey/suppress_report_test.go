@@ -99,7 +99,7 @@ func TestNoSuppressedGroupCanBeRecovered(t *testing.T) {
 					f := withDim(wider, dim, g)
 					_, asView := shown[key(f)]
 					_, asCell := shown["group:"+g]
-					if asView || (wider.empty() && asCell) {
+					if asView || (wider.Empty() && asCell) {
 						rest -= n
 					} else if n > 0 {
 						hiddenNonEmpty++

@@ -93,7 +93,7 @@ func RespondentScores(m *Model, rows []ReportRow, f ReportFilter) [][]float64 {
 			}
 		}
 	}
-	if f.empty() {
+	if f.Empty() {
 		for i := range out {
 			out[i] = make([]float64, 0, len(rows))
 		}

@@ -50,7 +50,41 @@
     pending[t.name] = t.value;
     persist();
     flush();
+    showChosen(t.closest('fieldset'));
+    var card = t.closest('article');
+    if (card && card.querySelectorAll('input[type=radio]:checked').length === 2) card.classList.add('folded');
   });
+
+  // Under each row, the chosen level's title and text, as the level key
+  // on the page words them (screen readers get them from aria-describedby).
+  function showChosen(fs) {
+    if (!fs) return;
+    var c = fs.querySelector('input[type=radio]:checked');
+    var p = fs.querySelector('.chosen');
+    if (!c) { if (p) p.remove(); return; }
+    if (!p) {
+      p = document.createElement('p');
+      p.className = 'chosen';
+      p.setAttribute('aria-hidden', 'true');
+      fs.appendChild(p);
+    }
+    var title = document.getElementById('lvt-' + fs.getAttribute('data-dimension') + '-' + c.value);
+    var text = document.getElementById('lvl-' + fs.getAttribute('data-dimension') + '-' + c.value);
+    p.textContent = '';
+    var b = document.createElement('b');
+    b.textContent = title ? title.textContent : c.parentNode.textContent;
+    p.appendChild(b);
+    if (text) p.appendChild(document.createTextNode(' — ' + text.textContent));
+  }
+  Array.prototype.forEach.call(form.querySelectorAll('fieldset.dimension'), showChosen);
+  Array.prototype.forEach.call(form.querySelectorAll('article.practice'), function (a) {
+    if (a.querySelectorAll('input[type=radio]:checked').length === 2) a.classList.add('folded');
+  });
+
+  // The "levels" link in the sticky bar opens the key it points to.
+  var keylink = document.querySelector('.keylink');
+  var key = document.getElementById('levels');
+  if (keylink && key) keylink.addEventListener('click', function () { key.open = true; });
 
   function flush() {
     if (inflight) return;

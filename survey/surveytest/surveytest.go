@@ -211,3 +211,19 @@ func Rows(t testing.TB, g *gorm.DB, query string, args ...any) [][]string {
 	}
 	return out
 }
+
+// Secret is the installation secret the test demos are sealed with.
+var Secret = []byte("0123456789abcdef0123456789abcdef")
+
+// Demo creates the demo organisation with a number of responses, sealed with
+// Secret and released.
+func Demo(t testing.TB, db *survey.DB, responses int) *survey.DemoResult {
+	t.Helper()
+	res, err := survey.CreateDemo(context.Background(), db, Model(t), survey.DemoOptions{
+		Responses: responses, Links: 4, BaseURL: "http://example.test", Secret: Secret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

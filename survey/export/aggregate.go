@@ -1,6 +1,8 @@
-package survey
+package export
 
 import (
+	"tiltline/survey"
+
 	"bufio"
 	"errors"
 	"io"
@@ -15,16 +17,16 @@ import (
 // the request's filter — and never from raw responses, so a file shows
 // exactly what the results page shows and nothing more.
 
-// ExportDoc is what the result exports are made of.
-type ExportDoc struct {
-	Model        *Model
-	Campaign     *Campaign
-	Report       *Report
+// Doc is what the result exports are made of.
+type Doc struct {
+	Model        *survey.Model
+	Campaign     *survey.Campaign
+	Report       *survey.Report
 	Organisation string
 	// UnitNames names the organisation's units, for a filter by unit.
 	UnitNames map[int64]string
 	// Locale is the reader's language; T returns an interface message in it
-	// by id (ExportMessageIDs lists those the exports ask for).
+	// by id (MessageIDs lists those the exports ask for).
 	Locale string
 	T      func(id string, data map[string]any) string
 	// Link is the absolute URL of a sub-section's portal page, anchored at a
@@ -34,22 +36,22 @@ type ExportDoc struct {
 	Generated time.Time
 }
 
-// ErrSuppressedExport refuses a file export of a view the suppression rules
+// ErrSuppressed refuses a file export of a view the suppression rules
 // hide; the server answers it before asking, this is the last guard.
-var ErrSuppressedExport = errors.New("this view is suppressed: too few responses to export")
+var ErrSuppressed = errors.New("this view is suppressed: too few responses to export")
 
-// ExportMessageIDs are the interface messages the exports use; every locale
+// MessageIDs are the interface messages the exports use; every locale
 // must have them (the server's tests check).
-var ExportMessageIDs = []string{
+var MessageIDs = []string{
 	"results.intention", "results.reality", "results.cem", "results.gap", "results.responses", "results.section",
 	"results.preliminary", "results.not_enough", "results.all", "results.summary", "results.leaders.title",
 	"results.leaders.unavailable", "results.leaders.senior", "results.leaders.others", "results.leaders.diff",
 	"results.recs.title", "results.recs.evidence", "results.recs.movement", "results.radar",
-	"results.kind." + StrategyGap, "results.kind." + ExecutionGap, "results.kind." + HiddenStrength,
-	"results.kind." + VerifyFirst, "results.kind." + Unknown,
-	"results.magnitude." + DeltaNegligible, "results.magnitude." + DeltaSmall,
-	"results.magnitude." + DeltaMedium, "results.magnitude." + DeltaLarge,
-	"admin.status." + StatusDraft, "admin.status." + StatusOpen, "admin.status." + StatusClosed,
+	"results.kind." + survey.StrategyGap, "results.kind." + survey.ExecutionGap, "results.kind." + survey.HiddenStrength,
+	"results.kind." + survey.VerifyFirst, "results.kind." + survey.Unknown,
+	"results.magnitude." + survey.DeltaNegligible, "results.magnitude." + survey.DeltaSmall,
+	"results.magnitude." + survey.DeltaMedium, "results.magnitude." + survey.DeltaLarge,
+	"admin.status." + survey.StatusDraft, "admin.status." + survey.StatusOpen, "admin.status." + survey.StatusClosed,
 	"admin.rates.no_unit", "results.group.other_units", "results.group.other", "survey.profile.unit", "survey.profile.role", "survey.profile.seniority",
 	"export.overall", "export.yes", "export.no", "export.field", "export.value",
 	"export.field.organisation", "export.field.campaign", "export.field.wave", "export.field.status",
@@ -72,15 +74,15 @@ var ExportMessageIDs = []string{
 // reality, CEM and gap in points, answered n, don't-know rate (0..1) and the
 // views-differ flag. The header is fixed English keys, for tools to read;
 // text cells that a spreadsheet would run as a formula are defused.
-func WriteAggregateCSV(w io.Writer, d *ExportDoc) error {
+func WriteAggregateCSV(w io.Writer, d *Doc) error {
 	rep := d.Report
 	if rep == nil || rep.Suppressed || rep.Overall == nil {
-		return ErrSuppressedExport
+		return ErrSuppressed
 	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	writeRecord(bw, []string{"kind", "id", "title", "intention", "reality", "cem", "gap", "answered", "dont_know_rate", "views_differ"})
 	rec := make([]string, 0, 10)
-	score := func(s ReportScore) {
+	score := func(s survey.ReportScore) {
 		rec = append(rec, csvNum(s.Intention), csvNum(s.Reality), csvNum(s.CEM), csvNum(s.Gap))
 	}
 	rec = append(rec, "overall", "overall", plainCell(d.T("export.overall", nil)))
@@ -106,7 +108,7 @@ func WriteAggregateCSV(w io.Writer, d *ExportDoc) error {
 	return bw.Flush()
 }
 
-func csvNum(v Num) string {
+func csvNum(v survey.Num) string {
 	if v == nil {
 		return ""
 	}
@@ -114,7 +116,7 @@ func csvNum(v Num) string {
 }
 
 // sectionTitle is a section's title in the doc's locale, or its id.
-func (d *ExportDoc) sectionTitle(id string) string {
+func (d *Doc) sectionTitle(id string) string {
 	for _, s := range d.Model.Sections {
 		if s.ID == id {
 			return s.Title.In(d.Locale)
@@ -124,7 +126,7 @@ func (d *ExportDoc) sectionTitle(id string) string {
 }
 
 // practiceText is a practice's statement in the doc's locale, or its id.
-func (d *ExportDoc) practiceText(id string) string {
+func (d *Doc) practiceText(id string) string {
 	if p, ok := d.Model.Practice(id); ok {
 		return p.Statement.In(d.Locale)
 	}
@@ -132,7 +134,7 @@ func (d *ExportDoc) practiceText(id string) string {
 }
 
 // subsectionTitle is a sub-section's title in the doc's locale.
-func (d *ExportDoc) subsectionTitle(slug string) string {
+func (d *Doc) subsectionTitle(slug string) string {
 	if s, ok := d.Model.Subsection(slug); ok {
 		return s.Title.In(d.Locale)
 	}
@@ -140,7 +142,7 @@ func (d *ExportDoc) subsectionTitle(slug string) string {
 }
 
 // optionTitle is the localised title of a role or seniority key.
-func (d *ExportDoc) optionTitle(opts []Option, key string) string {
+func (d *Doc) optionTitle(opts []survey.Option, key string) string {
 	if key == cells.Other {
 		return d.T("results.group.other", nil)
 	}
@@ -153,7 +155,7 @@ func (d *ExportDoc) optionTitle(opts []Option, key string) string {
 }
 
 // filterText describes the report's filter in words ("All" for none).
-func (d *ExportDoc) filterText() string {
+func (d *Doc) filterText() string {
 	f := d.Report.Filter
 	var parts []string
 	if f.UnitID != nil {
@@ -176,7 +178,7 @@ func (d *ExportDoc) filterText() string {
 }
 
 // kindsText is a recommendation's reasons in words.
-func (d *ExportDoc) kindsText(kinds []string, sep string) string {
+func (d *Doc) kindsText(kinds []string, sep string) string {
 	out := make([]string, len(kinds))
 	for i, k := range kinds {
 		out[i] = d.T("results.kind."+k, nil)
@@ -185,7 +187,7 @@ func (d *ExportDoc) kindsText(kinds []string, sep string) string {
 }
 
 // link is the portal link of a sub-section and practice, or "".
-func (d *ExportDoc) link(subsection, practice string) string {
+func (d *Doc) link(subsection, practice string) string {
 	if d.Link == nil {
 		return ""
 	}

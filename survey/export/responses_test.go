@@ -1,4 +1,4 @@
-package survey_test
+package export_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"tiltline/survey"
+	"tiltline/survey/export"
 	"tiltline/survey/surveytest"
 )
 
@@ -16,7 +17,7 @@ func TestResponsesCSVLeavesOutColumnsThatWouldSingleOutSmallGroups(t *testing.T)
 	ctx := context.Background()
 	db := surveytest.Open(t, "sqlite")
 	m := surveytest.Model(t)
-	res := createDemo(t, db, 300)
+	res := surveytest.Demo(t, db, 300)
 	var c survey.Campaign
 	db.Read.First(&c, res.CampaignID)
 	rows, _ := survey.LoadReportRows(ctx, db, c.ID)
@@ -27,7 +28,7 @@ func TestResponsesCSVLeavesOutColumnsThatWouldSingleOutSmallGroups(t *testing.T)
 	}
 	names[units[0].ID] = "=HYPERLINK(\"http://evil\")"
 	var buf bytes.Buffer
-	if err := survey.WriteResponsesCSV(&buf, m, rows, c.KMin, names); err != nil {
+	if err := export.WriteResponsesCSV(&buf, m, rows, c.KMin, names); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&buf).ReadAll()
@@ -70,11 +71,11 @@ func TestResponsesCSVLeavesOutColumnsThatWouldSingleOutSmallGroups(t *testing.T)
 		}
 	}
 	buf.Reset()
-	survey.WriteResponsesCSV(&buf, m, big, c.KMin, names)
+	export.WriteResponsesCSV(&buf, m, big, c.KMin, names)
 	if !bytes.Contains(buf.Bytes(), []byte(",unit,")) || bytes.Contains(buf.Bytes(), []byte(",=HYPERLINK")) || !bytes.Contains(buf.Bytes(), []byte(`'=HYPERLINK`)) {
 		t.Error("unit column missing, or a formula was not defused")
 	}
-	if err := survey.WriteResponsesCSV(&buf, m, rows[:4], 5, names); !errors.Is(err, survey.ErrTooFewToExport) {
+	if err := export.WriteResponsesCSV(&buf, m, rows[:4], 5, names); !errors.Is(err, export.ErrTooFew) {
 		t.Errorf("4 responses exported: %v", err)
 	}
 }
@@ -92,6 +93,6 @@ func BenchmarkResponsesCSV10k(b *testing.B) {
 	var buf bytes.Buffer
 	for b.Loop() {
 		buf.Reset()
-		survey.WriteResponsesCSV(&buf, m, rows, 5, nil)
+		export.WriteResponsesCSV(&buf, m, rows, 5, nil)
 	}
 }

@@ -1,6 +1,8 @@
-package survey
+package export
 
 import (
+	"tiltline/survey"
+
 	_ "embed"
 	"fmt"
 	"io"
@@ -18,10 +20,10 @@ import (
 // against staff in plain words and the ten recommendations. Text is set in
 // DejaVu Sans, embedded (subset) in the file, so any organisation, unit or
 // campaign name prints as typed (Łódź, Ελλάδα), and so do δ, ≥ and −.
-func WritePDF(w io.Writer, d *ExportDoc) error {
+func WritePDF(w io.Writer, d *Doc) error {
 	rep := d.Report
 	if rep == nil || rep.Suppressed || rep.Overall == nil {
-		return ErrSuppressedExport
+		return ErrSuppressed
 	}
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.AddUTF8FontFromBytes(pdfFont, "", dejaVuSans)
@@ -69,7 +71,7 @@ var (
 
 type pdfWriter struct {
 	pdf   *fpdf.Fpdf
-	d     *ExportDoc
+	d     *Doc
 	style string // the current font's style and size, kept for runs in the fallback
 	size  float64
 
@@ -121,8 +123,8 @@ func (p *pdfWriter) para(text string, size float64, c [3]int) {
 	p.multi(pdfBodyW, size*0.5, p.s(text), "", "L", false)
 }
 
-func (p *pdfWriter) pct(v Num) string { return fmtScore(p.d.Locale, v, 0) + " %" }
-func (p *pdfWriter) pts(v Num) string { return fmtScore(p.d.Locale, v, 1) }
+func (p *pdfWriter) pct(v survey.Num) string { return fmtScore(p.d.Locale, v, 0) + " %" }
+func (p *pdfWriter) pts(v survey.Num) string { return fmtScore(p.d.Locale, v, 1) }
 
 func (p *pdfWriter) footer() {
 	pdf := p.pdf
@@ -158,7 +160,7 @@ func (p *pdfWriter) cover() {
 	pdf.Ln(3)
 	p.para(d.Organisation, 12, pdfInk)
 	p.para(d.T("export.pdf.generated", map[string]any{"Date": d.Generated.Format("2006-01-02")}), 10, pdfMuted)
-	if !d.Report.Filter.empty() {
+	if !d.Report.Filter.Empty() {
 		p.para(d.T("export.field.filter", nil)+": "+d.filterText(), 10, pdfMuted)
 	}
 	if rep.Preliminary {
@@ -206,7 +208,7 @@ func (p *pdfWriter) cover() {
 	p.para(d.T("results.summary", map[string]any{"CEM": p.pct(rep.Overall.CEM), "Gap": p.pts(rep.Overall.Gap)}), 11, pdfInk)
 }
 
-func scaled(v Num, by float64) Num {
+func scaled(v survey.Num, by float64) survey.Num {
 	if v == nil {
 		return nil
 	}
@@ -253,10 +255,10 @@ func (p *pdfWriter) radar() {
 	// Series: translucent fill, solid outline, a dot per value.
 	for _, s := range []struct {
 		c   [3]int
-		val func(ReportScore) Num
+		val func(survey.ReportScore) survey.Num
 	}{
-		{pdfIntention, func(s ReportScore) Num { return s.Intention }},
-		{pdfReality, func(s ReportScore) Num { return s.Reality }},
+		{pdfIntention, func(s survey.ReportScore) survey.Num { return s.Intention }},
+		{pdfReality, func(s survey.ReportScore) survey.Num { return s.Reality }},
 	} {
 		pts := make([]fpdf.PointType, n)
 		for i, sec := range rep.Sections {
@@ -377,7 +379,7 @@ func (p *pdfWriter) sectionTable() {
 			pdf.Line(barX+barW*v/100, y+0.8, barX+barW*v/100, y+rowH-0.8)
 		}
 		for j, b := range []struct {
-			v Num
+			v survey.Num
 			c [3]int
 		}{{sec.Intention, pdfIntention}, {sec.Reality, pdfReality}} {
 			if b.v == nil {
@@ -392,7 +394,7 @@ func (p *pdfWriter) sectionTable() {
 		p.font("", 9, pdfReality)
 		p.cell(numW, rowH, p.s(p.pct(sec.Reality)), "", 0, "R", false, "")
 		gapColour, style := pdfInk, ""
-		if sec.Gap != nil && *sec.Gap >= executionGapFrom {
+		if sec.Gap != nil && *sec.Gap >= survey.ExecutionGapFrom {
 			gapColour, style = [3]int{176, 32, 32}, "B"
 		}
 		p.font(style, 9, gapColour)
@@ -431,7 +433,7 @@ func (p *pdfWriter) leaders() {
 	p.para(d.T("export.pdf.leaders.magnitude", map[string]any{"Magnitude": d.T("results.magnitude."+o.Magnitude, nil),
 		"Delta": fmtFloat(d.Locale, o.Delta, 2), "P": pValue(d.Locale, o.P)}), 11, pdfInk)
 	// The sections where senior managers see most more than the others.
-	secs := append([]LeaderComparison(nil), lv.Sections...)
+	secs := append([]survey.LeaderComparison(nil), lv.Sections...)
 	sort.SliceStable(secs, func(i, j int) bool { return diffOf(secs[i]) > diffOf(secs[j]) })
 	var names []string
 	for _, s := range secs {
@@ -467,7 +469,7 @@ func pValue(locale string, p float64) string {
 	return "= " + fmtFloat(locale, p, 3)
 }
 
-func diffOf(c LeaderComparison) float64 {
+func diffOf(c survey.LeaderComparison) float64 {
 	if c.Diff == nil {
 		return math.Inf(-1)
 	}

@@ -1,6 +1,8 @@
-package survey
+package export
 
 import (
+	"tiltline/survey"
+
 	"fmt"
 	"io"
 	"strings"
@@ -15,10 +17,10 @@ import (
 // numbers (scores in points, rates as fractions shown as %), every sheet's
 // header row is bold and frozen; sheet names and labels are in the doc's
 // locale, ids stay as in the model.
-func WriteWorkbook(w io.Writer, d *ExportDoc) error {
+func WriteWorkbook(w io.Writer, d *Doc) error {
 	rep := d.Report
 	if rep == nil || rep.Suppressed || rep.Overall == nil {
-		return ErrSuppressedExport
+		return ErrSuppressed
 	}
 	f := excelize.NewFile()
 	defer f.Close()
@@ -52,7 +54,7 @@ func WriteWorkbook(w io.Writer, d *ExportDoc) error {
 
 type xlsxWriter struct {
 	f *excelize.File
-	d *ExportDoc
+	d *Doc
 	// style ids
 	bold, points, rate, ratio, grey, wrap int
 	bands                                 [5]int // score cells by band, low to high
@@ -149,7 +151,7 @@ func (s *stream) add(values ...any) error {
 }
 
 // num is a score cell: a number in points, or empty when there is none.
-func (x *xlsxWriter) num(v Num, style int) any {
+func (x *xlsxWriter) num(v survey.Num, style int) any {
 	if v == nil {
 		return nil
 	}
@@ -157,7 +159,7 @@ func (x *xlsxWriter) num(v Num, style int) any {
 }
 
 // band is the heat colour of a score.
-func (x *xlsxWriter) band(v Num) int {
+func (x *xlsxWriter) band(v survey.Num) int {
 	if v == nil {
 		return x.points
 	}
@@ -234,7 +236,7 @@ func (x *xlsxWriter) practices(sheet string) error {
 		if p.ViewsDiffer {
 			differ = yes
 		}
-		if err := s.add(p.ID, sectionOf(p.ID), x.d.subsectionTitle(p.Subsection), x.d.practiceText(p.ID),
+		if err := s.add(p.ID, survey.SectionOf(p.ID), x.d.subsectionTitle(p.Subsection), x.d.practiceText(p.ID),
 			x.num(p.Intention, x.points), x.num(p.Reality, x.points), x.num(p.CEM, x.points), x.num(p.Gap, x.points),
 			p.Answered, x.num(p.DontKnowRate, x.rate), differ); err != nil {
 			return err
@@ -253,7 +255,7 @@ func (x *xlsxWriter) heatmap(sheet string) error {
 		return err
 	}
 	notEnough := excelize.Cell{StyleID: x.grey, Value: x.t("results.not_enough")}
-	group := func(name string, g ReportGroup) error {
+	group := func(name string, g survey.ReportGroup) error {
 		if g.Suppressed || g.Overall == nil {
 			return s.add(excelize.Cell{StyleID: x.grey, Value: name}, notEnough, notEnough, notEnough, notEnough, notEnough)
 		}
@@ -316,7 +318,7 @@ func (x *xlsxWriter) leaders(sheet string) error {
 		}
 		return s.sw.Flush()
 	}
-	row := func(scope, title string, c LeaderComparison, withQ bool) error {
+	row := func(scope, title string, c survey.LeaderComparison, withQ bool) error {
 		var q any
 		if withQ {
 			q = excelize.Cell{StyleID: x.ratio, Value: c.Q}
@@ -407,11 +409,11 @@ func (x *xlsxWriter) recommendations(sheet string) error {
 }
 
 // evidence is a recommendation's figures in words, as on the results page.
-func (x *xlsxWriter) evidence(r Recommendation) string {
+func (x *xlsxWriter) evidence(r survey.Recommendation) string {
 	return x.d.evidence(r, fmtScore(x.d.Locale, r.Intention, 0)+" %", fmtScore(x.d.Locale, r.Reality, 0)+" %")
 }
 
-func (d *ExportDoc) evidence(r Recommendation, i, re string) string {
+func (d *Doc) evidence(r survey.Recommendation, i, re string) string {
 	s := d.T("results.recs.evidence", map[string]any{"I": i, "R": re, "N": r.Answered})
 	if r.Delta != nil {
 		s += "; " + d.T("export.pdf.delta", map[string]any{"Delta": fmtFloat(d.Locale, *r.Delta, 2)})
@@ -426,7 +428,7 @@ func (d *ExportDoc) evidence(r Recommendation, i, re string) string {
 	return s
 }
 
-func numOrNil(v Num) any {
+func numOrNil(v survey.Num) any {
 	if v == nil {
 		return nil
 	}
@@ -434,7 +436,7 @@ func numOrNil(v Num) any {
 }
 
 // fmtScore formats a score with the locale's decimal separator; "–" for none.
-func fmtScore(locale string, v Num, decimals int) string {
+func fmtScore(locale string, v survey.Num, decimals int) string {
 	if v == nil {
 		return "–"
 	}
@@ -451,3 +453,4 @@ func fmtFloat(locale string, v float64, decimals int) string {
 	}
 	return s
 }
+func ptr[T any](v T) *T { return &v }

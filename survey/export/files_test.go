@@ -1,4 +1,4 @@
-package survey_test
+package export_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tiltline/survey"
+	"tiltline/survey/export"
 	"tiltline/survey/surveytest"
 )
 
@@ -57,11 +58,11 @@ var exportUnits = map[int64]string{1: "Retail", 2: "=cmd|' /C calc'!A0", 3: "Ser
 
 // exportDoc is a report over n synthetic responses, labelled by a
 // translator that returns message ids (enough to see the structure).
-func exportDoc(tb testing.TB, n int, locale string, f survey.ReportFilter) *survey.ExportDoc {
+func exportDoc(tb testing.TB, n int, locale string, f survey.ReportFilter) *export.Doc {
 	m := surveytest.Model(tb)
 	cp := &survey.Campaign{ID: 42, Name: "Wave 2026 – Größe", WaveLabel: "2026", Status: survey.StatusOpen, KMin: 5, ModelVersion: m.Version}
 	rep := survey.BuildReport(m, cp, exportRows(m, n), f, exportUnits)
-	return &survey.ExportDoc{Model: m, Campaign: cp, Report: rep, Organisation: "Demo Bank", UnitNames: exportUnits, Locale: locale,
+	return &export.Doc{Model: m, Campaign: cp, Report: rep, Organisation: "Demo Bank", UnitNames: exportUnits, Locale: locale,
 		T:         func(id string, _ map[string]any) string { return id },
 		Link:      func(slug, p string) string { return "http://test/learn/" + slug + "#" + p },
 		Generated: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)}
@@ -87,7 +88,7 @@ func TestAggregateCSVHasOneRowPerSectionAndPracticeFromTheReport(t *testing.T) {
 		return id
 	}
 	var buf bytes.Buffer
-	if err := survey.WriteAggregateCSV(&buf, d); err != nil {
+	if err := export.WriteAggregateCSV(&buf, d); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&buf).ReadAll()
@@ -129,11 +130,11 @@ func TestFileExportsRefuseASuppressedView(t *testing.T) {
 	if !d.Report.Suppressed {
 		t.Fatal("a unit of 3 must be suppressed")
 	}
-	for name, write := range map[string]func(io.Writer, *survey.ExportDoc) error{
-		"csv": survey.WriteAggregateCSV, "xlsx": survey.WriteWorkbook, "pdf": survey.WritePDF,
+	for name, write := range map[string]func(io.Writer, *export.Doc) error{
+		"csv": export.WriteAggregateCSV, "xlsx": export.WriteWorkbook, "pdf": export.WritePDF,
 	} {
 		var buf bytes.Buffer
-		if err := write(&buf, d); err != survey.ErrSuppressedExport || buf.Len() > 0 {
+		if err := write(&buf, d); err != export.ErrSuppressed || buf.Len() > 0 {
 			t.Errorf("%s: %v, %d bytes", name, err, buf.Len())
 		}
 	}
@@ -142,7 +143,7 @@ func TestFileExportsRefuseASuppressedView(t *testing.T) {
 func TestWorkbookCarriesTheReportAsNumbers(t *testing.T) {
 	d := exportDoc(t, 400, "en", survey.ReportFilter{})
 	var buf bytes.Buffer
-	if err := survey.WriteWorkbook(&buf, d); err != nil {
+	if err := export.WriteWorkbook(&buf, d); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&buf)
@@ -219,7 +220,7 @@ func TestPDFReportIsAPDFWithTheHeadlineInTheReadersLanguage(t *testing.T) {
 	d := exportDoc(t, 400, "de", survey.ReportFilter{})
 	d.T = germanish
 	var buf bytes.Buffer
-	if err := survey.WritePDF(&buf, d); err != nil {
+	if err := export.WritePDF(&buf, d); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) {
@@ -254,8 +255,8 @@ func BenchmarkExport10k(b *testing.B) {
 	d := exportDoc(b, 10_000, "fr", survey.ReportFilter{})
 	for _, bc := range []struct {
 		name  string
-		write func(io.Writer, *survey.ExportDoc) error
-	}{{"aggregate.csv", survey.WriteAggregateCSV}, {"xlsx", survey.WriteWorkbook}, {"pdf", survey.WritePDF}} {
+		write func(io.Writer, *export.Doc) error
+	}{{"aggregate.csv", export.WriteAggregateCSV}, {"xlsx", export.WriteWorkbook}, {"pdf", export.WritePDF}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var buf bytes.Buffer
 			for b.Loop() {
@@ -285,7 +286,7 @@ func TestPDFPrintsAnyNameAsTyped(t *testing.T) {
 	d.Organisation = "Bank Łódź · Τράπεζα"
 	d.Campaign.Name = "Ocena 2026 – Ďakujeme ≥ δ"
 	var buf bytes.Buffer
-	if err := survey.WritePDF(&buf, d); err != nil {
+	if err := export.WritePDF(&buf, d); err != nil {
 		t.Fatal(err)
 	}
 	text, ok := surveytest.PDFText(t, buf.Bytes())
@@ -320,7 +321,7 @@ func TestPDFFallsBackForTextOutsideTheFont(t *testing.T) {
 			d := exportDoc(t, 400, "en", survey.ReportFilter{})
 			d.Campaign.Name, d.Campaign.WaveLabel, d.Organisation = tc.campaign, tc.campaign, tc.org
 			var buf bytes.Buffer
-			if err := survey.WritePDF(&buf, d); err != nil {
+			if err := export.WritePDF(&buf, d); err != nil {
 				t.Fatal(err)
 			}
 			text, ok := surveytest.PDFText(t, buf.Bytes())

@@ -1,4 +1,4 @@
-package survey
+package export
 
 import (
 	_ "embed"

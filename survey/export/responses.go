@@ -1,50 +1,52 @@
-package survey
+package export
 
 import (
+	"tiltline/survey"
+
 	"bufio"
 	"errors"
 	"io"
 	"strconv"
 )
 
-// ExportColumns reports which respondent attributes an anonymous export may
+// Columns reports which respondent attributes an anonymous export may
 // carry: an attribute is left out entirely when any of its groups would be
 // hidden in a report, since a column with a group of two singles those two out.
-func ExportColumns(rows []ReportRow, k int) (unit, role, seniority bool) {
-	safe := func(key func(*ReportRow) string) bool {
+func Columns(rows []survey.ReportRow, k int) (unit, role, seniority bool) {
+	safe := func(key func(*survey.ReportRow) string) bool {
 		counts := map[string]int{}
 		for i := range rows {
 			counts[key(&rows[i])]++
 		}
-		for _, hidden := range SuppressGroups(counts, k) {
+		for _, hidden := range survey.SuppressGroups(counts, k) {
 			if hidden {
 				return false
 			}
 		}
 		return true
 	}
-	unit = safe(func(r *ReportRow) string {
+	unit = safe(func(r *survey.ReportRow) string {
 		if r.UnitID == nil {
 			return ""
 		}
 		return strconv.FormatInt(*r.UnitID, 10)
 	})
-	role = safe(func(r *ReportRow) string { return r.Role })
-	seniority = safe(func(r *ReportRow) string { return r.Seniority })
+	role = safe(func(r *survey.ReportRow) string { return r.Role })
+	seniority = safe(func(r *survey.ReportRow) string { return r.Seniority })
 	return unit, role, seniority
 }
 
-// ErrTooFewToExport refuses an export of a campaign with fewer than k responses.
-var ErrTooFewToExport = errors.New("fewer responses than the smallest group shown")
+// ErrTooFew refuses an export of a campaign with fewer than k responses.
+var ErrTooFew = errors.New("fewer responses than the smallest group shown")
 
 // WriteResponsesCSV writes one row per response: a running number (not the
-// stored id), the attributes ExportColumns allows, then each practice's
+// stored id), the attributes Columns allows, then each practice's
 // Intention and Reality as points (0, 25, 50, 75, 100), "dk" or empty.
-func WriteResponsesCSV(w io.Writer, m *Model, rows []ReportRow, k int, unitNames map[int64]string) error {
-	if len(rows) < EffectiveK(k) {
-		return ErrTooFewToExport
+func WriteResponsesCSV(w io.Writer, m *survey.Model, rows []survey.ReportRow, k int, unitNames map[int64]string) error {
+	if len(rows) < survey.EffectiveK(k) {
+		return ErrTooFew
 	}
-	withUnit, withRole, withSeniority := ExportColumns(rows, EffectiveK(k))
+	withUnit, withRole, withSeniority := Columns(rows, survey.EffectiveK(k))
 	bw := bufio.NewWriterSize(w, 64<<10)
 	header := []string{"response"}
 	if withUnit {
@@ -79,7 +81,7 @@ func WriteResponsesCSV(w io.Writer, m *Model, rows []ReportRow, k int, unitNames
 		}
 		for j := 0; j < m.AnswerSlots(); j++ {
 			v := byte(0)
-			if j < len(r.Answers) && r.Answers[j] <= DontKnow {
+			if j < len(r.Answers) && r.Answers[j] <= survey.DontKnow {
 				v = r.Answers[j]
 			}
 			rec = append(rec, cells[v])
