@@ -773,12 +773,10 @@ var embeddedCatalog = sync.OnceValues(LoadCatalog)
 // lockCampaign reads the campaign and, on Postgres, locks its row: every
 // change to a participant list takes this lock first, so two imports (or an
 // import and a single add) cannot both decide an email is new. SQLite's
-// immediate transactions already serialise writers. NO KEY UPDATE, not
-// UPDATE: it conflicts with itself but not with the foreign-key checks of
-// drafts and responses, so respondents are not held up during an import.
+// immediate transactions already serialise writers.
 func lockCampaign(tx *gorm.DB, id int64) (*Campaign, error) {
 	var c Campaign
-	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).First(&c, id).Error
+	err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).First(&c, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("campaign %d: %w", id, ErrNotFound)
 	}
