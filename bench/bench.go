@@ -68,6 +68,10 @@ type options struct {
 	p6Rows    int
 	p4Resp    int
 	keep      bool
+	instances int
+	reuse     string
+	profile   string
+	pgSample  bool
 }
 
 const usageText = `Usage: tiltline bench [flags]
@@ -104,6 +108,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.p3Links, "p3-links", 0, "fresh links prepared for P3; default about 250 per second of --duration")
 	fs.IntVar(&o.p4Resp, "p4-responses", 0, "responses in the campaign whose report P4 reads and P5 exports; default 10,000 (2,000 with --quick)")
 	fs.IntVar(&o.p6Rows, "p6-rows", 0, "participants imported and invited in P6; default 10,000 (2,000 with --quick)")
+	fs.IntVar(&o.instances, "instances", 1, "server instances on the one database; the load of healthz, P1, P2 and P3 is spread over them (Postgres only for more than one)")
+	fs.StringVar(&o.reuse, "reuse-demo", "", "skip the demo: reuse the one whose output is in this file, already in --db (`tiltline demo --db URL --data-dir DIR --responses 1000000 --links 400 > DIR/demo.txt`); the server uses the file's directory as its data directory. For repeated P4 runs on a big campaign")
+	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the (first) server per scenario to this directory (SCENARIO.cpu.pprof; `go tool pprof`), and on Postgres its top statements (SCENARIO.pgss.tsv, needs pg_stat_statements)")
+	fs.BoolVar(&o.pgSample, "pg-sample", false, "on Postgres, sample pg_stat_activity and pg_locks every 50 ms during each scenario and note what the server's connections waited for (on by default with --instances above 1)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server.log) and print its path")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -129,7 +137,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		v        *int
 		max      int
 		full, qk int
-	}{{"p6-rows", &o.p6Rows, 50_000, 10_000, 2_000}, {"p4-responses", &o.p4Resp, 200_000, 10_000, 2_000}} {
+	}{{"p6-rows", &o.p6Rows, 50_000, 10_000, 2_000}, {"p4-responses", &o.p4Resp, 1_000_000, 10_000, 2_000}} {
 		switch {
 		case *size.v < 0 || *size.v > size.max:
 			fmt.Fprintf(stderr, "tiltline bench: --%s must be from 1 to %d\n", size.flag, size.max)
@@ -155,6 +163,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(o.scenarios) == 0 {
 		fmt.Fprintln(stderr, "tiltline bench: --scenarios names none")
+		return 2
+	}
+	if o.instances < 1 || o.instances > 8 {
+		fmt.Fprintln(stderr, "tiltline bench: --instances must be from 1 to 8")
+		return 2
+	}
+	if o.instances > 1 && dialectOf(o.db) != "postgres" {
+		fmt.Fprintln(stderr, "tiltline bench: --instances above 1 needs --db postgres://… (SQLite is one machine's file)")
 		return 2
 	}
 	if o.db != "" && !strings.HasPrefix(o.db, "sqlite:") && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
@@ -241,8 +257,23 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 	if db == "" {
 		db = "sqlite:" + dir + "/bench.db"
 	}
+	var pg *pgObserver
+	if dialectOf(db) == "postgres" {
+		if pg, err = openPG(ctx, db, o.pgSample || o.instances > 1); err != nil {
+			return err
+		}
+		defer pg.close()
+		logf("%s", pg.header())
+	}
+	var prof *profiler
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return err
+		}
+		prof = &profiler{dir: o.profile, pg: pg}
+	}
 	plan := planLinks(o)
-	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3, responses: 100}
+	setup := serverSetup{links: plan.p1 + plan.p2 + plan.p3, responses: 100, instances: o.instances, pprof: prof != nil, demoOutput: o.reuse}
 	if o.scenarios["P4"] || o.scenarios["P5"] {
 		setup.responses = o.p4Resp
 	}
@@ -266,6 +297,17 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		}
 	}()
 	logf("server pid %d ready on %s after %s (%d links)", srv.pid(), srv.base, time.Since(started).Round(time.Millisecond), len(srv.links))
+	for i, in := range srv.others {
+		logf("instance %d: pid %d on %s", i+2, in.Pid(), in.base)
+	}
+	if prof != nil {
+		prof.addr = srv.pprofAddr
+	}
+	// Every scenario runs inside measure: with --profile under a CPU
+	// profile, on Postgres with its transactions and statements counted.
+	measure := func(name string, f func() *result) *result {
+		return prof.around(ctx, name, o.duration, func() *result { return pg.observe(ctx, f) })
+	}
 
 	var results []*result
 	if o.scenarios["P7"] {
@@ -275,7 +317,8 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 	}
 
 	g := newGenerator(srv, model)
-	p1Links, p2Links, p3Links := srv.links[:plan.p1], srv.links[plan.p1:plan.p1+plan.p2], srv.links[plan.p1+plan.p2:]
+	links := spreadLinks(srv, srv.links)
+	p1Links, p2Links, p3Links := links[:plan.p1], links[plan.p1:plan.p1+plan.p2], links[plan.p1+plan.p2:]
 	p1, err := g.startAll(ctx, p1Links, o.conc, len(model.sections)/2)
 	if err != nil {
 		return fmt.Errorf("start P1 links: %w", err)
@@ -290,7 +333,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		// earlier one's: survey pages and autosaves from p7Conc workers.
 		sc := g.mixed(p1, p2)
 		logf("%s: %d workers for %s", sc.name, p7Conc, o.duration)
-		results = append(results, g.run(ctx, sc, p7Conc, o.duration))
+		results = append(results, measure(sc.name, func() *result { return g.run(ctx, sc, p7Conc, o.duration) }))
 	}
 	for _, name := range scenarioOrder {
 		if !o.scenarios[name] || name == "P7" {
@@ -309,8 +352,12 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 		}
 		if name == "P4" { // the report API, then the dashboard page
 			api := g.report(o.p4Resp)
+			firstAPI := g.first(ctx, api, "builds the report")
+			logf("%s: %s", api.name, firstAPI)
 			logf("%s: %d workers for %s", api.name, o.conc, o.duration)
-			results = append(results, g.run(ctx, api, o.conc, o.duration))
+			r := measure(api.name, func() *result { return g.run(ctx, api, o.conc, o.duration) })
+			r.notes = append([]string{firstAPI}, r.notes...)
+			results = append(results, r)
 			if srv.exited() {
 				break
 			}
@@ -318,8 +365,12 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 			if err != nil {
 				return err
 			}
+			firstPage := g.first(ctx, page, "renders the dashboard, with last wave's report for the trend")
+			logf("%s: %s", page.name, firstPage)
 			logf("%s: %d workers for %s", page.name, o.conc, o.duration)
-			results = append(results, g.run(ctx, page, o.conc, o.duration))
+			r = measure(page.name, func() *result { return g.run(ctx, page, o.conc, o.duration) })
+			r.notes = append([]string{firstPage}, r.notes...)
+			results = append(results, r)
 			if srv.exited() {
 				break
 			}
@@ -344,14 +395,18 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 			sc = g.fullResponse(p3Links)
 		}
 		logf("%s: %d workers for %s", sc.name, o.conc, o.duration)
-		r := g.run(ctx, sc, o.conc, o.duration)
+		r := measure(sc.name, func() *result { return g.run(ctx, sc, o.conc, o.duration) })
 		results = append(results, r)
 		if srv.exited() {
 			break
 		}
 	}
 
-	writeReport(stdout, o, dialectOf(db), results)
+	dbHeader := dialectOf(db)
+	if pg != nil {
+		dbHeader = pg.header()
+	}
+	writeReport(stdout, o, dbHeader, results)
 	switch {
 	case srv.exited():
 		return fmt.Errorf("server exited during the run; its log:\n%s", srv.logTail())
@@ -363,9 +418,13 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (err error) 
 
 func writeReport(w io.Writer, o *options, dialect string, results []*result) {
 	host, _ := os.Hostname()
-	fmt.Fprintf(w, "tiltline bench  %s  host %s  %s/%s %s  NumCPU %d  GOMAXPROCS %d  db %s  %s per scenario\n",
+	fmt.Fprintf(w, "tiltline bench  %s  host %s  %s/%s %s  NumCPU %d  GOMAXPROCS %d  db %s  %s per scenario",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.GOOS, runtime.GOARCH, runtime.Version(),
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), dialect, o.duration)
+	if o.instances > 1 {
+		fmt.Fprintf(w, "  %d server instances", o.instances)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tconc\tcount\tunit\tper s\tp50 ms\tp99 ms\terrors\tsrv cpu\tgen cpu\tother cpu\trss MB\tpeak MB\t")
 	for _, r := range results {
@@ -380,6 +439,22 @@ func writeReport(w io.Writer, o *options, dialect string, results []*result) {
 	tw.Flush()
 	fmt.Fprintln(w, "srv, gen, other cpu: cores used by the server, by this load generator and by the rest of the machine; rss, peak: server VmRSS and VmHWM after the scenario (P7: right after start).")
 	for _, r := range results {
+		if len(r.perInst) > 1 {
+			var parts []string
+			var total int64
+			for i, n := range r.perInst {
+				total += n
+				part := fmt.Sprintf("instance %d %.0f req/s", i+1, float64(n)/r.elapsed.Seconds())
+				if r.unit == "flow" && r.count > 0 {
+					part += fmt.Sprintf(" = %.1f flows/s", float64(n)/(float64(r.requests)/float64(r.count))/r.elapsed.Seconds())
+				}
+				if i < len(r.instCPU) {
+					part += fmt.Sprintf(" (srv cpu %.2f)", r.instCPU[i])
+				}
+				parts = append(parts, part)
+			}
+			fmt.Fprintf(w, "%s: %s; total %.0f req/s\n", r.name, strings.Join(parts, ", "), float64(total)/r.elapsed.Seconds())
+		}
 		for _, n := range r.notes {
 			fmt.Fprintf(w, "%s: %s\n", r.name, n)
 		}
@@ -387,6 +462,20 @@ func writeReport(w io.Writer, o *options, dialect string, results []*result) {
 			fmt.Fprintf(w, "%s: error: %s\n", r.name, e)
 		}
 	}
+}
+
+// spreadLinks points link k at instance k mod n: the demo printed every
+// link on the first instance's base URL.
+func spreadLinks(srv *server, links []string) []string {
+	ins := srv.instances()
+	if len(ins) == 1 {
+		return links
+	}
+	out := make([]string, len(links))
+	for k, l := range links {
+		out[k] = ins[k%len(ins)].base + strings.TrimPrefix(l, srv.base)
+	}
+	return out
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -2,14 +2,19 @@ package bench
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"tiltline/survey/surveytest"
 )
 
 // TestQuickRun builds the tiltline binary and runs a short benchmark against
@@ -20,17 +25,7 @@ func TestQuickRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the server: skipped with -short")
 	}
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(t.TempDir(), "tiltline")
-	build := exec.Command("go", "build", "-o", bin, "tiltline")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 
 	var stdout, stderr bytes.Buffer
 	t0 := time.Now()
@@ -81,6 +76,91 @@ func TestQuickRun(t *testing.T) {
 		t.Error("no row for P7 under load")
 	} else if peak, err := strconv.ParseFloat(row["peak MB"], 64); row["errors"] != "0" || runtime.GOOS == "linux" && (err != nil || peak <= 0) {
 		t.Errorf("P7 c=64: %s errors, peak %q", row["errors"], row["peak MB"])
+	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// buildBinary builds the tiltline binary once for the package's tests.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		gomod, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			binErr = fmt.Errorf("go env GOMOD: %w", err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "tiltline-bench-test-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "tiltline")
+		build := exec.Command("go", "build", "-o", binPath, "tiltline")
+		build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+		if out, err := build.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// TestTwoInstancesOnDurablePostgres runs two servers on one Postgres: the
+// header names the database's durability settings, each instance serves its
+// share of P1 and P2, and the samples of pg_locks report what (if anything)
+// waited on a lock.
+func TestTwoInstancesOnDurablePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs two servers: skipped with -short")
+	}
+	db := surveytest.PostgresURL(t)
+	bin := buildBinary(t)
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"--quick", "--duration", "500ms", "--bin", bin, "--db", db, "--instances", "2", "--scenarios", "P1,P2"}, &stdout, &stderr)
+	out := stdout.String()
+	t.Logf("%s%s", stderr.String(), out)
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	header, _, _ := strings.Cut(out, "\n")
+	for _, want := range []string{"fsync=", "synchronous_commit=", "2 server instances"} {
+		if !strings.Contains(header, want) {
+			t.Errorf("header %q lacks %q", header, want)
+		}
+	}
+	rows := parseTable(t, out)
+	for _, name := range []string{"P1", "P2"} {
+		if rows[name] == nil || rows[name]["errors"] != "0" {
+			t.Errorf("%s: %v", name, rows[name])
+		}
+	}
+	perInstance := regexp.MustCompile(`(?m)^(P1 survey page|P2 autosave): instance 1 ([0-9]+) req/s.*instance 2 ([0-9]+) req/s`)
+	if m := perInstance.FindAllStringSubmatch(out, -1); len(m) != 2 {
+		t.Errorf("want a per-instance line for P1 and P2, got %q", m)
+	} else {
+		for _, l := range m {
+			if l[2] == "0" || l[3] == "0" {
+				t.Errorf("%s: an instance served nothing: %s", l[1], l[0])
+			}
+		}
+	}
+	if !strings.Contains(out, "locks awaited:") || !strings.Contains(out, "transactions committed per request") {
+		t.Error("no Postgres observations in the notes")
 	}
 }
 

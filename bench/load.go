@@ -25,6 +25,7 @@ type generator struct {
 	srv    *server
 	model  *model
 	client *http.Client
+	bases  []string // every instance's base URL; requests count per instance
 }
 
 func newGenerator(srv *server, m *model) *generator {
@@ -39,7 +40,11 @@ func newGenerator(srv *server, m *model) *generator {
 		// pages it discards.
 		DisableCompression: true,
 	}
-	return &generator{srv: srv, model: m, client: &http.Client{
+	var bases []string
+	for _, in := range srv.instances() {
+		bases = append(bases, in.base)
+	}
+	return &generator{srv: srv, model: m, bases: bases, client: &http.Client{
 		Transport:     tr,
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -97,6 +102,17 @@ func (w *worker) call(ctx context.Context, what, method, u, contentType string, 
 	}
 	res.Body.Close()
 	w.reqs = append(w.reqs, time.Since(t0))
+	if len(w.g.bases) > 1 && err == nil && res.StatusCode == want {
+		if w.perInst == nil {
+			w.perInst = make([]int64, len(w.g.bases))
+		}
+		for i, b := range w.g.bases {
+			if strings.HasPrefix(u, b+"/") {
+				w.perInst[i]++
+				break
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: read body: %w", what, err)
 	}
@@ -162,6 +178,9 @@ type result struct {
 	idle    bool // no load: only rss and peak (P7)
 
 	errMsgs  map[string]int
+	requests int64   // HTTP requests sent (a flow is many)
+	perInst  []int64 // successful requests per server instance, with --instances
+	instCPU  []float64
 	srvCPU   float64 // cores used by the server
 	genCPU   float64 // by this process
 	otherCPU float64 // by everything else on the machine
@@ -222,6 +241,8 @@ type worker struct {
 	errs int64
 	msgs map[string]int
 	ok   int64
+	// perInst counts successful requests per server instance (--instances).
+	perInst []int64
 }
 
 // run repeats the scenario on conc workers for d and measures it.
@@ -269,6 +290,13 @@ func (g *generator) run(ctx context.Context, sc scenario, conc int, d time.Durat
 	for _, w := range workers {
 		r.count += w.ok
 		r.errors += w.errs
+		r.requests += int64(len(w.reqs))
+		for i, n := range w.perInst {
+			if r.perInst == nil {
+				r.perInst = make([]int64, len(g.bases))
+			}
+			r.perInst[i] += n
+		}
 		r.lat = append(r.lat, w.lat...)
 		for m, n := range w.msgs {
 			r.errMsgs[m] += n
@@ -282,30 +310,46 @@ func (g *generator) run(ctx context.Context, sc scenario, conc int, d time.Durat
 	return r
 }
 
-// cpuMark is the CPU time used so far by the server, by this process and by
-// the whole machine (each -1 where unknown).
+// cpuMark is the CPU time used so far by each server instance, by this
+// process and by the whole machine (each -1 where unknown).
 type cpuMark struct {
-	pid            int
-	srv, gen, busy time.Duration
+	pids      []int
+	srv       []time.Duration
+	gen, busy time.Duration
 }
 
 func (g *generator) markCPU() cpuMark {
-	pid := g.srv.pid()
-	return cpuMark{pid: pid, srv: procCPU(pid), gen: procCPU(os.Getpid()), busy: machineBusy()}
+	m := cpuMark{gen: procCPU(os.Getpid()), busy: machineBusy()}
+	for _, in := range g.srv.instances() {
+		m.pids = append(m.pids, in.Pid())
+		m.srv = append(m.srv, procCPU(in.Pid()))
+	}
+	return m
 }
 
 // measure fills a result's CPU columns with the cores used since the mark,
-// over elapsed, and its rss and peak with the server's current ones.
+// over elapsed, and its rss and peak with the (first) server's current ones.
 func (m cpuMark) measure(r *result, elapsed time.Duration) {
 	r.srvCPU, r.genCPU, r.otherCPU = -1, -1, -1
-	if srv1, gen1 := procCPU(m.pid), procCPU(os.Getpid()); m.srv >= 0 && srv1 >= 0 && elapsed > 0 {
-		r.srvCPU = float64(srv1-m.srv) / float64(elapsed)
-		r.genCPU = float64(gen1-m.gen) / float64(elapsed)
-		if busy1 := machineBusy(); m.busy >= 0 && busy1 >= 0 {
-			r.otherCPU = max(0, float64(busy1-m.busy)/float64(elapsed)-r.srvCPU-r.genCPU)
-		}
+	r.rssKB, r.hwmKB = procStatus(m.pids[0])
+	if elapsed <= 0 {
+		return
 	}
-	r.rssKB, r.hwmKB = procStatus(m.pid)
+	total := 0.0
+	for i, pid := range m.pids {
+		srv1 := procCPU(pid)
+		if m.srv[i] < 0 || srv1 < 0 {
+			return
+		}
+		c := float64(srv1-m.srv[i]) / float64(elapsed)
+		r.instCPU = append(r.instCPU, c)
+		total += c
+	}
+	r.srvCPU = total
+	r.genCPU = float64(procCPU(os.Getpid())-m.gen) / float64(elapsed)
+	if busy1 := machineBusy(); m.busy >= 0 && busy1 >= 0 {
+		r.otherCPU = max(0, float64(busy1-m.busy)/float64(elapsed)-r.srvCPU-r.genCPU)
+	}
 }
 
 // form encodes url.Values as a request body.

@@ -58,8 +58,8 @@ func (w *worker) prefill(ctx context.Context, s session, n int) error {
 
 // healthz is the ceiling: the cheapest route through the same middleware.
 func (g *generator) healthz() scenario {
-	u := g.srv.base + "/healthz"
 	return scenario{name: "healthz", unit: "req", iter: func(ctx context.Context, w *worker) error {
+		u := g.bases[w.id%len(g.bases)] + "/healthz"
 		_, err := w.call(ctx, "GET /healthz", http.MethodGet, u, "", nil, nil, http.StatusOK, false)
 		return err
 	}}
@@ -175,4 +175,31 @@ func (g *generator) fullResponse(links []string) scenario {
 			}
 		},
 	}
+}
+
+// first times one iteration of a scenario on its own, before the load: for
+// P4 the request that builds the report (nothing is cached yet), and notes
+// it with the server's memory before and after.
+func (g *generator) first(ctx context.Context, sc scenario, what string) string {
+	rss0, _ := procStatus(g.srv.pid())
+	cpu0 := procCPU(g.srv.pid())
+	// The build of a big report may outlast the client's usual timeout.
+	slow, client := *g, *g.client
+	client.Timeout = 5 * time.Minute
+	slow.client = &client
+	w := &worker{g: &slow, msgs: map[string]int{}}
+	t0 := time.Now()
+	err := sc.iter(ctx, w)
+	took := time.Since(t0)
+	rss1, hwm := procStatus(g.srv.pid())
+	cpu := "-"
+	if cpu1 := procCPU(g.srv.pid()); cpu0 >= 0 && cpu1 >= 0 {
+		// CPU time, unlike the wall time, does not grow when other
+		// processes take the cores.
+		cpu = fmt.Sprintf("%.2f s", (cpu1 - cpu0).Seconds())
+	}
+	if err != nil {
+		return fmt.Sprintf("first request failed after %.0f ms: %v", ms(took), err)
+	}
+	return fmt.Sprintf("first request (%s): %.0f ms, server CPU %s; server RSS %s MB before, %s MB after (peak %s MB)", what, ms(took), cpu, mb(rss0), mb(rss1), mb(hwm))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,11 +64,27 @@ type server struct {
 	base  string   // http://127.0.0.1:PORT
 	links []string // respondent links from `demo`
 
+	pprofAddr  string // the first instance's profiler, with --profile
 	campaignID int64  // the demo's open wave
 	adminToken string // API token of the demo's org admin, if asked for
 	readToken  string // the demo manager's API token, which may read reports
 	// the demo manager's sign-in, for the dashboard
 	managerEmail, managerPassword string
+
+	// others are the further instances of --instances, serving the same
+	// database and data directory (so the same secret: every link works on
+	// each); the first instance is the embedded Process.
+	others []*instance
+}
+
+type instance struct {
+	*childproc.Process
+	base string
+}
+
+// instances lists every server instance, the first one first.
+func (s *server) instances() []*instance {
+	return append([]*instance{{s.Process, s.base}}, s.others...)
 }
 
 // serverSetup is what startServer prepares besides the demo data.
@@ -76,6 +93,9 @@ type serverSetup struct {
 	responses  int    // completed responses in the open wave (P4 reads its report)
 	adminToken bool   // create an API token for the demo's org admin
 	smtpURL    string // TILTLINE_SMTP_URL of the server; "" writes .eml files
+	instances  int    // servers to start on the database (at least 1)
+	demoOutput string // reuse the demo whose output this file holds, in the database as it is
+	pprof      bool   // serve Go's profiler on a free loopback port (TILTLINE_PPROF_ADDR)
 }
 
 // demoAdmin is the demo organisation's org admin (survey.CreateDemo): the
@@ -91,12 +111,30 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 		return nil, err
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := append(os.Environ(), "TILTLINE_DATA_DIR="+dir)
+	dataDir := dir
+	if setup.demoOutput != "" {
+		dataDir = filepath.Dir(setup.demoOutput) // the demo's secret
+	}
+	env := append(os.Environ(), "TILTLINE_DATA_DIR="+dataDir)
 
 	t0 := time.Now()
-	demo, err := childproc.RunDemo(ctx, bin, env, "--db", db, "--data-dir", dir,
-		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--base-url", base)
-	if err != nil {
+	var demo *childproc.Demo
+	if setup.demoOutput != "" {
+		out, err := os.ReadFile(setup.demoOutput)
+		if err != nil {
+			return nil, err
+		}
+		if demo, err = childproc.ParseDemo(out); err != nil {
+			return nil, fmt.Errorf("%s: %w", setup.demoOutput, err)
+		}
+		// The links carry the base URL the demo was given: point them here.
+		for i, l := range demo.Links {
+			if j := strings.Index(l, "/s/"); j >= 0 {
+				demo.Links[i] = base + l[j:]
+			}
+		}
+	} else if demo, err = childproc.RunDemo(ctx, bin, env, "--db", db, "--data-dir", dir,
+		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--base-url", base); err != nil {
 		return nil, err
 	}
 	if len(demo.Links) < setup.links {
@@ -107,28 +145,90 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 	s := &server{base: base, links: demo.Links, campaignID: demo.CampaignID, readToken: demo.APIToken,
 		managerEmail: demo.ManagerEmail, managerPassword: demo.ManagerPassword}
 	if setup.adminToken {
-		if s.adminToken, err = childproc.CreateToken(ctx, bin, env, demoAdmin, "--db", db, "--data-dir", dir, "--name", "bench"); err != nil {
+		if s.adminToken, err = childproc.CreateToken(ctx, bin, env, demoAdmin, "--db", db, "--data-dir", dataDir, "--name", "bench"); err != nil {
 			return nil, err
 		}
 	}
 	if setup.smtpURL != "" {
 		env = append(env, "TILTLINE_SMTP_URL="+setup.smtpURL)
 	}
-	s.Process, err = childproc.Start(bin, []string{"serve", "--db", db, "--data-dir", dir, "--addr", "127.0.0.1:" + strconv.Itoa(port), "--base-url", base},
-		env, filepath.Join(dir, "server.log"))
-	if err != nil {
-		return nil, err
-	}
-	if err := s.WaitReady(ctx, base, 60*time.Second); err != nil {
-		s.Stop()
-		return nil, err
+	for i := range max(1, setup.instances) {
+		if i > 0 {
+			if port, err = childproc.FreePort(); err != nil {
+				s.stop()
+				return nil, err
+			}
+		}
+		inst, err := startInstance(ctx, bin, db, dir, dataDir, env, port, i, setup.pprof)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		if i == 0 {
+			s.Process, s.pprofAddr = inst.Process, inst.pprofAddr
+		} else {
+			s.others = append(s.others, &instance{inst.Process, inst.base})
+		}
 	}
 	return s, nil
 }
 
-func (s *server) pid() int        { return s.Pid() }
-func (s *server) exited() bool    { return s.Exited() }
-func (s *server) stop() error     { return s.Stop() }
+type started struct {
+	*childproc.Process
+	base, pprofAddr string
+}
+
+// startInstance starts `serve` on port and waits for /readyz. Instances
+// after the first log to server-N.log.
+func startInstance(ctx context.Context, bin, db, dir, dataDir string, env []string, port, i int, pprof bool) (*started, error) {
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	st := &started{base: base}
+	if pprof {
+		pp, err := childproc.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		st.pprofAddr = "127.0.0.1:" + strconv.Itoa(pp)
+		env = append(env[:len(env):len(env)], "TILTLINE_PPROF_ADDR="+st.pprofAddr)
+	}
+	logName := "server.log"
+	if i > 0 {
+		logName = fmt.Sprintf("server-%d.log", i+1)
+	}
+	p, err := childproc.Start(bin, []string{"serve", "--db", db, "--data-dir", dataDir, "--addr", "127.0.0.1:" + strconv.Itoa(port), "--base-url", base},
+		env, filepath.Join(dir, logName))
+	if err != nil {
+		return nil, err
+	}
+	if err := p.WaitReady(ctx, base, 60*time.Second); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	st.Process = p
+	return st, nil
+}
+
+func (s *server) pid() int { return s.Pid() }
+
+// exited reports whether any instance has exited.
+func (s *server) exited() bool {
+	for _, in := range s.instances() {
+		if in.Process != nil && in.Exited() {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *server) stop() error {
+	var err error
+	for _, in := range s.instances() {
+		if in.Process != nil {
+			err = errors.Join(err, in.Stop())
+		}
+	}
+	return err
+}
 func (s *server) logTail() string { return s.LogTail(20) }
 
 // procStatus reads VmRSS and VmHWM (kB) of a process; -1 where unknown

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,6 +203,18 @@ func serve(ctx context.Context, c *Config, log *slog.Logger, before func(*App) e
 		}
 		log.Info("serving metrics", "addr", mln.Addr().String(), "token", c.MetricsToken != "")
 		g.Go(func() error { return a.serveOn(gctx, mln, a.MetricsHandler()) })
+	}
+	if c.PprofAddr != "" {
+		pln, err := net.Listen("tcp", c.PprofAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for pprof: %w", err)
+		}
+		log.Info("serving pprof", "addr", pln.Addr().String())
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		g.Go(func() error { return a.serveOn(gctx, pln, mux) })
 	}
 	if url := a.offerSetup(ctx); url != "" {
 		// On the terminal, not in the log: it grants the first admin account.

@@ -39,6 +39,10 @@ type Config struct {
 	MetricsAddr string
 	// MetricsToken opens /metrics to Authorization: Bearer <token>. Never logged.
 	MetricsToken string
+	// PprofAddr serves Go's profiler (/debug/pprof/) on a listener of its
+	// own; set only by TILTLINE_PPROF_ADDR, for `tiltline bench --profile`.
+	// Keep it on a loopback address: a profile shows the program's memory.
+	PprofAddr string
 
 	// Secret keys tokens, drafts and cookies. Never logged.
 	Secret []byte
@@ -83,6 +87,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.OpenLinkPerIP, "open-link-per-ip", envInt("OPEN_LINK_PER_IP", 5), "open-link answers started, and submitted, per client address, campaign and day; 0: no limit (TILTLINE_OPEN_LINK_PER_IP)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges, comma-separated; empty: none (TILTLINE_TRUSTED_PROXIES)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9090 (TILTLINE_METRICS_ADDR)")
+	c.PprofAddr = env("PPROF_ADDR", "")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "require Authorization: Bearer <token> on /metrics; prefer the variable, flags show in ps (TILTLINE_METRICS_TOKEN)")
 }
 

@@ -353,9 +353,6 @@ func (a *App) surveySavePage(c echo.Context) error {
 	if err := a.checkCSRF(c, rc); err != nil {
 		return err
 	}
-	if _, err := a.draftOrStart(c, rc); err != nil {
-		return err
-	}
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest)
@@ -374,14 +371,24 @@ func (a *App) surveySavePage(c echo.Context) error {
 			answers = append(answers, survey.Answer{Practice: p.ID, Dimension: dim, Level: lv})
 		}
 	}
+	// The save finds the draft itself: only a respondent without one (a
+	// bookmarked page) costs a read and a start first.
 	if len(answers) > 0 {
 		slots, err := rc.Model.Slots(answers)
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
-		if err := a.saver.Save(c.Request().Context(), rc.DraftKey, slots); err != nil {
+		err = a.saver.Save(c.Request().Context(), rc.DraftKey, slots)
+		if errors.Is(err, survey.ErrNoDraft) {
+			if _, err = a.draftOrStart(c, rc); err == nil {
+				err = a.saver.Save(c.Request().Context(), rc.DraftKey, slots)
+			}
+		}
+		if err != nil {
 			return err
 		}
+	} else if _, err := a.draftOrStart(c, rc); err != nil {
+		return err
 	}
 	next := n + 1
 	switch c.FormValue("go") {

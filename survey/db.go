@@ -76,8 +76,14 @@ func Open(raw string) (*DB, error) {
 	cfg := &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		PrepareStmt:            true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		// GORM's prepared statements on SQLite. On Postgres pgx keeps its
+		// own cache of prepared statements per connection (its default
+		// exec mode): a query is one round trip, in a transaction or not.
+		// GORM's would prepare each statement again inside every
+		// transaction (database/sql's Tx.Stmt), a round trip more per
+		// statement, and close it again at the end.
+		PrepareStmt: dialect != "postgres",
+		NowFunc:     func() time.Time { return time.Now().UTC() },
 	}
 	if dialect == "postgres" {
 		g, err := gorm.Open(postgres.Open(target), cfg)

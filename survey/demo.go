@@ -155,13 +155,6 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 	if err != nil {
 		return nil, fmt.Errorf("create demo: %w", err)
 	}
-	// The responses were written as if stored before releases existed: the
-	// first release of each wave takes what its cells can hold.
-	for _, id := range []int64{res.PreviousCampaignID, res.CampaignID} {
-		if _, err := PublishRelease(ctx, db, opt.Secret, id); err != nil {
-			return nil, fmt.Errorf("create demo: release: %w", err)
-		}
-	}
 	// The organisation opted in, so its closed wave is in the benchmark pool,
 	// as closing it would have put it there.
 	var prev Campaign
@@ -327,12 +320,11 @@ func (g *demoGenerator) wave(tx *gorm.DB, c *Campaign, responses, open int, shif
 	if err := tx.CreateInBatches(&invs, 1000).Error; err != nil {
 		return nil, err
 	}
-	// Shuffle so row order says nothing about which participant a response came from.
+	// Shuffle so row order says nothing about which participant a response
+	// came from; the wave's first release is made at once.
 	g.rng.Shuffle(len(resps), func(i, j int) { resps[i], resps[j] = resps[j], resps[i] })
-	if len(resps) > 0 {
-		if err := tx.CreateInBatches(&resps, 1000).Error; err != nil {
-			return nil, err
-		}
+	if err := seedRelease(tx, g.secret, c, resps); err != nil {
+		return nil, err
 	}
 	return tokens, nil
 }

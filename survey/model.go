@@ -91,10 +91,17 @@ type Section struct {
 	Summary     Text          `yaml:"summary" json:"summary"`
 	Subsections []*Subsection `yaml:"subsections" json:"subsections"`
 	Index       int           `yaml:"-" json:"-"`
+	// practices is Practices(), kept by the model's index: reports ask for
+	// it per respondent and section, a million times for a big campaign.
+	practices []*Practice
 }
 
-// Practices returns the section's practices in model order.
+// Practices returns the section's practices in model order. The slice is
+// shared: do not modify it (append copies, its capacity is its length).
 func (s *Section) Practices() []*Practice {
+	if s.practices != nil {
+		return s.practices
+	}
 	var ps []*Practice
 	for _, sub := range s.Subsections {
 		ps = append(ps, sub.Practices...)
@@ -269,6 +276,7 @@ func (m *Model) index() {
 	m.practices = nil
 	for i, s := range m.Sections {
 		s.Index = i
+		s.practices = nil
 		for _, sub := range s.Subsections {
 			sub.Section = s
 			m.subsections[sub.Slug] = sub
@@ -279,5 +287,7 @@ func (m *Model) index() {
 				m.byID[p.ID] = p
 			}
 		}
+		ps := s.Practices()
+		s.practices = ps[:len(ps):len(ps)]
 	}
 }

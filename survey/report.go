@@ -352,24 +352,54 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 	rep.LeadersVsStaff = leadersVsStaff(m, sel, own, k)
 	rep.Recommendations = Recommend(rep, ParseSectionWeights(c.SectionWeights), 10)
 	if f.Empty() {
-		rep.Units = breakdown(m, sel, k, rowUnitKey, func(key string) string {
+		// Each response is counted once, into its profile's tally; the
+		// three breakdowns add up profiles, not responses.
+		profiles := tallyProfiles(m, sel)
+		rep.Units = breakdown(m, profiles, k, func(p profile) string { return p.unit }, func(key string) string {
 			id, _ := strconv.ParseInt(key, 10, 64)
 			return unitNames[id]
 		})
-		rep.Roles = breakdown(m, sel, k, func(r *ReportRow) string { return r.Role }, func(key string) string { return key })
-		rep.Seniority = breakdown(m, sel, k, func(r *ReportRow) string { return r.Seniority }, func(key string) string { return key })
+		rep.Roles = breakdown(m, profiles, k, func(p profile) string { return p.role }, func(key string) string { return key })
+		rep.Seniority = breakdown(m, profiles, k, func(p profile) string { return p.seniority }, func(key string) string { return key })
 	}
 	return rep
 }
 
-// breakdown scores each group that the suppression rules let show.
-func breakdown(m *Model, rows []*ReportRow, k int, key func(*ReportRow) string, name func(string) string) []ReportGroup {
-	groups := map[string][]*ReportRow{}
-	counts := map[string]int{}
+// profile is a response's unit (rowUnitKey), role and band.
+type profile struct{ unit, role, seniority string }
+
+// tallyProfiles counts the rows into one tally per profile.
+func tallyProfiles(m *Model, rows []*ReportRow) map[profile]*Tally {
+	out := map[profile]*Tally{}
+	units := map[*int64]string{} // rows of a release share their profile's unit pointer
 	for _, r := range rows {
-		g := key(r)
-		groups[g] = append(groups[g], r)
-		counts[g]++
+		u, ok := units[r.UnitID]
+		if !ok {
+			u = rowUnitKey(r)
+			if len(units) < 1024 {
+				units[r.UnitID] = u
+			}
+		}
+		p := profile{u, r.Role, r.Seniority}
+		t := out[p]
+		if t == nil {
+			nt := m.NewTally()
+			t = &nt
+			out[p] = t
+		}
+		t.Add(r.Answers)
+	}
+	return out
+}
+
+// breakdown scores each group that the suppression rules let show.
+func breakdown(m *Model, profiles map[profile]*Tally, k int, key func(profile) string, name func(string) string) []ReportGroup {
+	groups := map[string][]*Tally{}
+	counts := map[string]int{}
+	for p, t := range profiles {
+		g := key(p)
+		groups[g] = append(groups[g], t)
+		counts[g] += t.N
 	}
 	hidden := SuppressGroups(counts, k)
 	keys := make([]string, 0, len(groups))
@@ -382,10 +412,10 @@ func breakdown(m *Model, rows []*ReportRow, k int, key func(*ReportRow) string, 
 		rg := ReportGroup{Key: g, Name: name(g), Suppressed: hidden[g]}
 		if !rg.Suppressed {
 			t := m.NewTally()
-			for _, r := range groups[g] {
-				t.Add(r.Answers)
+			for _, pt := range groups[g] {
+				t.Merge(*pt)
 			}
-			n := len(groups[g])
+			n := counts[g]
 			scores := m.Scores(t)
 			sc := reportScore(scores.Overall)
 			rg.Responses, rg.Overall = &n, &sc

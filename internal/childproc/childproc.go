@@ -212,9 +212,19 @@ func RunDemo(ctx context.Context, bin string, env []string, args ...string) (*De
 	if err != nil {
 		return nil, fmt.Errorf("%s demo: %w", bin, ExitDetail(err))
 	}
+	d, err := ParseDemo(out)
+	if err != nil {
+		return nil, fmt.Errorf("%s demo: %w", bin, err)
+	}
+	return d, nil
+}
+
+// ParseDemo reads what `tiltline demo` printed.
+func ParseDemo(out []byte) (*Demo, error) {
+	var err error
 	d := &Demo{Links: ParseLinks(out), APIToken: OutputValue(out, "api-token")}
 	if d.CampaignID, err = strconv.ParseInt(OutputValue(out, "campaign"), 10, 64); err != nil {
-		return nil, fmt.Errorf("%s demo printed no campaign id", bin)
+		return nil, fmt.Errorf("no campaign id in the output")
 	}
 	if admin := strings.Fields(OutputValue(out, "admin")); len(admin) > 0 {
 		d.Admin = admin[0]
