@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
 // campaignOf loads the campaign in the URL, scoped to the viewer's
@@ -213,7 +214,7 @@ type campaignPageData struct {
 	Rates        []survey.UnitRate
 	OpenURL      string
 	Additions    []string // participants added after opening
-	Mail         survey.MailCounts
+	Mail         outbox.MailCounts
 	// EmlDir is set when no SMTP server is configured: mail goes to files there.
 	EmlDir  string
 	Notice  string
@@ -231,7 +232,7 @@ func (a *App) campaignPage(c echo.Context) error {
 	if n := c.QueryParam("notice"); strings.HasPrefix(n, "admin.") { // only our own messages
 		d.Notice = n
 	}
-	if d.Mail, err = survey.CampaignMailCounts(ctx, a.db, cp.ID); err != nil {
+	if d.Mail, err = outbox.CampaignMailCounts(ctx, a.db, cp.ID); err != nil {
 		return err
 	}
 	a.db.Read.WithContext(ctx).Model(&survey.Participant{}).Where("campaign_id = ?", cp.ID).Count(&d.Participants)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
 // Sending: invitations to everyone not yet invited, reminders to everyone
@@ -36,7 +37,7 @@ func (a *App) queueMail(c echo.Context, queue func(context.Context, *survey.DB, 
 }
 
 func (a *App) campaignInvite(c echo.Context) error {
-	n, err := a.queueMail(c, survey.QueueInvitations)
+	n, err := a.queueMail(c, outbox.QueueInvitations)
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func (a *App) campaignInvite(c echo.Context) error {
 }
 
 func (a *App) campaignRemind(c echo.Context) error {
-	n, err := a.queueMail(c, survey.QueueReminders)
+	n, err := a.queueMail(c, outbox.QueueReminders)
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func (a *App) campaignRemind(c echo.Context) error {
 }
 
 func (a *App) apiInvitations(c echo.Context) error {
-	n, err := a.queueMail(c, survey.QueueInvitations)
+	n, err := a.queueMail(c, outbox.QueueInvitations)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func (a *App) apiInvitations(c echo.Context) error {
 }
 
 func (a *App) apiReminders(c echo.Context) error {
-	n, err := a.queueMail(c, survey.QueueReminders)
+	n, err := a.queueMail(c, outbox.QueueReminders)
 	if err != nil {
 		return err
 	}
@@ -69,9 +70,9 @@ func (a *App) apiReminders(c echo.Context) error {
 
 type mailSettingsData struct {
 	Previews []mailPreview
-	Failed   []survey.FailedMail // given-up mail by reason
+	Failed   []outbox.FailedMail // given-up mail by reason
 	Campaign *survey.Campaign
-	Settings survey.MailSettings
+	Settings outbox.MailSettings
 	Days     string
 	Errors   map[string]string
 	Saved    bool
@@ -83,15 +84,15 @@ func (a *App) mailSettingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := survey.CampaignMailSettings(c.Request().Context(), a.db, cp.ID)
+	s, err := outbox.CampaignMailSettings(c.Request().Context(), a.db, cp.ID)
 	if err != nil {
 		return err
 	}
-	d := mailSettingsData{Campaign: cp, Settings: *s, Days: survey.FormatReminderDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
+	d := mailSettingsData{Campaign: cp, Settings: *s, Days: outbox.FormatReminderDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
 	if d.Previews, err = a.mailPreviews(c, cp.ID); err != nil {
 		return err
 	}
-	if d.Failed, err = survey.CampaignFailedMail(c.Request().Context(), a.db, cp.ID); err != nil {
+	if d.Failed, err = outbox.CampaignFailedMail(c.Request().Context(), a.db, cp.ID); err != nil {
 		return err
 	}
 	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", d))
@@ -110,8 +111,8 @@ func (a *App) mailPreviews(c echo.Context, campaignID int64) ([]mailPreview, err
 		return nil, err
 	}
 	var out []mailPreview
-	for _, kind := range []string{survey.MailInvite, survey.MailReminder} {
-		job := survey.OutboxJob{Kind: kind, Locale: localeOf(c), Name: "Alex Example", InvitationID: "preview-example"}
+	for _, kind := range []string{outbox.MailInvite, outbox.MailReminder} {
+		job := outbox.Job{Kind: kind, Locale: localeOf(c), Name: "Alex Example", InvitationID: "preview-example"}
 		v := a.mail.view(job, cm)
 		var text bytes.Buffer
 		if err := a.mail.text.Execute(&text, v); err != nil {
@@ -127,13 +128,13 @@ func (a *App) mailSettingsSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := mailSettingsData{Campaign: cp, CSRF: csrfOf(c), Days: c.FormValue("reminder_days"), Settings: survey.MailSettings{
+	d := mailSettingsData{Campaign: cp, CSRF: csrfOf(c), Days: c.FormValue("reminder_days"), Settings: outbox.MailSettings{
 		InviteSubject: c.FormValue("invite_subject"), InviteIntro: c.FormValue("invite_intro"),
 		ReminderSubject: c.FormValue("reminder_subject"), ReminderIntro: c.FormValue("reminder_intro"),
 	}}
-	days, derr := survey.ParseReminderDays(d.Days)
+	days, derr := outbox.ParseReminderDays(d.Days)
 	d.Settings.ReminderDays = days
-	err = survey.SaveMailSettings(c.Request().Context(), a.db, cp.ID, d.Settings)
+	err = outbox.SaveMailSettings(c.Request().Context(), a.db, cp.ID, d.Settings)
 	fe, isForm := formErrors(err)
 	if derr != nil {
 		if fe == nil {
@@ -155,7 +156,7 @@ func (a *App) mailSettingsSave(c echo.Context) error {
 // worker. The worker writes the link when it sends (mailer.composePassword):
 // the request neither waits for the mail server nor depends on it.
 func (a *App) queuePasswordMail(c echo.Context, email string) error {
-	if err := survey.QueuePasswordMail(c.Request().Context(), a.db, email, localeOf(c)); err != nil {
+	if err := outbox.QueuePasswordMail(c.Request().Context(), a.db, email, localeOf(c)); err != nil {
 		return err
 	}
 	a.mail.Kick()

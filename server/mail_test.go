@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 	"tiltline/survey/surveytest"
 )
 
@@ -313,7 +314,7 @@ func startMailer(t testing.TB, a *App, tune func(*mailOptions)) *mailer {
 		t.Fatal(err)
 	}
 	m.opts.Poll, m.opts.Schedule, m.opts.OutageBackoff = 50*time.Millisecond, time.Hour, 400*time.Millisecond
-	m.opts.Retry = survey.RetryPolicy{MaxAttempts: 3, Base: 100 * time.Millisecond, Max: time.Second}
+	m.opts.Retry = outbox.RetryPolicy{MaxAttempts: 3, Base: 100 * time.Millisecond, Max: time.Second}
 	if tune != nil {
 		tune(&m.opts)
 	}
@@ -409,7 +410,7 @@ func TestInvitationsReachEveryoneInTheirLanguageWithAWorkingLink(t *testing.T) {
 	sink := startSink(t)
 	a, logs := newMailApp(t, surveytest.SQLiteURL(t), sink.URL("&conns=2"))
 	s := seedMailCampaign(t, a, 300, "en", "de", "fr")
-	n, err := survey.QueueInvitations(context.Background(), a.db, s.campaign.ID)
+	n, err := outbox.QueueInvitations(context.Background(), a.db, s.campaign.ID)
 	if err != nil || n != 300 {
 		t.Fatalf("queued %d, %v", n, err)
 	}
@@ -505,7 +506,7 @@ func TestRemindersSkipTheCompletedTheOptedOutAndTheBounced(t *testing.T) {
 	a, _ := newMailApp(t, surveytest.SQLiteURL(t), sink.URL(""))
 	ctx := context.Background()
 	s := seedMailCampaign(t, a, 12, "de", "en")
-	survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 	m := startMailer(t, a, nil)
 	sink.Wait(12, 10*time.Second)
 	waitStatus(t, a, s.campaign.ID, survey.InviteSent, 12)
@@ -545,7 +546,7 @@ func TestRemindersSkipTheCompletedTheOptedOutAndTheBounced(t *testing.T) {
 	// 2 bounced on an earlier mail.
 	a.db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteBounced, s.invitations[2])
 
-	n, err := survey.QueueReminders(ctx, a.db, s.campaign.ID)
+	n, err := outbox.QueueReminders(ctx, a.db, s.campaign.ID)
 	if err != nil || n != 9 {
 		t.Fatalf("queued %d reminders, %v; want 12 - 3", n, err)
 	}
@@ -579,12 +580,12 @@ func TestCustomSubjectAndIntroAndScheduledReminders(t *testing.T) {
 	a, _ := newMailApp(t, surveytest.SQLiteURL(t), sink.URL(""))
 	ctx := context.Background()
 	s := seedMailCampaign(t, a, 3, "fr")
-	err := survey.SaveMailSettings(ctx, a.db, s.campaign.ID, survey.MailSettings{
+	err := outbox.SaveMailSettings(ctx, a.db, s.campaign.ID, outbox.MailSettings{
 		InviteSubject: "Quick survey <3", InviteIntro: "First paragraph & more.\n\nSecond paragraph.", ReminderDays: []int{2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 	startMailer(t, a, func(o *mailOptions) { o.Schedule = 100 * time.Millisecond })
 	for _, m := range sink.Wait(3, 10*time.Second) {
 		pm := parseMail(t, m.Data)
@@ -618,7 +619,7 @@ func TestSMTPOutageDelaysButNeverDuplicatesOrBounces(t *testing.T) {
 	a, logs := newMailApp(t, surveytest.SQLiteURL(t), sink.URL("&conns=2"))
 	ctx := context.Background()
 	s := seedMailCampaign(t, a, 200, "en")
-	survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 	startMailer(t, a, nil)
 	time.Sleep(time.Second) // down from the start: nothing can go
 	if n := len(sink.Mails()); n != 0 {
@@ -656,7 +657,7 @@ func TestARefusedRecipientBouncesAfterTheLastAttempt(t *testing.T) {
 			s := seedMailCampaign(t, a, 20, "en")
 			bad := s.emails[3]
 			sink.Reject(bad)
-			survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+			outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 			startMailer(t, a, nil) // 3 attempts, 100 ms apart and growing
 			sink.Wait(19, 10*time.Second)
 			waitStatus(t, a, s.campaign.ID, survey.InviteBounced, 1)
@@ -693,7 +694,7 @@ func TestTwoInstancesNeverSendAMailTwice(t *testing.T) {
 			a1, _ := newMailApp(t, dbURL, sink.URL("&conns=3"))
 			a2, _ := newMailApp(t, dbURL, sink.URL("&conns=3"))
 			s := seedMailCampaign(t, a1, 1000, "en", "de")
-			if n, err := survey.QueueInvitations(context.Background(), a1.db, s.campaign.ID); n != 1000 || err != nil {
+			if n, err := outbox.QueueInvitations(context.Background(), a1.db, s.campaign.ID); n != 1000 || err != nil {
 				t.Fatalf("queued %d, %v", n, err)
 			}
 			tune := func(o *mailOptions) { o.Batch = 10 }
@@ -725,7 +726,7 @@ func TestTwoInstancesNeverSendAMailTwice(t *testing.T) {
 func TestWithoutSMTPMailsBecomeEMLFiles(t *testing.T) {
 	a, logs := newMailApp(t, surveytest.SQLiteURL(t), "")
 	s := seedMailCampaign(t, a, 5, "de")
-	survey.QueueInvitations(context.Background(), a.db, s.campaign.ID)
+	outbox.QueueInvitations(context.Background(), a.db, s.campaign.ID)
 	startMailer(t, a, nil)
 	dir := filepath.Join(a.cfg.DataDir, "outbox")
 	var files []string
@@ -818,7 +819,7 @@ func BenchmarkMailDelivery(b *testing.B) {
 			sink := startSink(b)
 			a, _ := newMailApp(b, surveytest.SQLiteURL(b), sink.URL(fmt.Sprintf("&conns=%d", conns)))
 			s := seedMailCampaign(b, a, b.N, "en", "de", "fr")
-			survey.QueueInvitations(context.Background(), a.db, s.campaign.ID)
+			outbox.QueueInvitations(context.Background(), a.db, s.campaign.ID)
 			b.ResetTimer()
 			start := time.Now()
 			startMailer(b, a, nil)
