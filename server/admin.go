@@ -191,6 +191,9 @@ func (a *App) unitDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !confirmed(c) {
+		return askFirst(c, "")
+	}
 	if err := survey.DeleteUnit(c.Request().Context(), a.db, viewerOf(c).OrgID, id); errors.Is(err, survey.ErrNotFound) {
 		return echo.ErrNotFound
 	} else if err != nil {
@@ -362,6 +365,9 @@ func (a *App) userDelete(c echo.Context) error {
 	}
 	if id == v.ID {
 		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	if !confirmed(c) {
+		return askFirst(c, "")
 	}
 	if err := survey.DeleteUser(c.Request().Context(), a.db, v.OrgID, id); errors.Is(err, survey.ErrNotFound) {
 		return echo.ErrNotFound

@@ -215,6 +215,12 @@ type campaignPageData struct {
 	OpenURL      string
 	Additions    []string // participants added after opening
 	Mail         outbox.MailCounts
+	// Mailings: the last batch of invitations and of reminders sent by
+	// hand, and the last delivery of each.
+	Mailings []outbox.Mailing
+	// ToInvite counts participants not yet invited: while there are any,
+	// sending invitations is the page's main action.
+	ToInvite int
 	// EmlDir is set when no SMTP server is configured: mail goes to files there.
 	EmlDir  string
 	Notice  string
@@ -235,6 +241,16 @@ func (a *App) campaignPage(c echo.Context) error {
 	if d.Mail, err = outbox.CampaignMailCounts(ctx, a.db, cp.ID); err != nil {
 		return err
 	}
+	if d.Mailings, err = outbox.CampaignMailings(ctx, a.db, cp.ID); err != nil {
+		return err
+	}
+	if cp.Status == survey.StatusOpen {
+		p, err := outbox.PlanInvitations(ctx, a.db, cp.ID)
+		if err != nil {
+			return err
+		}
+		d.ToInvite = p.Total
+	}
 	a.db.Read.WithContext(ctx).Model(&survey.Participant{}).Where("campaign_id = ?", cp.ID).Count(&d.Participants)
 	a.db.Read.WithContext(ctx).Model(&survey.Response{}).Where("campaign_id = ?", cp.ID).Count(&d.Responses)
 	a.db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ? AND status <> ?", cp.ID, survey.InvitePending).Count(&d.Invited)
@@ -254,6 +270,9 @@ func (a *App) campaignStatus(c echo.Context) error {
 	cp, err := a.campaignOf(c)
 	if err != nil {
 		return err
+	}
+	if c.FormValue("status") == survey.StatusClosed && !confirmed(c) {
+		return c.Redirect(http.StatusSeeOther, campaignPath(cp)+"/close")
 	}
 	err = survey.SetCampaignStatus(c.Request().Context(), a.db, cp, c.FormValue("status"))
 	if errors.Is(err, survey.ErrBadTransition) {

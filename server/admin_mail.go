@@ -2,10 +2,10 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,43 +17,96 @@ import (
 // who has not answered (and has not opted out), and the campaign's mail
 // texts. The outbox worker does the sending; these only queue.
 
-// queueMail runs a queueing function and wakes the worker.
-func (a *App) queueMail(c echo.Context, queue func(context.Context, *survey.DB, int64) (int, error)) (int, error) {
-	cp, err := a.campaignOf(c)
-	if err != nil {
-		return 0, err
-	}
-	n, err := queue(c.Request().Context(), a.db, cp.ID)
+// queueError maps the outbox's refusals to answers.
+func (a *App) queueError(c echo.Context, err error) error {
 	switch {
 	case errors.Is(err, survey.ErrNotFound):
-		return 0, echo.ErrNotFound
+		return echo.ErrNotFound
 	case errors.Is(err, survey.ErrCampaignNotOpen), errors.Is(err, survey.ErrCampaignClosed):
-		return 0, echo.NewHTTPError(http.StatusConflict, a.i18n.T(localeOf(c), "admin.mail.not_open", nil))
-	case err != nil:
-		return 0, err
+		return echo.NewHTTPError(http.StatusConflict, a.i18n.T(localeOf(c), "admin.mail.not_open", nil))
+	}
+	return err
+}
+
+// sendInvitations queues the campaign's invitations, records the batch and
+// wakes the worker.
+func (a *App) sendInvitations(c echo.Context) (*survey.Campaign, int, error) {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx := c.Request().Context()
+	n, err := outbox.QueueInvitations(ctx, a.db, cp.ID)
+	if err != nil {
+		return nil, 0, a.queueError(c, err)
+	}
+	if err := outbox.RecordMailing(ctx, a.db, cp.ID, outbox.MailInvite, viewerID(c), outbox.Batch{Queued: n}, ""); err != nil {
+		return nil, 0, err
 	}
 	a.mail.Kick()
-	return n, nil
+	return cp, n, nil
+}
+
+// sendReminders queues reminders, holding back people mailed within the
+// cool-down unless a reason to override it is given, and records the batch.
+func (a *App) sendReminders(c echo.Context, reason string) (*survey.Campaign, outbox.Batch, error) {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return nil, outbox.Batch{}, err
+	}
+	ctx := c.Request().Context()
+	b, err := outbox.QueueReminders(ctx, a.db, cp.ID, reason)
+	if err != nil {
+		return nil, b, a.queueError(c, err)
+	}
+	if err := outbox.RecordMailing(ctx, a.db, cp.ID, outbox.MailReminder, viewerID(c), b, reason); err != nil {
+		return nil, b, err
+	}
+	a.mail.Kick()
+	return cp, b, nil
+}
+
+// viewerID is the signed-in user's (or API token owner's) id, 0 for none.
+func viewerID(c echo.Context) int64 {
+	if v := viewerOf(c); v != nil && v.User != nil {
+		return v.ID
+	}
+	return 0
 }
 
 func (a *App) campaignInvite(c echo.Context) error {
-	n, err := a.queueMail(c, outbox.QueueInvitations)
+	if !confirmed(c) {
+		return askFirst(c, "")
+	}
+	cp, n, err := a.sendInvitations(c)
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/campaigns/%s?notice=admin.mail.queued&n=%d", c.Param("id"), n))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?notice=admin.mail.queued&n=%d", campaignPath(cp), n))
 }
 
 func (a *App) campaignRemind(c echo.Context) error {
-	n, err := a.queueMail(c, outbox.QueueReminders)
+	if !confirmed(c) {
+		return askFirst(c, "")
+	}
+	reason := strings.TrimSpace(c.FormValue("override_reason"))
+	if c.FormValue("override") == "1" && reason == "" {
+		return a.remindConfirm(c, http.StatusUnprocessableEntity, "", "confirm.remind.reason_required")
+	}
+	if len(reason) > 500 {
+		return a.remindConfirm(c, http.StatusUnprocessableEntity, reason, "confirm.remind.reason_long")
+	}
+	cp, b, err := a.sendReminders(c, reason)
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/campaigns/%s?notice=admin.mail.queued&n=%d", c.Param("id"), n))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?notice=admin.mail.queued&n=%d", campaignPath(cp), b.Queued))
 }
 
+// apiInvitations and apiReminders act at once: a program has asked.
+// Reminders keep the cool-down; override_reason overrides it.
 func (a *App) apiInvitations(c echo.Context) error {
-	n, err := a.queueMail(c, outbox.QueueInvitations)
+	_, n, err := a.sendInvitations(c)
 	if err != nil {
 		return err
 	}
@@ -61,11 +114,15 @@ func (a *App) apiInvitations(c echo.Context) error {
 }
 
 func (a *App) apiReminders(c echo.Context) error {
-	n, err := a.queueMail(c, outbox.QueueReminders)
+	reason := strings.TrimSpace(c.FormValue("override_reason"))
+	if len(reason) > 500 {
+		return echo.NewHTTPError(http.StatusBadRequest, "override_reason: at most 500 characters")
+	}
+	_, b, err := a.sendReminders(c, reason)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]int{"queued": n})
+	return c.JSON(http.StatusAccepted, map[string]int{"queued": b.Queued, "held_back": b.HeldBack})
 }
 
 type mailSettingsData struct {

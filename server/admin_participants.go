@@ -354,6 +354,9 @@ func (a *App) participantDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !confirmed(c) {
+		return askFirst(c, "")
+	}
 	if err := survey.RemoveParticipant(c.Request().Context(), a.db, cp.ID, pid); errors.Is(err, survey.ErrNotFound) {
 		return echo.ErrNotFound
 	} else if err != nil {

@@ -266,7 +266,7 @@ func (c *attackCampaign) publish() {
 func (c *attackCampaign) close() {
 	c.t.Helper()
 	f := c.adminSession()
-	if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", c.campaign.ID), url.Values{"status": {survey.StatusClosed}}); code != http.StatusSeeOther {
+	if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", c.campaign.ID), url.Values{"status": {survey.StatusClosed}, "confirmed": {"1"}}); code != http.StatusSeeOther {
 		c.t.Fatalf("close %s: %d", c.campaign.Name, code)
 	}
 	c.publish()

@@ -546,8 +546,8 @@ func TestRemindersSkipTheCompletedTheOptedOutAndTheBounced(t *testing.T) {
 	// 2 bounced on an earlier mail.
 	a.db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteBounced, s.invitations[2])
 
-	n, err := outbox.QueueReminders(ctx, a.db, s.campaign.ID)
-	if err != nil || n != 9 {
+	b, err := outbox.QueueReminders(ctx, a.db, s.campaign.ID, "test: right after the invitations")
+	if n := b.Queued; err != nil || n != 9 {
 		t.Fatalf("queued %d reminders, %v; want 12 - 3", n, err)
 	}
 	m.Kick()

@@ -239,7 +239,7 @@ func TestClosingACampaignFeedsTheBenchmarkPool(t *testing.T) {
 	setStatus := func(status string) {
 		t.Helper()
 		f.get(fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID))
-		if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", demo.CampaignID), url.Values{"status": {status}}); code != http.StatusSeeOther {
+		if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", demo.CampaignID), url.Values{"status": {status}, "confirmed": {"1"}}); code != http.StatusSeeOther {
 			t.Fatalf("%s = %d", status, code)
 		}
 	}

@@ -188,8 +188,8 @@ func SaveMailSettings(ctx context.Context, db *survey.DB, campaignID int64, s Ma
 	return res.Error
 }
 
-// mailable refuses to queue mail for a campaign nobody can answer.
-func mailable(c *survey.Campaign, now time.Time) error {
+// Mailable refuses to queue mail for a campaign nobody can answer.
+func Mailable(c *survey.Campaign, now time.Time) error {
 	switch {
 	case c.Status == survey.StatusClosed || c.ClosesAt != nil && now.After(*c.ClosesAt):
 		return survey.ErrCampaignClosed
@@ -268,9 +268,61 @@ const givenUpPrefix = "mail.failed."
 // QueueReminders queues one reminder for every invitation that was
 // delivered (sent or opened) and is not completed, bounced or opted out, and
 // has no reminder waiting already (the unique index
-// outbox_one_waiting_reminder skips those).
-func QueueReminders(ctx context.Context, db *survey.DB, campaignID int64) (int, error) {
-	return queueFor(ctx, db, campaignID, MailReminder, `i.status IN ?`, remindable)
+// outbox_one_waiting_reminder skips those). People mailed within
+// ReminderCooldown are held back, unless override gives the reason to mail
+// them anyway (RecordMailing keeps it).
+func QueueReminders(ctx context.Context, db *survey.DB, campaignID int64, override string) (Batch, error) {
+	c, err := loadCampaign(ctx, db, campaignID)
+	if err != nil {
+		return Batch{}, err
+	}
+	now := time.Now().UTC()
+	if err := Mailable(c, now); err != nil {
+		return Batch{}, err
+	}
+	var b Batch
+	err = db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Who gets one is read first, then queued by id, as for scheduled
+		// reminders: a statement reading the table it fills can take a
+		// quadratic plan on Postgres.
+		var ids []string
+		var cooled []bool
+		rows, err := tx.Raw(`SELECT i.id, `+cooledExpr+` AS cooled FROM invitations i
+			WHERE i.campaign_id = ? AND i.status IN ? AND NOT i.opted_out AND NOT `+waitingReminder,
+			MailInvite, MailReminder, now.Add(-ReminderCooldown), c.ID, remindable, MailReminder).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var hot bool
+			if err := rows.Scan(&id, &hot); err != nil {
+				return err
+			}
+			ids, cooled = append(ids, id), append(cooled, hot)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var send []string
+		for k, id := range ids {
+			if cooled[k] && override == "" {
+				b.HeldBack++
+				continue
+			}
+			send = append(send, id)
+		}
+		for chunk := range slices.Chunk(send, 1000) {
+			n, err := queue(tx, c, MailReminder, 0, now, `i.id IN ?`, chunk)
+			if err != nil {
+				return err
+			}
+			b.Queued += n
+		}
+		return nil
+	})
+	return b, err
 }
 
 // queueFor queues mail of a kind to the campaign's invitations in a state,
@@ -281,7 +333,7 @@ func queueFor(ctx context.Context, db *survey.DB, campaignID int64, kind, status
 		return 0, err
 	}
 	now := time.Now().UTC()
-	if err := mailable(c, now); err != nil {
+	if err := Mailable(c, now); err != nil {
 		return 0, err
 	}
 	return queue(db.Write.WithContext(ctx), c, kind, 0, now,

@@ -78,6 +78,14 @@ func drain(t testing.TB, db *survey.DB) []outbox.Job {
 	}
 }
 
+// age moves every delivered mail back by d, as if sent that long ago.
+func age(t testing.TB, db *survey.DB, d time.Duration) {
+	t.Helper()
+	if err := db.Write.Exec("UPDATE outbox SET sent_at = ? WHERE sent_at IS NOT NULL", time.Now().UTC().Add(-d)).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func statusOf(t testing.TB, db *survey.DB, id string) survey.Invitation {
 	t.Helper()
 	var inv survey.Invitation
@@ -148,7 +156,7 @@ func TestQueueRefusesCampaignsNobodyCanAnswer(t *testing.T) {
 		t.Errorf("draft: %v", err)
 	}
 	db.Write.Model(c).Update("status", survey.StatusClosed)
-	if _, err := outbox.QueueReminders(ctx, db, c.ID); !errors.Is(err, survey.ErrCampaignClosed) {
+	if _, err := outbox.QueueReminders(ctx, db, c.ID, ""); !errors.Is(err, survey.ErrCampaignClosed) {
 		t.Errorf("closed: %v", err)
 	}
 	if _, err := outbox.QueueInvitations(ctx, db, 999999); !errors.Is(err, survey.ErrNotFound) {
@@ -342,23 +350,24 @@ func TestRemindersGoOnlyToThoseStillExpected(t *testing.T) {
 			ctx := context.Background()
 			c, ids := seedCampaign(t, db, 8)
 			// Not invited yet: no reminders.
-			if n, _ := outbox.QueueReminders(ctx, db, c.ID); n != 0 {
-				t.Fatalf("reminded %d uninvited", n)
+			if b, _ := outbox.QueueReminders(ctx, db, c.ID, ""); b.Queued != 0 {
+				t.Fatalf("reminded %d uninvited", b.Queued)
 			}
 			outbox.QueueInvitations(ctx, db, c.ID)
 			drain(t, db)
+			age(t, db, 72*time.Hour)
 			db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteCompleted, ids[0])
 			db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteBounced, ids[1])
 			db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteOpened, ids[2])
 			if err := outbox.OptOut(ctx, db, survey.InviteToken(outboxSecret, ids[3])); err != nil {
 				t.Fatal(err)
 			}
-			n, err := outbox.QueueReminders(ctx, db, c.ID)
-			if err != nil || n != 5 {
+			b, err := outbox.QueueReminders(ctx, db, c.ID, "")
+			if n := b.Queued; err != nil || n != 5 {
 				t.Fatalf("queued %d reminders, %v; want 5 (8 minus completed, bounced, opted out)", n, err)
 			}
-			if n, _ := outbox.QueueReminders(ctx, db, c.ID); n != 0 {
-				t.Fatalf("a second click queued %d while the first wait", n)
+			if b, _ := outbox.QueueReminders(ctx, db, c.ID, "because"); b.Queued != 0 {
+				t.Fatalf("a second click queued %d while the first wait", b.Queued)
 			}
 			// One opts out while the reminder waits: it is cancelled.
 			outbox.OptOut(ctx, db, survey.InviteToken(outboxSecret, ids[4]))
@@ -374,9 +383,10 @@ func TestRemindersGoOnlyToThoseStillExpected(t *testing.T) {
 			if inv := statusOf(t, db, ids[2]); inv.RemindersSent != 1 || inv.Status != survey.InviteOpened {
 				t.Errorf("reminded invitation %+v", inv)
 			}
-			// Once sent, a later round reminds again.
-			if n, _ := outbox.QueueReminders(ctx, db, c.ID); n != 4 {
-				t.Errorf("second round queued %d, want 4", n)
+			// Once sent, a later round reminds again, after the cool-down.
+			age(t, db, 72*time.Hour)
+			if b, _ := outbox.QueueReminders(ctx, db, c.ID, ""); b.Queued != 4 {
+				t.Errorf("second round queued %d, want 4", b.Queued)
 			}
 		})
 	}
@@ -489,7 +499,7 @@ func TestObsoleteRemindersLeaveNoTrace(t *testing.T) {
 	c, ids := seedCampaign(t, db, 2)
 	outbox.QueueInvitations(ctx, db, c.ID)
 	drain(t, db)
-	outbox.QueueReminders(ctx, db, c.ID)
+	outbox.QueueReminders(ctx, db, c.ID, "test")
 	db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteCompleted, ids[0])
 	jobs, _ := outbox.ClaimJobs(ctx, db, "w", 10, time.Minute)
 	if len(jobs) != 2 {
