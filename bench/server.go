@@ -95,7 +95,7 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 
 	t0 := time.Now()
 	demo, err := childproc.RunDemo(ctx, bin, env, "--db", db, "--data-dir", dir,
-		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--base-url", base)
+		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--reset", "--base-url", base)
 	if err != nil {
 		return nil, err
 	}
