@@ -72,12 +72,22 @@ func (p *Page) Num(n int) string { return num(p.Lang, n) }
 func (a *App) languageList(lang string, codes []string) string {
 	names := make([]string, len(codes))
 	for i, l := range codes {
-		names[i] = a.i18n.T(lang, "lang."+l, nil)
+		names[i] = a.langInSentence(lang, l)
 	}
 	if len(names) < 2 {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " " + a.i18n.T(lang, "confirm.and", nil) + " " + names[len(names)-1]
+}
+
+// langInSentence names a language inside a sentence: French writes it
+// lower-case there ("en anglais"), where a label has "Anglais".
+func (a *App) langInSentence(lang, code string) string {
+	name := a.i18n.T(lang, "lang."+code, nil)
+	if lang == "fr" {
+		return strings.ToLower(name)
+	}
+	return name
 }
 
 // planLines are a plan's counts per language: "German: 1,204".

@@ -260,21 +260,58 @@ type searchData struct {
 	Query string
 	Hits  []portal.Hit
 	Done  bool
+	// With no hits in the reader's language: the hits in another one
+	// (Other, in OtherLocale), linked to the reader's own page, and the
+	// sections to browse instead.
+	Other       []portal.Hit
+	OtherLocale string
+	// The two languages' names, as a sentence writes them.
+	LangName, OtherName string
+	Sections            []*survey.Section
 }
 
-// learnSearch is /learn/search?q=… in the reader's language.
+// learnSearch is /learn/search?q=… in the reader's language; when nothing
+// is found there, in the other languages, first the one with hits.
 func (a *App) learnSearch(c echo.Context) error {
 	q := strings.TrimSpace(c.QueryParam("q"))
 	if len(q) > 200 {
 		q = q[:200]
 	}
 	d := searchData{Query: q}
+	lang := localeOf(c)
 	if q != "" {
-		hits, err := portal.Search(c.Request().Context(), a.db, localeOf(c), q, 20)
+		ctx := c.Request().Context()
+		hits, err := portal.Search(ctx, a.db, lang, q, 20)
 		if err != nil {
 			return err
 		}
 		d.Hits, d.Done = hits, true
+		for _, l := range survey.Locales {
+			if len(d.Hits) > 0 || d.Other != nil {
+				break
+			}
+			if l == lang {
+				continue
+			}
+			other, err := portal.Search(ctx, a.db, l, q, 20)
+			if err != nil {
+				return err
+			}
+			if len(other) == 0 {
+				continue
+			}
+			for i := range other { // the reader's own page, under its title
+				if pg, ok := a.library.Page(lang, other[i].Ref); ok && other[i].Kind == "page" {
+					other[i].Title = pg.Title
+				}
+			}
+			d.Other, d.OtherLocale = other, l
+			d.LangName, d.OtherName = a.langInSentence(lang, lang), a.langInSentence(lang, l)
+			break
+		}
+		if len(d.Hits) == 0 {
+			d.Sections = a.models.Latest().Sections
+		}
 	}
 	return a.render(c, http.StatusOK, "learn_search", a.page(c, "learn.search.title", d))
 }
