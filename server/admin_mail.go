@@ -76,6 +76,9 @@ func viewerID(c echo.Context) int64 {
 
 func (a *App) campaignInvite(c echo.Context) error {
 	if !confirmed(c) {
+		if _, err := a.campaignOf(c); err != nil { // another organisation's: not found, not asked about
+			return err
+		}
 		return askFirst(c, "")
 	}
 	cp, n, err := a.sendInvitations(c)
@@ -87,6 +90,9 @@ func (a *App) campaignInvite(c echo.Context) error {
 
 func (a *App) campaignRemind(c echo.Context) error {
 	if !confirmed(c) {
+		if _, err := a.campaignOf(c); err != nil {
+			return err
+		}
 		return askFirst(c, "")
 	}
 	reason := strings.TrimSpace(c.FormValue("override_reason"))
@@ -155,9 +161,10 @@ func (a *App) mailSettingsPage(c echo.Context) error {
 	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", d))
 }
 
-// mailPreview is how a mail will read, shown under the settings.
+// mailPreview is how a mail will read, shown under the settings: its
+// subject and sender, and the HTML part in a frame (mailPreviewHTML).
 type mailPreview struct {
-	Kind, Subject, Text string
+	Kind, Subject, From, Text string
 }
 
 // mailPreviews renders the invitation and reminder as a participant would get
@@ -175,9 +182,42 @@ func (a *App) mailPreviews(c echo.Context, campaignID int64) ([]mailPreview, err
 		if err := a.mail.text.Execute(&text, v); err != nil {
 			return nil, err
 		}
-		out = append(out, mailPreview{Kind: kind, Subject: v.Subject, Text: text.String()})
+		out = append(out, mailPreview{Kind: kind, Subject: v.Subject, From: addressHeader(a.mail.senderName(cm.org), a.mail.from.Address), Text: text.String()})
 	}
 	return out, nil
+}
+
+// previewCSP lets the mail preview be framed by our own pages only, with
+// its inline styles and nothing else: no script, no form, no request out
+// (the frame is sandboxed as well).
+const previewCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; object-src 'none'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+
+// mailPreviewHTML is the HTML part of a campaign's invitation or reminder
+// exactly as the mailer writes it, for the frame on the mail settings
+// page: an example participant in the admin's language, a sample link.
+func (a *App) mailPreviewHTML(c echo.Context) error {
+	cp, err := a.campaignOf(c)
+	if err != nil {
+		return err
+	}
+	kind := c.QueryParam("kind")
+	if kind != outbox.MailInvite && kind != outbox.MailReminder {
+		return echo.ErrNotFound
+	}
+	cm, err := a.mail.campaign(c.Request().Context(), cp.ID)
+	if err != nil {
+		return err
+	}
+	job := outbox.Job{Kind: kind, Locale: localeOf(c), Name: "Alex Example", InvitationID: "preview-example"}
+	var html bytes.Buffer
+	if err := a.mail.html.Execute(&html, a.mail.view(job, cm)); err != nil {
+		return err
+	}
+	// X-Frame-Options stays DENY for old browsers; browsers that know
+	// frame-ancestors follow it and ignore X-Frame-Options.
+	c.Response().Header().Set("Content-Security-Policy", previewCSP)
+	return c.HTMLBlob(http.StatusOK, html.Bytes())
 }
 
 func (a *App) mailSettingsSave(c echo.Context) error {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -434,6 +435,10 @@ func (a *App) participantDelete(c echo.Context) error {
 		return err
 	}
 	if !confirmed(c) {
+		var n int64
+		if err := a.db.Read.WithContext(c.Request().Context()).Model(&survey.Participant{}).Where("id = ? AND campaign_id = ?", pid, cp.ID).Count(&n).Error; err != nil || n == 0 {
+			return cmp.Or[error](err, echo.ErrNotFound)
+		}
 		return askFirst(c, "")
 	}
 	if err := survey.RemoveParticipant(c.Request().Context(), a.db, cp.ID, pid); errors.Is(err, survey.ErrNotFound) {

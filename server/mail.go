@@ -503,6 +503,9 @@ type mailView struct {
 	Minutes                       int
 	Deadline                      string
 	Contact                       string
+	// ContactName and ContactEmail make the contact a mailto: link in
+	// the HTML part; the name is the address when there is none.
+	ContactName, ContactEmail string
 
 	tr *translator
 }
@@ -538,10 +541,7 @@ func (m *mailer) optOutLink(invitationID, lang string) string {
 func (m *mailer) view(job outbox.Job, cm *campaignMail) *mailView {
 	lang := mailLocale(job, cm.c)
 	tr := m.app.i18n
-	name := cm.c.Name
-	if cm.c.WaveLabel != "" {
-		name += " " + cm.c.WaveLabel
-	}
+	name := campaignName(cm.c) // "Name · Wave", in subjects too
 	v := &mailView{Lang: lang, Kind: job.Kind, Org: cm.org, Campaign: name, Minutes: cm.minutes, tr: tr,
 		Link: m.surveyLink(job.InvitationID, lang), OptOutLink: m.optOutLink(job.InvitationID, lang)}
 	subject, intro := cm.settings.InviteSubject, cm.settings.InviteIntro
@@ -575,7 +575,25 @@ func (m *mailer) view(job outbox.Job, cm *campaignMail) *mailView {
 	default:
 		v.Contact = name + c.ContactEmail
 	}
+	v.ContactName, v.ContactEmail = displayName(cm.c.ContactName), cm.c.ContactEmail
+	if v.ContactName == "" {
+		v.ContactName = v.ContactEmail
+	}
 	return v
+}
+
+// senderName is who a campaign's mail is from, as the inbox shows it: the
+// organisation, through Tiltline ("Demo Bank via Tiltline"). The address
+// stays ours (TILTLINE_MAIL_FROM): only its name changes.
+func (m *mailer) senderName(org string) string {
+	via := m.from.Name
+	if via == "" {
+		via = "Tiltline"
+	}
+	if org = displayName(org); org == "" {
+		return via
+	}
+	return org + " via " + via
 }
 
 // unsendableError marks a mail that the campaign's own settings make
@@ -620,7 +638,7 @@ func (m *mailer) compose(job outbox.Job, cm *campaignMail) (*gomail.Msg, error) 
 		return nil, err
 	}
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(m.from.Name, m.from.Address); err != nil {
+	if err := msg.FromFormat(m.senderName(cm.org), m.from.Address); err != nil {
 		return nil, err
 	}
 	// Names are written by net/mail, which quotes or encodes whatever they

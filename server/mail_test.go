@@ -454,6 +454,13 @@ func TestInvitationsReachEveryoneInTheirLanguageWithAWorkingLink(t *testing.T) {
 		if !strings.Contains(pm.Text, "Ada Admin <ada@org.example>") || !strings.Contains(pm.Header.Get("Reply-To"), "ada@org.example") {
 			t.Fatalf("the campaign contact is not named:\n%s", pm.Text)
 		}
+		// From the organisation, through Tiltline's address; the contact a mailto: link.
+		if from, err := mail.ParseAddress(pm.Header.Get("From")); err != nil || !strings.HasSuffix(from.Name, " via Tiltline") || from.Name == " via Tiltline" || from.Address != "no-reply@tiltline.test" {
+			t.Fatalf("From %q (%v), want the organisation via Tiltline <no-reply@tiltline.test>", pm.Header.Get("From"), err)
+		}
+		if !strings.Contains(pm.HTML, `<a href="mailto:ada@org.example"`) {
+			t.Fatalf("the contact is no mailto: link:\n%s", pm.HTML)
+		}
 		if !strings.Contains(pm.Text, "/optout?lang="+want) || !strings.Contains(pm.Header.Get("List-Unsubscribe"), "/optout") {
 			t.Fatal("no opt-out link")
 		}
@@ -466,7 +473,7 @@ func TestInvitationsReachEveryoneInTheirLanguageWithAWorkingLink(t *testing.T) {
 		}
 		links[match[1]] = true
 		if want == "de" {
-			if subj := pm.Subject(t); subj != "Ihre Sicht zählt: CX check 2026" {
+			if subj := pm.Subject(t); subj != "Ihre Sicht zählt: CX check · 2026" {
 				t.Errorf("German subject %q", subj)
 			}
 			if !strings.Contains(pm.Text, "14. Dezember 2099") {
@@ -608,7 +615,7 @@ func TestCustomSubjectAndIntroAndScheduledReminders(t *testing.T) {
 	if len(mails) != 6 {
 		t.Fatalf("%d mails, want 3 invitations and 3 reminders", len(mails))
 	}
-	if subj := parseMail(t, mails[5].Data).Subject(t); subj != "Rappel : CX check 2026" {
+	if subj := parseMail(t, mails[5].Data).Subject(t); subj != "Rappel : CX check · 2026" {
 		t.Errorf("scheduled reminder subject %q", subj)
 	}
 }

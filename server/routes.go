@@ -96,6 +96,7 @@ func (a *App) routes() *echo.Echo {
 	org.GET("/campaigns/:id/remind", a.campaignRemindConfirm) // asks first
 	org.POST("/campaigns/:id/remind", a.campaignRemind)
 	org.GET("/campaigns/:id/mail", a.mailSettingsPage)
+	org.GET("/campaigns/:id/mail/preview", a.mailPreviewHTML) // the HTML mail, for a sandboxed frame
 	org.POST("/campaigns/:id/mail", a.mailSettingsSave)
 	org.GET("/campaigns/:id/participants", a.participantsPage)
 	org.POST("/campaigns/:id/participants/preview", a.participantsPreview, uploadLimit)
