@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"html"
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -93,6 +95,63 @@ type learnPageData struct {
 	Bench      *survey.SectionPercentiles
 	BenchSet   *survey.Benchmark
 	BenchScale template.HTML
+	// FromPath: the reader came from the learning path, so previous and
+	// next follow the path, and their links keep ?from=path.
+	FromPath bool
+	// Contents lists the page's parts ("On this page").
+	Contents []tocEntry
+	// Body is the page's HTML with the five levels of each dimension as
+	// tables under "What Intention and Reality look like".
+	Body template.HTML
+}
+
+// tocEntry is one part of a page: its anchor and heading.
+type tocEntry struct{ ID, Title string }
+
+var h2RE = regexp.MustCompile(`<h2 id="([^"]+)">(.*?)</h2>`)
+
+// contents reads a page's parts from its rendered headings.
+func contents(body template.HTML) []tocEntry {
+	var out []tocEntry
+	for _, m := range h2RE.FindAllStringSubmatch(string(body), -1) {
+		out = append(out, tocEntry{ID: m[1], Title: html.UnescapeString(tagRE.ReplaceAllString(m[2], ""))})
+	}
+	return out
+}
+
+var tagRE = regexp.MustCompile(`<[^>]*>`)
+
+// withLevelTables puts the model's five levels of each dimension, lowest
+// first, as small tables right under the page's levels heading: the
+// paragraphs after it then read as this topic's examples of them.
+func (a *App) withLevelTables(body template.HTML, m *survey.Model, lang string) template.HTML {
+	loc := h2RE.FindStringSubmatchIndex(string(body))
+	for loc != nil && string(body)[loc[2]:loc[3]] != "levels" {
+		next := h2RE.FindStringSubmatchIndex(string(body)[loc[1]:])
+		if next == nil {
+			return body
+		}
+		for i := range next {
+			next[i] += loc[1]
+		}
+		loc = next
+	}
+	if loc == nil {
+		return body
+	}
+	var b strings.Builder
+	for _, d := range m.Dimensions {
+		b.WriteString(`<table class="data levels"><caption>` + template.HTMLEscapeString(d.Title.In(lang)+" — "+a.i18n.T(lang, "learn.levels.table", nil)) + `</caption>`)
+		b.WriteString(`<thead><tr><th scope="col">` + template.HTMLEscapeString(a.i18n.T(lang, "learn.levels.level", nil)) + `</th><th scope="col">` +
+			template.HTMLEscapeString(a.i18n.T(lang, "learn.levels.description", nil)) + `</th></tr></thead><tbody>`)
+		for i := len(d.Levels) - 1; i >= 0; i-- {
+			l := d.Levels[i]
+			b.WriteString(`<tr><th scope="row">` + template.HTMLEscapeString(l.Title.In(lang)) + `</th><td>` + template.HTMLEscapeString(l.Text.In(lang)) + `</td></tr>`)
+		}
+		b.WriteString(`</tbody></table>`)
+	}
+	s := string(body)
+	return template.HTML(s[:loc[1]] + b.String() + s[loc[1]:])
 }
 
 type caseView struct {
@@ -163,13 +222,22 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, form.OrgName, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations)) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, c.QueryParam("from"), form.OrgName, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations)) {
 		return nil
 	}
 	for _, cs := range cases {
 		d.Cases = append(d.Cases, caseView{ID: cs.ID, Title: cs.Title, Org: cs.OrgName, Body: portal.RenderCase(cs.Body)})
 	}
 	all := m.Subsections()
+	if v := viewerOf(c); v != nil && c.QueryParam("from") == "path" {
+		pd, err := a.buildPath(c, v)
+		if err != nil {
+			return err
+		}
+		all, d.FromPath = pd.Order(), true
+	}
+	d.Body = a.withLevelTables(pg.Body, m, lang)
+	d.Contents = contents(pg.Body)
 	for i, s := range all {
 		if s == sub {
 			if i > 0 {

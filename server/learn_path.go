@@ -340,14 +340,24 @@ func (a *App) learnPath(c echo.Context) error {
 	if v == nil {
 		return a.render(c, http.StatusOK, "learn_path", a.page(c, "learn.path.title", pathData{Reason: pathNoSignIn}))
 	}
-	ctx := c.Request().Context()
-	read, err := survey.ReadSlugs(ctx, a.db, v.ID)
+	d, err := a.buildPath(c, v)
 	if err != nil {
 		return err
 	}
+	return a.render(c, http.StatusOK, "learn_path", a.page(c, "learn.path.title", d))
+}
+
+// buildPath is a signed-in reader's learning path: every topic in the
+// path's order, grouped, with the next one to read.
+func (a *App) buildPath(c echo.Context, v *viewer) (pathData, error) {
+	ctx := c.Request().Context()
+	read, err := survey.ReadSlugs(ctx, a.db, v.ID)
+	if err != nil {
+		return pathData{}, err
+	}
 	o, err := a.orgResultsOf(c)
 	if err != nil {
-		return err
+		return pathData{}, err
 	}
 	lang := localeOf(c)
 	m := a.models.Latest()
@@ -397,7 +407,19 @@ func (a *App) learnPath(c echo.Context) error {
 			break
 		}
 	}
-	return a.render(c, http.StatusOK, "learn_path", a.page(c, "learn.path.title", d))
+	return d, nil
+}
+
+// Order is the path's topics in reading order: section by section, as the
+// path page lists them.
+func (d pathData) Order() []*survey.Subsection {
+	var out []*survey.Subsection
+	for _, s := range d.Sections {
+		for _, it := range s.Items {
+			out = append(out, it.Sub)
+		}
+	}
+	return out
 }
 
 // groupPath groups the path's items by section: a section comes where its

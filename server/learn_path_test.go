@@ -495,3 +495,33 @@ func TestSignedInPortalPagesRenewWithTheSession(t *testing.T) {
 		}
 	}
 }
+
+// TestPageFromThePathFollowsIt: a page opened from the path leads to the
+// path's previous and next topics, lists its parts, shows the five levels
+// of each dimension as tables and offers "mark as read" at its end too.
+func TestPageFromThePathFollowsIt(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := learner(t, a, "lea@demo-bank.example", demoOrg(t, a, demo))
+	_, path := f.get("/learn/path")
+	order := pathOrder(path)
+	if len(order) < 3 {
+		t.Fatalf("path of %d topics", len(order))
+	}
+	_, page := f.get("/learn/" + order[1] + "?from=path")
+	for _, want := range []string{
+		`<a rel="prev" href="/learn/` + order[0] + `?from=path">`,
+		`<a rel="next" href="/learn/` + order[2] + `?from=path">`,
+		`<h2 id="toc-h">On this page</h2>`, `<a href="#levels">`,
+		`<caption>Intention — The five levels</caption>`, `<caption>Reality — The five levels</caption>`,
+		`id="mark-read-end"`, `<input type="hidden" name="back" value="path">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page from the path lacks %s", want)
+		}
+	}
+	// Without ?from=path, previous and next are the model's.
+	_, plain := f.get("/learn/" + order[1])
+	if strings.Contains(plain, "?from=path") && strings.Contains(plain, `rel="next" href="/learn/`+order[2]+`?from=path"`) {
+		t.Error("a page not opened from the path follows the path")
+	}
+}
