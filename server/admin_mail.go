@@ -214,8 +214,8 @@ func (a *App) mailPreviewHTML(c echo.Context) error {
 	if err := a.mail.html.Execute(&html, a.mail.view(job, cm)); err != nil {
 		return err
 	}
-	// X-Frame-Options stays DENY for old browsers; browsers that know
-	// frame-ancestors follow it and ignore X-Frame-Options.
+	// X-Frame-Options stays DENY, for browsers too old for frame-ancestors:
+	// those that know it follow it and ignore X-Frame-Options.
 	c.Response().Header().Set("Content-Security-Policy", previewCSP)
 	return c.HTMLBlob(http.StatusOK, html.Bytes())
 }
