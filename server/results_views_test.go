@@ -19,7 +19,7 @@ import (
 func biggerDemo(t *testing.T, a *App, n int) *survey.DemoResult {
 	t.Helper()
 	demo, err := survey.CreateDemo(context.Background(), a.db, a.models.Latest(), survey.DemoOptions{
-		Responses: n, BaseURL: a.cfg.BaseURL, Secret: a.cfg.Secret})
+		Responses: n, BaseURL: a.cfg.BaseURL, Secret: a.cfg.Secret, Reset: true}) // replaces the app's smaller demo
 	if err != nil {
 		t.Fatal(err)
 	}

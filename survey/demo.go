@@ -2,6 +2,7 @@ package survey
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -394,7 +395,7 @@ func keepDemo(ctx context.Context, db *DB, res *DemoResult, opt DemoOptions) (bo
 	}
 	for k := len(invs) - 1; k >= 0; k-- {
 		token := InviteToken(opt.Secret, invs[k].ID)
-		if HashToken(token) != invs[k].TokenHash {
+		if !hmac.Equal([]byte(HashToken(token)), []byte(invs[k].TokenHash)) {
 			return false, nil // made with another secret: build it again
 		}
 		res.Links = append(res.Links, opt.BaseURL+"/s/"+token)
@@ -406,7 +407,7 @@ func keepDemo(ctx context.Context, db *DB, res *DemoResult, opt DemoOptions) (bo
 			managerID = u.ID
 		}
 		if !CheckPassword(u.PasswordHash, passwords[u.Email]) {
-			if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("password_hash", HashPassword(passwords[u.Email])).Error; err != nil {
+			if err := setPassword(tx, u.ID, passwords[u.Email]); err != nil {
 				return false, err
 			}
 		}
