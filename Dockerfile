@@ -1,5 +1,8 @@
 # Build a static binary, then run it as a non-root user on a minimal image.
-FROM golang:1.26-bookworm AS build
+# The builder's Go is the one go.mod asks for; GOTOOLCHAIN=local makes a
+# mismatch fail the build instead of downloading another toolchain.
+FROM golang:1.26.8-bookworm AS build
+ENV GOTOOLCHAIN=local
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -134,7 +134,7 @@ func startServer(ctx context.Context, bin, db, dir string, setup serverSetup, lo
 			}
 		}
 	} else if demo, err = childproc.RunDemo(ctx, bin, env, "--db", db, "--data-dir", dir,
-		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--base-url", base); err != nil {
+		"--responses", strconv.Itoa(setup.responses), "--links", strconv.Itoa(setup.links), "--reset", "--base-url", base); err != nil {
 		return nil, err
 	}
 	if len(demo.Links) < setup.links {

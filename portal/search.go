@@ -14,6 +14,8 @@ import (
 // Search runs on the database the installation already has: SQLite FTS5
 // (Porter stemming for English, accent-folded prefix matching otherwise) or
 // Postgres full-text search with its english, german and french stemmers.
+// Both get the query widened by the language's synonyms and compound parts
+// (terms.go).
 
 // Hit is one search result.
 type Hit struct {
@@ -68,27 +70,31 @@ func Search(ctx context.Context, db *survey.DB, locale, query string, limit int)
 	if len(words) == 0 {
 		return nil, nil
 	}
+	tables, err := loadTermTables()
+	if err != nil {
+		return nil, err
+	}
+	t, ok := tables[locale]
+	if !ok {
+		t = &termTable{}
+	}
+	groups := t.expand(words)
 	type row struct{ Kind, Ref, Title, Snippet string }
 	var rows []row
-	var err error
 	if db.Dialect == "postgres" {
 		err = db.Read.WithContext(ctx).Raw(`
 			SELECT kind, ref, title,
 			       ts_headline(config, body, q, 'StartSel='||chr(1)||',StopSel='||chr(2)||',MaxWords=35,MinWords=15,MaxFragments=1') AS snippet
-			FROM search_docs, websearch_to_tsquery(?::regconfig, ?) AS q
+			FROM search_docs, to_tsquery(?::regconfig, ?) AS q
 			WHERE locale = ? AND tsv @@ q
 			ORDER BY ts_rank(tsv, q) DESC, title LIMIT ?`,
-			pgConfig[locale], strings.Join(words, " "), locale, limit).Scan(&rows).Error
+			pgConfig[locale], tsQuery(groups), locale, limit).Scan(&rows).Error
 	} else {
-		match := make([]string, len(words))
-		for i, w := range words {
-			match[i] = `"` + w + `"*`
-		}
 		err = db.Read.WithContext(ctx).Raw(`
 			SELECT kind, ref, title, snippet(search_docs, 4, char(1), char(2), '…', 30) AS snippet
 			FROM search_docs WHERE search_docs MATCH ? AND locale = ?
 			ORDER BY bm25(search_docs, 0, 0, 0, 5.0, 1.0) LIMIT ?`,
-			strings.Join(match, " "), locale, limit).Scan(&rows).Error
+			ftsMatch(groups), locale, limit).Scan(&rows).Error
 	}
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"tiltline/portal"
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 	"tiltline/survey/actions"
 )
 
@@ -32,7 +33,7 @@ func (a *App) queueActionMail(ctx context.Context) {
 	}
 }
 
-func (m *mailer) composeAction(ctx context.Context, job survey.OutboxJob) (*gomail.Msg, error) {
+func (m *mailer) composeAction(ctx context.Context, job outbox.Job) (*gomail.Msg, error) {
 	tr, base := m.app.i18n, m.app.cfg.BaseURL
 	lang := supported(job.Locale)
 	if lang == "" {
@@ -42,7 +43,7 @@ func (m *mailer) composeAction(ctx context.Context, job survey.OutboxJob) (*goma
 	var subject string
 	var body strings.Builder
 	switch job.Kind {
-	case survey.MailActionAssigned, survey.MailActionReminder:
+	case outbox.MailActionAssigned, outbox.MailActionReminder:
 		x, err := actions.ByID(ctx, m.db, job.ActionID)
 		if errors.Is(err, actions.ErrNotFound) {
 			return nil, nil
@@ -50,12 +51,12 @@ func (m *mailer) composeAction(ctx context.Context, job survey.OutboxJob) (*goma
 		if err != nil {
 			return nil, err
 		}
-		if x.DeletedAt != nil || !strings.EqualFold(x.OwnerEmail, job.Recipient) || job.Kind == survey.MailActionReminder && !x.Open() {
+		if x.DeletedAt != nil || !strings.EqualFold(x.OwnerEmail, job.Recipient) || job.Kind == outbox.MailActionReminder && !x.Open() {
 			return nil, nil
 		}
 		data := map[string]any{"Title": x.Title, "Due": x.DueOn.Format(time.DateOnly), "Link": fmt.Sprintf("%s/actions/%d", base, x.ID)}
 		kind := "assigned"
-		if job.Kind == survey.MailActionReminder {
+		if job.Kind == outbox.MailActionReminder {
 			kind = "due"
 			if x.Overdue(now) {
 				kind = "overdue"
@@ -65,7 +66,7 @@ func (m *mailer) composeAction(ctx context.Context, job survey.OutboxJob) (*goma
 		body.WriteString(tr.T(lang, "actions.mail."+kind+".body", data))
 		body.WriteString("\n\n")
 		m.practiceLines(&body, lang, x.Practices)
-	case survey.MailActionDigest:
+	case outbox.MailActionDigest:
 		u, err := survey.UserByEmail(ctx, m.db, job.Recipient)
 		if errors.Is(err, survey.ErrNotFound) {
 			return nil, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 	"tiltline/survey/actions"
 	"tiltline/survey/surveytest"
 )
@@ -292,7 +293,7 @@ func TestActionMailsInTheOwnersLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs, err := survey.ClaimJobs(ctx, a.db, "test", 10, time.Minute)
+	jobs, err := outbox.ClaimJobs(ctx, a.db, "test", 10, time.Minute)
 	if err != nil || len(jobs) != 1 || jobs[0].ActionID != x.ID {
 		t.Fatalf("claimed %+v %v", jobs, err)
 	}
@@ -318,7 +319,7 @@ func TestActionMailsInTheOwnersLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := jobs[0]
-	job.Kind = survey.MailActionReminder
+	job.Kind = outbox.MailActionReminder
 	if msg, err := a.mail.composeAction(ctx, job); err != nil || msg != nil {
 		t.Errorf("a reminder about a done action is written: %v", err)
 	}
@@ -330,7 +331,7 @@ func TestActionMailsInTheOwnersLanguage(t *testing.T) {
 func TestReminderSweepUsesTheAppsClock(t *testing.T) {
 	a, demo, _ := newTestApp(t)
 	count := func() (n int64) {
-		a.db.Read.Raw(`SELECT count(*) FROM outbox WHERE kind = ? AND recipient = ?`, survey.MailActionReminder, demo.ManagerEmail).Scan(&n)
+		a.db.Read.Raw(`SELECT count(*) FROM outbox WHERE kind = ? AND recipient = ?`, outbox.MailActionReminder, demo.ManagerEmail).Scan(&n)
 		return n
 	}
 	a.queueActionMail(t.Context())

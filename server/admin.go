@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"slices"
@@ -197,6 +198,13 @@ func (a *App) unitDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !confirmed(c) {
+		var n int64
+		if err := a.db.Read.WithContext(c.Request().Context()).Model(&survey.BusinessUnit{}).Where("id = ? AND organisation_id = ?", id, viewerOf(c).OrgID).Count(&n).Error; err != nil || n == 0 {
+			return cmp.Or[error](err, echo.ErrNotFound)
+		}
+		return askFirst(c, "")
+	}
 	if err := survey.DeleteUnit(c.Request().Context(), a.db, viewerOf(c).OrgID, id); errors.Is(err, survey.ErrNotFound) {
 		return echo.ErrNotFound
 	} else if err != nil {
@@ -368,6 +376,13 @@ func (a *App) userDelete(c echo.Context) error {
 	}
 	if id == v.ID {
 		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	if !confirmed(c) {
+		var n int64
+		if err := a.db.Read.WithContext(c.Request().Context()).Model(&survey.User{}).Where("id = ? AND organisation_id = ?", id, v.OrgID).Count(&n).Error; err != nil || n == 0 {
+			return cmp.Or[error](err, echo.ErrNotFound)
+		}
+		return askFirst(c, "")
 	}
 	if err := survey.DeleteUser(c.Request().Context(), a.db, v.OrgID, id); errors.Is(err, survey.ErrNotFound) {
 		return echo.ErrNotFound

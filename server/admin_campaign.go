@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
 // campaignOf loads the campaign in the URL, scoped to the viewer's
@@ -217,7 +218,13 @@ type campaignPageData struct {
 	Rates        []survey.UnitRate
 	OpenURL      string
 	Additions    []string // participants added after opening
-	Mail         survey.MailCounts
+	Mail         outbox.MailCounts
+	// Mailings: the last batch of invitations and of reminders sent by
+	// hand, and the last delivery of each.
+	Mailings []outbox.Mailing
+	// ToInvite counts participants not yet invited: while there are any,
+	// sending invitations is the page's main action.
+	ToInvite int
 	// EmlDir is set when no SMTP server is configured: mail goes to files there.
 	EmlDir  string
 	Notice  string
@@ -235,8 +242,18 @@ func (a *App) campaignPage(c echo.Context) error {
 	if n := c.QueryParam("notice"); strings.HasPrefix(n, "admin.") { // only our own messages
 		d.Notice = n
 	}
-	if d.Mail, err = survey.CampaignMailCounts(ctx, a.db, cp.ID); err != nil {
+	if d.Mail, err = outbox.CampaignMailCounts(ctx, a.db, cp.ID); err != nil {
 		return err
+	}
+	if d.Mailings, err = outbox.CampaignMailings(ctx, a.db, cp.ID); err != nil {
+		return err
+	}
+	if cp.Status == survey.StatusOpen {
+		p, err := outbox.PlanInvitations(ctx, a.db, cp.ID)
+		if err != nil {
+			return err
+		}
+		d.ToInvite = p.Total
 	}
 	a.db.Read.WithContext(ctx).Model(&survey.Participant{}).Where("campaign_id = ?", cp.ID).Count(&d.Participants)
 	a.db.Read.WithContext(ctx).Model(&survey.Response{}).Where("campaign_id = ?", cp.ID).Count(&d.Responses)
@@ -257,6 +274,9 @@ func (a *App) campaignStatus(c echo.Context) error {
 	cp, err := a.campaignOf(c)
 	if err != nil {
 		return err
+	}
+	if c.FormValue("status") == survey.StatusClosed && !confirmed(c) {
+		return c.Redirect(http.StatusSeeOther, campaignPath(cp)+"/close")
 	}
 	err = survey.SetCampaignStatus(c.Request().Context(), a.db, cp, c.FormValue("status"))
 	if errors.Is(err, survey.ErrBadTransition) {

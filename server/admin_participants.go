@@ -1,12 +1,15 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,21 +173,41 @@ func (u *uploads) sweep() {
 
 type participantsData struct {
 	Campaign     *survey.Campaign
-	Participants []survey.Participant
+	Participants []survey.ParticipantRow
 	Units        map[int64]string
-	Total        int64
+	Total        int64 // matching the filter
+	All          int64 // on the list
 	Page, Pages  int
-	Add          survey.ImportRow
-	AddErrors    map[string]string
-	Roles        []survey.Option
-	Seniority    []survey.Option
-	UnitList     []survey.BusinessUnit
+	// Filter as given, its choices, and the query string that keeps it
+	// across pages.
+	Filter     participantFilter
+	Deliveries []string
+	PageSizes  []int
+	Locales    []string
+	Keep       string
+	Add        survey.ImportRow
+	AddErrors  map[string]string
+	Roles      []survey.Option
+	Seniority  []survey.Option
+	UnitList   []survey.BusinessUnit
 	// FileError is why the whole file was refused, with the line and value its message names.
 	FileError *survey.ImportProblem
 	CSRF      string
 }
 
-const participantsPerPage = 100
+// Page sizes of the participants list; the first is the default.
+var participantPageSizes = []int{50, 100, 250, 500}
+
+// participantFilter is the list's search form, as typed.
+type participantFilter struct {
+	Q, Unit, Role, Locale, Delivery string
+	Size                            int
+}
+
+// Active is true when anything narrows the list.
+func (f participantFilter) Active() bool {
+	return f.Q != "" || f.Unit != "" || f.Role != "" || f.Locale != "" || f.Delivery != ""
+}
 
 func (a *App) participantsPage(c echo.Context) error {
 	cp, err := a.campaignOf(c)
@@ -195,24 +218,81 @@ func (a *App) participantsPage(c echo.Context) error {
 	return a.renderParticipants(c, http.StatusOK, cp, max(page, 1), participantsData{})
 }
 
+// readParticipantFilter reads the search form; values that are not among
+// the choices are dropped rather than refused.
+func readParticipantFilter(c echo.Context, m *survey.Model) participantFilter {
+	f := participantFilter{Q: strings.TrimSpace(c.QueryParam("q")), Unit: c.QueryParam("unit"), Role: c.QueryParam("role"),
+		Locale: c.QueryParam("locale"), Delivery: c.QueryParam("delivery")}
+	if len(f.Q) > 200 {
+		f.Q = f.Q[:200]
+	}
+	if _, err := strconv.ParseInt(f.Unit, 10, 64); err != nil && f.Unit != "none" {
+		f.Unit = ""
+	}
+	if !slices.ContainsFunc(m.Roles, func(o survey.Option) bool { return o.Key == f.Role }) {
+		f.Role = ""
+	}
+	if !slices.Contains(survey.Locales, f.Locale) {
+		f.Locale = ""
+	}
+	if !slices.Contains(survey.DeliveryStates, f.Delivery) {
+		f.Delivery = ""
+	}
+	f.Size, _ = strconv.Atoi(c.QueryParam("size"))
+	if !slices.Contains(participantPageSizes, f.Size) {
+		f.Size = participantPageSizes[0]
+	}
+	return f
+}
+
 func (a *App) renderParticipants(c echo.Context, status int, cp *survey.Campaign, page int, d participantsData) error {
 	ctx := c.Request().Context()
-	ps, total, err := survey.ListParticipants(ctx, a.db, cp.ID, (page-1)*participantsPerPage, participantsPerPage)
+	m, ok := a.models.Version(cp.ModelVersion)
+	if !ok {
+		m = a.models.Latest()
+	}
+	f := readParticipantFilter(c, m)
+	ps, total, err := survey.FindParticipants(ctx, a.db, cp.ID, survey.ParticipantQuery{Search: f.Q, Unit: f.Unit, Role: f.Role,
+		Locale: f.Locale, Delivery: f.Delivery, Offset: (page - 1) * f.Size, Limit: f.Size})
 	if err != nil {
+		return err
+	}
+	if err := a.db.Read.WithContext(ctx).Model(&survey.Participant{}).Where("campaign_id = ?", cp.ID).Count(&d.All).Error; err != nil {
 		return err
 	}
 	units, err := survey.Units(ctx, a.db, cp.OrganisationID)
 	if err != nil {
 		return err
 	}
-	m, _ := a.models.Version(cp.ModelVersion)
 	d.Campaign, d.Participants, d.Total, d.Page = cp, ps, total, page
-	d.Pages = int((total + participantsPerPage - 1) / participantsPerPage)
+	d.Pages = max(int((total+int64(f.Size)-1)/int64(f.Size)), 1)
 	d.Units, d.UnitList, d.Roles, d.Seniority, d.CSRF = map[int64]string{}, units, m.Roles, m.Seniority, csrfOf(c)
+	d.Filter, d.Deliveries, d.PageSizes, d.Locales = f, survey.DeliveryStates, participantPageSizes, survey.Locales
+	keep := url.Values{}
+	for k, v := range map[string]string{"q": f.Q, "unit": f.Unit, "role": f.Role, "locale": f.Locale, "delivery": f.Delivery} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	if f.Size != participantPageSizes[0] {
+		keep.Set("size", strconv.Itoa(f.Size))
+	}
+	d.Keep = keep.Encode()
 	for _, u := range units {
 		d.Units[u.ID] = u.Name
 	}
 	return a.render(c, status, "admin_participants", a.page(c, "admin.participants.title", d))
+}
+
+// OptionTitle is a model option's title in the page's language, or the key
+// when the model does not know it (a value imported before the model changed).
+func (p *Page) OptionTitle(opts []survey.Option, key string) string {
+	for _, o := range opts {
+		if o.Key == key {
+			return o.Title.In(p.Lang)
+		}
+	}
+	return key
 }
 
 type previewData struct {
@@ -353,6 +433,13 @@ func (a *App) participantDelete(c echo.Context) error {
 	pid, err := idParam(c, "pid")
 	if err != nil {
 		return err
+	}
+	if !confirmed(c) {
+		var n int64
+		if err := a.db.Read.WithContext(c.Request().Context()).Model(&survey.Participant{}).Where("id = ? AND campaign_id = ?", pid, cp.ID).Count(&n).Error; err != nil || n == 0 {
+			return cmp.Or[error](err, echo.ErrNotFound)
+		}
+		return askFirst(c, "")
 	}
 	if err := survey.RemoveParticipant(c.Request().Context(), a.db, cp.ID, pid); errors.Is(err, survey.ErrNotFound) {
 		return echo.ErrNotFound

@@ -206,7 +206,7 @@ func TestCampaignLifeCycleAndNextWave(t *testing.T) {
 	a, demo, _ := newTestApp(t)
 	f := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
 	id := fmt.Sprint(demo.CampaignID)
-	if code, _ := f.post("/admin/campaigns/"+id+"/status", url.Values{"status": {"closed"}}); code != 303 {
+	if code, _ := f.post("/admin/campaigns/"+id+"/status", url.Values{"status": {"closed"}, "confirmed": {"1"}}); code != 303 {
 		t.Fatalf("close: %d", code)
 	}
 	if code, _ := f.post("/admin/campaigns/"+id+"/status", url.Values{"status": {"draft"}}); code != http.StatusConflict {

@@ -186,7 +186,7 @@ func runCampaign(t *testing.T, dbURL string) *campaignRun {
 	if rec.Code != 200 {
 		t.Fatalf("opt-out %d", rec.Code)
 	}
-	if code, out := api(http.MethodPost, base+"/reminders", "", ""); code != http.StatusAccepted || out["queued"].(float64) != 1 {
+	if code, out := api(http.MethodPost, base+"/reminders?override_reason=audit", "", ""); code != http.StatusAccepted || out["queued"].(float64) != 1 {
 		t.Fatalf("reminders: %d %v, want 1 queued", code, out)
 	}
 	run.mailer.Kick()

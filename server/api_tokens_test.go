@@ -198,7 +198,7 @@ func TestRemovedUsersTokensStopWorking(t *testing.T) {
 	u, _ := survey.UserByEmail(ctx, a.db, demo.ManagerEmail)
 	f := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
 	f.get("/admin/users")
-	if code, _ := f.post(fmt.Sprintf("/admin/users/%d/delete", u.ID), nil); code != http.StatusSeeOther {
+	if code, _ := f.post(fmt.Sprintf("/admin/users/%d/delete", u.ID), url.Values{"confirmed": {"1"}}); code != http.StatusSeeOther {
 		t.Fatalf("delete = %d", code)
 	}
 	if code := apiStatus(t, a, demo.APIToken); code != http.StatusUnauthorized {

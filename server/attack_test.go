@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -266,7 +267,7 @@ func (c *attackCampaign) publish() {
 func (c *attackCampaign) close() {
 	c.t.Helper()
 	f := c.adminSession()
-	if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", c.campaign.ID), url.Values{"status": {survey.StatusClosed}}); code != http.StatusSeeOther {
+	if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", c.campaign.ID), url.Values{"status": {survey.StatusClosed}, "confirmed": {"1"}}); code != http.StatusSeeOther {
 		c.t.Fatalf("close %s: %d", c.campaign.Name, code)
 	}
 	c.publish()
@@ -997,8 +998,17 @@ func TestAttackExportQuasiIdentifiers(t *testing.T) {
 	_, list := o.adminSession().get(fmt.Sprintf("/admin/campaigns/%d/participants", c.campaign.ID))
 	type listed struct{ email, unit, role, seniority string }
 	var people []listed
+	// The list shows roles and seniority by their titles: back to keys.
+	keyOf := func(opts []survey.Option, title string) string {
+		for _, o := range opts {
+			if o.Title.In("en") == html.UnescapeString(title) {
+				return o.Key
+			}
+		}
+		return title
+	}
 	for _, m := range regexp.MustCompile(`<tr><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>`).FindAllStringSubmatch(list, -1) {
-		people = append(people, listed{m[1], m[2], m[3], m[4]})
+		people = append(people, listed{m[1], m[2], keyOf(o.m.Roles, m[3]), keyOf(o.m.Seniority, m[4])})
 	}
 	if len(people) != len(c.people) {
 		t.Fatalf("the participant list shows %d people, want %d", len(people), len(c.people))

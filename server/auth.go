@@ -379,7 +379,7 @@ func safeNext(next string, u *survey.User) string {
 	case u.Role == survey.RoleManager:
 		return "/results"
 	case u.Role == survey.RoleLearner:
-		return "/learn"
+		return "/learn/path"
 	}
 	return "/admin"
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
 // uploadLogo posts a file as the organisation page's logo form does.
@@ -189,7 +190,7 @@ func TestCampaignNameInEachLanguageAndOneTimeEstimate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var text, html bytes.Buffer
-	v := a.mail.view(survey.OutboxJob{Kind: survey.MailInvite, InvitationID: "inv", Locale: "de"}, cm)
+	v := a.mail.view(outbox.Job{Kind: outbox.MailInvite, InvitationID: "inv", Locale: "de"}, cm)
 	if err := a.mail.text.Execute(&text, v); err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,9 @@ const usage = `tiltline — customer-experience self-assessment
 Usage:
   tiltline [serve] [--addr :8080] [--db URL]    serve (applies pending migrations)
   tiltline migrate [--db URL]                   apply migrations and exit
-  tiltline demo [--responses N] [--links N] [--serve]
-                                                create or refresh the demo organisation
+  tiltline demo [--responses N] [--links N] [--reset] [--serve]
+                                                create the demo organisation, or keep it and
+                                                print the same logins (--reset starts over)
   tiltline model export [--version V]           print the assessment model as JSON
   tiltline admin create-user --email E --role R [--org O]
   tiltline admin create-token --email E [--days N]
@@ -73,11 +74,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		links := fs.Int("links", 5, "open respondent links to print")
 		seed := fs.Uint64("seed", 1, "random seed of the synthetic data")
 		andServe := fs.Bool("serve", false, "go on serving after creating the demo")
+		reset := fs.Bool("reset", false, "replace an existing demo organisation (new campaigns, links and data)")
 		run = func() error {
 			if *responses < 0 || *links < 0 {
 				return fmt.Errorf("%w: --responses and --links must not be negative", ErrUsage)
 			}
-			opt := survey.DemoOptions{Responses: *responses, Links: *links, Seed: *seed}
+			opt := survey.DemoOptions{Responses: *responses, Links: *links, Seed: *seed, Reset: *reset}
 			if !*andServe {
 				return demo(ctx, &c, opt, stdout)
 			}
@@ -187,6 +189,9 @@ func writeDemo(ctx context.Context, db *survey.DB, m *survey.Model, c *Config, o
 	res, err := survey.CreateDemo(ctx, db, m, opt)
 	if err != nil {
 		return err
+	}
+	if res.Kept {
+		fmt.Fprintln(out, "note: the demo organisation exists and was kept as it is; --reset starts it over")
 	}
 	fmt.Fprintf(out, "admin: %s %s\n", res.AdminEmail, res.AdminPassword)
 	fmt.Fprintf(out, "manager: %s %s\n", res.ManagerEmail, res.ManagerPassword)

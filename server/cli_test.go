@@ -111,6 +111,14 @@ func TestDemoPrintsTheContractLines(t *testing.T) {
 	if len(links) != 3 {
 		t.Errorf("want 3 link lines, got %d:\n%s", len(links), out)
 	}
+	// Run again, it prints the same logins, token and links: they still work.
+	code, again, stderr := run(t, "demo", "--db", db, "--responses", "50", "--links", "3", "--base-url", "https://tilt.example/")
+	if code != 0 || !strings.Contains(again, "was kept") || strings.Replace(again, "note: the demo organisation exists and was kept as it is; --reset starts it over\n", "", 1) != out {
+		t.Errorf("second run (exit %d, %s) printed\n%s\nwant the same as the first:\n%s", code, stderr, again, out)
+	}
+	if code, reset, _ := run(t, "demo", "--db", db, "--responses", "50", "--links", "3", "--reset", "--base-url", "https://tilt.example/"); code != 0 || reset == out || strings.Contains(reset, "was kept") {
+		t.Errorf("--reset (exit %d) printed the same demo:\n%s", code, reset)
+	}
 	// The secret was generated into the data directory, and never printed.
 	secret, err := os.ReadFile(filepath.Join(dir, "secret"))
 	if err != nil || len(bytes.TrimSpace(secret)) < 32 {

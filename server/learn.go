@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"html"
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -97,6 +99,63 @@ type learnPageData struct {
 	// Actions are the organisation's actions on this topic's practices, for
 	// signed-in members (actions_results.go).
 	Actions []*actions.Action
+	// FromPath: the reader came from the learning path, so previous and
+	// next follow the path, and their links keep ?from=path.
+	FromPath bool
+	// Contents lists the page's parts ("On this page").
+	Contents []tocEntry
+	// Body is the page's HTML with the five levels of each dimension as
+	// tables under "What Intention and Reality look like".
+	Body template.HTML
+}
+
+// tocEntry is one part of a page: its anchor and heading.
+type tocEntry struct{ ID, Title string }
+
+var h2RE = regexp.MustCompile(`<h2 id="([^"]+)">(.*?)</h2>`)
+
+// contents reads a page's parts from its rendered headings.
+func contents(body template.HTML) []tocEntry {
+	var out []tocEntry
+	for _, m := range h2RE.FindAllStringSubmatch(string(body), -1) {
+		out = append(out, tocEntry{ID: m[1], Title: html.UnescapeString(tagRE.ReplaceAllString(m[2], ""))})
+	}
+	return out
+}
+
+var tagRE = regexp.MustCompile(`<[^>]*>`)
+
+// withLevelTables puts the model's five levels of each dimension, lowest
+// first, as small tables right under the page's levels heading: the
+// paragraphs after it then read as this topic's examples of them.
+func (a *App) withLevelTables(body template.HTML, m *survey.Model, lang string) template.HTML {
+	loc := h2RE.FindStringSubmatchIndex(string(body))
+	for loc != nil && string(body)[loc[2]:loc[3]] != "levels" {
+		next := h2RE.FindStringSubmatchIndex(string(body)[loc[1]:])
+		if next == nil {
+			return body
+		}
+		for i := range next {
+			next[i] += loc[1]
+		}
+		loc = next
+	}
+	if loc == nil {
+		return body
+	}
+	var b strings.Builder
+	for _, d := range m.Dimensions {
+		b.WriteString(`<table class="data levels"><caption>` + template.HTMLEscapeString(d.Title.In(lang)+" — "+a.i18n.T(lang, "learn.levels.table", nil)) + `</caption>`)
+		b.WriteString(`<thead><tr><th scope="col">` + template.HTMLEscapeString(a.i18n.T(lang, "learn.levels.level", nil)) + `</th><th scope="col">` +
+			template.HTMLEscapeString(a.i18n.T(lang, "learn.levels.description", nil)) + `</th></tr></thead><tbody>`)
+		for i := len(d.Levels) - 1; i >= 0; i-- {
+			l := d.Levels[i]
+			b.WriteString(`<tr><th scope="row">` + template.HTMLEscapeString(l.Title.In(lang)) + `</th><td>` + template.HTMLEscapeString(l.Text.In(lang)) + `</td></tr>`)
+		}
+		b.WriteString(`</tbody></table>`)
+	}
+	s := string(body)
+	return template.HTML(s[:loc[1]] + b.String() + s[loc[1]:])
 }
 
 type caseView struct {
@@ -170,13 +229,22 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 	if len(cases) > 0 {
 		newest = strconv.FormatInt(cases[0].ID, 10)
 	}
-	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, form.OrgName, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations), actionsTag(d.Actions)) {
+	if status == http.StatusOK && !form.Proposed && notModified(c, "page", slug, lang, a.portalVersion, newest, viewerID, csrfOf(c), readMark, c.QueryParam("from"), form.OrgName, d.Org.etag(), d.BenchSet.Source+strconv.Itoa(d.BenchSet.Entries)+"o"+strconv.Itoa(d.BenchSet.Organisations), actionsTag(d.Actions)) {
 		return nil
 	}
 	for _, cs := range cases {
 		d.Cases = append(d.Cases, caseView{ID: cs.ID, Title: cs.Title, Org: cs.OrgName, Body: portal.RenderCase(cs.Body)})
 	}
 	all := m.Subsections()
+	if v := viewerOf(c); v != nil && c.QueryParam("from") == "path" {
+		pd, err := a.buildPath(c, v)
+		if err != nil {
+			return err
+		}
+		all, d.FromPath = pd.Order(), true
+	}
+	d.Body = a.withLevelTables(pg.Body, m, lang)
+	d.Contents = contents(pg.Body)
 	for i, s := range all {
 		if s == sub {
 			if i > 0 {
@@ -267,21 +335,58 @@ type searchData struct {
 	Query string
 	Hits  []portal.Hit
 	Done  bool
+	// With no hits in the reader's language: the hits in another one
+	// (Other, in OtherLocale), linked to the reader's own page, and the
+	// sections to browse instead.
+	Other       []portal.Hit
+	OtherLocale string
+	// The two languages' names, as a sentence writes them.
+	LangName, OtherName string
+	Sections            []*survey.Section
 }
 
-// learnSearch is /learn/search?q=… in the reader's language.
+// learnSearch is /learn/search?q=… in the reader's language; when nothing
+// is found there, in the other languages, first the one with hits.
 func (a *App) learnSearch(c echo.Context) error {
 	q := strings.TrimSpace(c.QueryParam("q"))
 	if len(q) > 200 {
 		q = q[:200]
 	}
 	d := searchData{Query: q}
+	lang := localeOf(c)
 	if q != "" {
-		hits, err := portal.Search(c.Request().Context(), a.db, localeOf(c), q, 20)
+		ctx := c.Request().Context()
+		hits, err := portal.Search(ctx, a.db, lang, q, 20)
 		if err != nil {
 			return err
 		}
 		d.Hits, d.Done = hits, true
+		for _, l := range survey.Locales {
+			if len(d.Hits) > 0 || d.Other != nil {
+				break
+			}
+			if l == lang {
+				continue
+			}
+			other, err := portal.Search(ctx, a.db, l, q, 20)
+			if err != nil {
+				return err
+			}
+			if len(other) == 0 {
+				continue
+			}
+			for i := range other { // the reader's own page, under its title
+				if pg, ok := a.library.Page(lang, other[i].Ref); ok && other[i].Kind == "page" {
+					other[i].Title = pg.Title
+				}
+			}
+			d.Other, d.OtherLocale = other, l
+			d.LangName, d.OtherName = a.langInSentence(lang, lang), a.langInSentence(lang, l)
+			break
+		}
+		if len(d.Hits) == 0 {
+			d.Sections = a.models.Latest().Sections
+		}
 	}
 	return a.render(c, http.StatusOK, "learn_search", a.page(c, "learn.search.title", d))
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -158,4 +159,35 @@ func TestBrowserFromSurveyToLearningPath(t *testing.T) {
 
 	open(t, tab, ts.URL+"/learn")
 	checkAccessibility(t, tab, axeJS, "library index", 1280, 375)
+
+	// The demo's learner signs in and lands on the path, whose "next up" is
+	// its most urgent topic; once that is read, the next one takes its place.
+	follow(t, tab, chromedp.Click(chromedp.CSS(`header button.link`), chromedp.NodeVisible)) // sign out
+	signInWith(t, ts, tab, ts.Demo.LearnerEmail, ts.Demo.LearnerPassword, "/learn/path")
+	if nav := strings.Join(strings.Fields(visibleText(t, tab, "header nav.learnnav")), " "); nav != "Library My learning path" {
+		t.Errorf("learner's header links %q", nav)
+	}
+	nextUp := func() string {
+		return read(t, tab, chromedp.Evaluate[string](`new URL(document.querySelector('.next-up .next-title a').href).pathname`))
+	}
+	firstUnread := func() string {
+		return read(t, tab, chromedp.Evaluate[string](`[...document.querySelectorAll('ol.path > li')].find(li => !li.querySelector('.status')).dataset.slug`))
+	}
+	top := firstUnread()
+	if got := nextUp(); got != "/learn/"+top {
+		t.Errorf("next up is %s, want the path's first unread topic %s", got, top)
+	}
+	if why := visibleText(t, tab, ".next-up"); !strings.Contains(why, "min of reading") || strings.Contains(why, "priority") {
+		t.Errorf("next up card = %q", why)
+	}
+	if n := read(t, tab, chromedp.Evaluate[int](`document.querySelectorAll('section.path-section').length`)); n < 5 {
+		t.Errorf("the path has %d sections", n)
+	}
+	checkAccessibility(t, tab, axeJS, "learning path with next up", 1280, 375)
+	follow(t, tab, chromedp.Click(chromedp.CSS(`#path-`+top+` button[type=submit]`), chromedp.NodeVisible))
+	next := nextUp()
+	unread := read(t, tab, chromedp.Evaluate[bool](fmt.Sprintf(`!document.querySelector('#path-%s .status')`, strings.TrimPrefix(next, "/learn/"))))
+	if next == "/learn/"+top || !unread {
+		t.Errorf("after reading %s, next up is %s (unread: %v), want another unread topic", top, next, unread)
+	}
 }

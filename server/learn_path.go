@@ -283,6 +283,20 @@ type pathData struct {
 	CSRF         string
 	Results      string // link to the results page, for roles that may read it
 	Units        bool   // ordered by the reader's units' results, not the organisation's
+	// Sections group the items by the model's sections, the section of
+	// the most urgent topic first; within a section the path's order holds.
+	Sections []pathSection
+	// Next is the first unread topic of the path, nil when all are read;
+	// NextWhy the message id that says, in plain words, why it comes first.
+	Next    *pathItem
+	NextWhy string
+}
+
+// pathSection is one section of the path with its progress.
+type pathSection struct {
+	ID, Title   string
+	Items       []pathItem
+	Read, Total int
 }
 
 type pathItem struct {
@@ -297,6 +311,16 @@ type pathItem struct {
 	Kinds        []string
 	Practices    []string
 	Score        *subScore
+	Section      string // the section's title
+	Minutes      int    // reading time
+}
+
+// wordsPerMinute is a reading pace for a considered text on screen.
+const wordsPerMinute = 200
+
+// readingMinutes is a page's reading time, at least a minute.
+func readingMinutes(text string) int {
+	return max(1, (len(strings.Fields(text))+wordsPerMinute/2)/wordsPerMinute)
 }
 
 // PracticeList names the recommended practices of the page: "AP-03, AP-05".
@@ -316,14 +340,24 @@ func (a *App) learnPath(c echo.Context) error {
 	if v == nil {
 		return a.render(c, http.StatusOK, "learn_path", a.page(c, "learn.path.title", pathData{Reason: pathNoSignIn}))
 	}
-	ctx := c.Request().Context()
-	read, err := survey.ReadSlugs(ctx, a.db, v.ID)
+	d, err := a.buildPath(c, v)
 	if err != nil {
 		return err
 	}
+	return a.render(c, http.StatusOK, "learn_path", a.page(c, "learn.path.title", d))
+}
+
+// buildPath is a signed-in reader's learning path: every topic in the
+// path's order, grouped, with the next one to read.
+func (a *App) buildPath(c echo.Context, v *viewer) (pathData, error) {
+	ctx := c.Request().Context()
+	read, err := survey.ReadSlugs(ctx, a.db, v.ID)
+	if err != nil {
+		return pathData{}, err
+	}
 	o, err := a.orgResultsOf(c)
 	if err != nil {
-		return err
+		return pathData{}, err
 	}
 	lang := localeOf(c)
 	m := a.models.Latest()
@@ -345,9 +379,12 @@ func (a *App) learnPath(c echo.Context) error {
 		d.Results = fmt.Sprintf("/results/%d", o.Campaign.ID)
 	}
 	for _, sub := range m.Subsections() {
-		it := pathItem{Sub: sub, Title: sub.Title.In(lang)}
+		it := pathItem{Sub: sub, Title: sub.Title.In(lang), Minutes: 1}
+		if sub.Section != nil {
+			it.Section = sub.Section.Title.In(lang)
+		}
 		if pg, ok := a.library.Page(lang, sub.Slug); ok {
-			it.Title = pg.Title
+			it.Title, it.Minutes = pg.Title, readingMinutes(pg.Text)
 		}
 		_, it.Read = read[sub.Slug]
 		if it.Read {
@@ -362,7 +399,67 @@ func (a *App) learnPath(c echo.Context) error {
 			d.Items[i].PriorityText = decimal(lang, d.Items[i].Priority)
 		}
 	}
-	return a.render(c, http.StatusOK, "learn_path", a.page(c, "learn.path.title", d))
+	d.Sections = groupPath(d.Items)
+	for i := range d.Items {
+		if !d.Items[i].Read {
+			d.Next = &d.Items[i]
+			d.NextWhy = nextWhy(d.Next, d.Reason)
+			break
+		}
+	}
+	return d, nil
+}
+
+// Order is the path's topics in reading order: section by section, as the
+// path page lists them.
+func (d pathData) Order() []*survey.Subsection {
+	var out []*survey.Subsection
+	for _, s := range d.Sections {
+		for _, it := range s.Items {
+			out = append(out, it.Sub)
+		}
+	}
+	return out
+}
+
+// groupPath groups the path's items by section: a section comes where its
+// first item comes in the path, its items keep the path's order.
+func groupPath(items []pathItem) []pathSection {
+	var out []pathSection
+	at := map[string]int{}
+	for _, it := range items {
+		id := ""
+		if it.Sub.Section != nil {
+			id = it.Sub.Section.ID
+		}
+		k, ok := at[id]
+		if !ok {
+			k = len(out)
+			at[id] = k
+			out = append(out, pathSection{ID: id, Title: it.Section})
+		}
+		out[k].Items = append(out[k].Items, it)
+		out[k].Total++
+		if it.Read {
+			out[k].Read++
+		}
+	}
+	return out
+}
+
+// nextWhy is the message id saying why the next topic comes first, in
+// words a learner knows: the kind of the recommendation behind it, or its
+// low score, or simply the model's order.
+func nextWhy(it *pathItem, reason string) string {
+	switch {
+	case reason != pathRecommended:
+		return "learn.next.why.order"
+	case it.Recommended && len(it.Kinds) > 0:
+		return "learn.next.why." + it.Kinds[0]
+	case it.Score != nil && it.Score.CEM != nil:
+		return "learn.next.why.low_score"
+	}
+	return "learn.next.why.order"
 }
 
 // orderPath puts first the pages whose practices the organisation's

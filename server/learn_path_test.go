@@ -30,7 +30,7 @@ func learner(t *testing.T, a *App, email string, orgID int64) *flowClient {
 		t.Fatal(err)
 	}
 	f := newFlow(t, a, "")
-	if code, loc := f.post("/login", url.Values{"email": {email}, "password": {"learner-password-123"}}); code != http.StatusSeeOther || loc != "/learn" {
+	if code, loc := f.post("/login", url.Values{"email": {email}, "password": {"learner-password-123"}}); code != http.StatusSeeOther || loc != "/learn/path" {
 		t.Fatalf("sign-in as %s: %d %q", email, code, loc)
 	}
 	f.get("/learn/path") // picks up the session's CSRF token from a form
@@ -139,7 +139,30 @@ func wantPath(t *testing.T, a *App, rep *survey.Report) []string {
 		}
 		return 0
 	})
-	return append(want, rest...)
+	return groupBySection(a, append(want, rest...))
+}
+
+// groupBySection keeps an order but puts each section's pages together,
+// the sections in the order their first page comes.
+func groupBySection(a *App, order []string) []string {
+	section := map[string]string{}
+	for _, s := range a.models.Latest().Subsections() {
+		section[s.Slug] = s.Section.ID
+	}
+	var sections []string
+	bySection := map[string][]string{}
+	for _, slug := range order {
+		id := section[slug]
+		if _, ok := bySection[id]; !ok {
+			sections = append(sections, id)
+		}
+		bySection[id] = append(bySection[id], slug)
+	}
+	var out []string
+	for _, id := range sections {
+		out = append(out, bySection[id]...)
+	}
+	return out
 }
 
 func TestLearningPathFollowsTheRecommendations(t *testing.T) {
@@ -177,8 +200,16 @@ func TestLearningPathFollowsTheRecommendations(t *testing.T) {
 		t.Errorf("%d reason lines, want one for each of the %d recommended pages", n, recommended)
 	}
 	first := rep.Recommendations[0]
-	if !strings.Contains(page, "— practices "+first.Practice) || !strings.Contains(page, fmt.Sprintf("priority %.1f", first.Priority)) {
-		t.Errorf("the first page's line does not name %s and its priority %.1f", first.Practice, first.Priority)
+	// A learner reads no practice codes or priority numbers.
+	if strings.Contains(page, "— practices ") || regexp.MustCompile(`priority \d`).MatchString(page) {
+		t.Error("the learner's path shows practice codes or priorities")
+	}
+	// Next up: the most urgent topic, why in plain words, and its reading time.
+	if !strings.Contains(page, `<h2 id="next-h">Next up</h2>`) || !strings.Contains(page, `<p class="next-title"><a href="/learn/`+first.Subsection+`?from=path">`) {
+		t.Errorf("next up is not %s", first.Subsection)
+	}
+	if !regexp.MustCompile(`About \d+ min of reading`).MatchString(page) {
+		t.Error("next up has no reading time")
 	}
 	if !strings.Contains(page, "The survey is still open, so this order is preliminary.") {
 		t.Error("an open wave's order is not marked preliminary")
@@ -190,16 +221,18 @@ func TestLearningPathFollowsTheRecommendations(t *testing.T) {
 		t.Error("progress of a new learner is not 0 of 41")
 	}
 
-	// German writes the priority with a decimal comma.
-	_, de := f.get("/learn/path?lang=de")
-	if want := "Priorität " + strings.Replace(fmt.Sprintf("%.1f", first.Priority), ".", ",", 1); !strings.Contains(de, want) {
-		t.Errorf("the German path lacks %q", want)
-	}
-
-	// A manager gets the same order and a link to the results.
+	// A manager gets the same order, the evidence and a link to the results.
 	mgr := newFlow(t, a, "")
 	mgr.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}})
 	_, page = mgr.get("/learn/path")
+	if !strings.Contains(page, "— practices "+first.Practice) || !strings.Contains(page, fmt.Sprintf("priority %.1f", first.Priority)) {
+		t.Errorf("the manager's first page's line does not name %s and its priority %.1f", first.Practice, first.Priority)
+	}
+	// German writes the priority with a decimal comma.
+	_, de := mgr.get("/learn/path?lang=de")
+	if want := "Priorität " + strings.Replace(fmt.Sprintf("%.1f", first.Priority), ".", ",", 1); !strings.Contains(de, want) {
+		t.Errorf("the German path lacks %q", want)
+	}
 	if got := pathOrder(page); !slices.Equal(got, want) {
 		t.Errorf("manager's path order differs: %v", got)
 	}
@@ -253,7 +286,7 @@ func TestMarkingReadChangesProgressPerUser(t *testing.T) {
 	if !strings.Contains(page, "2 of 41 read") || !strings.Contains(page, `value="2">`) {
 		t.Errorf("ann's progress is not 2 of 41")
 	}
-	if !regexp.MustCompile(`data-slug="winback">\s*<a href="/learn/winback">[^<]+</a> <span class="status">read</span>`).MatchString(page) {
+	if !regexp.MustCompile(`data-slug="winback">\s*<a href="/learn/winback\?from=path">[^<]+</a> <span class="status">read</span>`).MatchString(page) {
 		t.Error("the path does not show winback as read")
 	}
 	// Bob has read nothing.
@@ -460,5 +493,35 @@ func TestSignedInPortalPagesRenewWithTheSession(t *testing.T) {
 		if code, _, _ := again.do(http.MethodGet, path, "", "", "If-None-Match", etag); code != http.StatusOK {
 			t.Errorf("%s: a new session got %d for the old session's ETag, want 200", path, code)
 		}
+	}
+}
+
+// TestPageFromThePathFollowsIt: a page opened from the path leads to the
+// path's previous and next topics, lists its parts, shows the five levels
+// of each dimension as tables and offers "mark as read" at its end too.
+func TestPageFromThePathFollowsIt(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := learner(t, a, "lea@demo-bank.example", demoOrg(t, a, demo))
+	_, path := f.get("/learn/path")
+	order := pathOrder(path)
+	if len(order) < 3 {
+		t.Fatalf("path of %d topics", len(order))
+	}
+	_, page := f.get("/learn/" + order[1] + "?from=path")
+	for _, want := range []string{
+		`<a rel="prev" href="/learn/` + order[0] + `?from=path">`,
+		`<a rel="next" href="/learn/` + order[2] + `?from=path">`,
+		`<h2 id="toc-h">On this page</h2>`, `<a href="#levels">`,
+		`<caption>Intention — The five levels</caption>`, `<caption>Reality — The five levels</caption>`,
+		`id="mark-read-end"`, `<input type="hidden" name="back" value="path">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page from the path lacks %s", want)
+		}
+	}
+	// Without ?from=path, previous and next are the model's.
+	_, plain := f.get("/learn/" + order[1])
+	if strings.Contains(plain, "?from=path") && strings.Contains(plain, `rel="next" href="/learn/`+order[2]+`?from=path"`) {
+		t.Error("a page not opened from the path follows the path")
 	}
 }

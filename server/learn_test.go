@@ -77,6 +77,28 @@ func TestPortalSearchPage(t *testing.T) {
 	}
 }
 
+// TestPortalSearchFallsBackAcrossLanguages: a word only the English pages
+// use, searched in German, shows the English hits, linked to the German
+// pages; a word no page uses gets tips and the sections to browse.
+func TestPortalSearchFallsBackAcrossLanguages(t *testing.T) {
+	a, _, _ := newTestApp(t)
+	b := body(t, get(t, a, "/learn/search?q=bucket&lang=de"))
+	if !strings.Contains(b, "Keine Treffer für „bucket“ auf Deutsch; 1 auf Englisch.") || !strings.Contains(b, `<a href="/learn/winback">Rückgewinnung</a>`) {
+		t.Errorf("German search for an English word:\n%s", b)
+	}
+	b = body(t, get(t, a, "/learn/search?q=bucket&lang=fr"))
+	if !strings.Contains(b, "Aucun résultat pour « bucket » en français ; 1 en anglais.") {
+		t.Errorf("French search for an English word lacks the fallback line")
+	}
+	b = body(t, get(t, a, "/learn/search?q=xylophone&lang=en"))
+	if !strings.Contains(b, "Nothing found for “xylophone” in any language.") || !strings.Contains(b, `href="/learn#sec-`) || !strings.Contains(b, "NPS, churn") {
+		t.Errorf("zero results: no tips or sections:\n%s", b)
+	}
+	if b := body(t, get(t, a, "/learn/search?q=Kundenr%C3%BCckgewinnung&lang=de")); !strings.Contains(b, `href="/learn/winback"`) {
+		t.Error("Kundenrückgewinnung does not find the winback page")
+	}
+}
+
 func TestCaseGoesThroughModerationToPublication(t *testing.T) {
 	a, demo, _ := newTestApp(t)
 	ctx := t.Context()

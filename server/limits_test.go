@@ -138,7 +138,7 @@ func TestUnitLimitsFailClosed(t *testing.T) {
 	}
 
 	// Deleting the manager's only unit leaves them nothing, not everything.
-	if code, _ := admin.post(fmt.Sprintf("/admin/units/%d/delete", retail.ID), nil); code != http.StatusSeeOther {
+	if code, _ := admin.post(fmt.Sprintf("/admin/units/%d/delete", retail.ID), url.Values{"confirmed": {"1"}}); code != http.StatusSeeOther {
 		t.Fatalf("delete unit: %d", code)
 	}
 	const noUnits = "You have no units assigned; ask your organisation’s admin."

@@ -28,9 +28,10 @@ import (
 	"golang.org/x/time/rate"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
-// The mail worker: it claims due jobs from the outbox (survey/outbox.go),
+// The mail worker: it claims due jobs from the outbox (package survey/outbox),
 // writes each mail in the participant's language and sends it through SMTP,
 // or — without TILTLINE_SMTP_URL — into DATA_DIR/outbox/*.eml.
 //
@@ -58,7 +59,7 @@ type mailOptions struct {
 	Lease         time.Duration // how long a claim holds
 	Poll          time.Duration // how often an idle sender looks for due jobs
 	Schedule      time.Duration // how often scheduled reminders are queued
-	Retry         survey.RetryPolicy
+	Retry         outbox.RetryPolicy
 	OutageBackoff time.Duration // longest wait between tries while the SMTP server is unreachable
 	IdleClose     time.Duration // close an SMTP connection unused this long
 	PerConn       int           // mails per SMTP connection before it is renewed
@@ -66,7 +67,7 @@ type mailOptions struct {
 
 func defaultMailOptions() mailOptions {
 	return mailOptions{Rate: 50, Conns: 2, Batch: 50, Lease: 5 * time.Minute, Poll: 2 * time.Second,
-		Schedule: time.Minute, Retry: survey.DefaultRetry, OutageBackoff: time.Minute, IdleClose: time.Minute, PerConn: 100}
+		Schedule: time.Minute, Retry: outbox.DefaultRetry, OutageBackoff: time.Minute, IdleClose: time.Minute, PerConn: 100}
 }
 
 // smtpSettings is a parsed TILTLINE_SMTP_URL.
@@ -274,7 +275,7 @@ func (m *mailer) scheduler(ctx context.Context) {
 	t := time.NewTicker(m.opts.Schedule)
 	defer t.Stop()
 	for {
-		n, err := survey.DueScheduledReminders(ctx, m.db, time.Now())
+		n, err := outbox.DueScheduledReminders(ctx, m.db, time.Now())
 		if err != nil && ctx.Err() == nil {
 			m.log.Error("queue scheduled reminders", "err", err)
 		}
@@ -298,7 +299,7 @@ func (m *mailer) sender(ctx context.Context, tr transport) {
 	outage := time.Duration(0)
 	for ctx.Err() == nil {
 		wake := m.woken()
-		jobs, err := survey.ClaimJobs(ctx, m.db, m.worker, m.opts.Batch, m.opts.Lease)
+		jobs, err := outbox.ClaimJobs(ctx, m.db, m.worker, m.opts.Batch, m.opts.Lease)
 		if err != nil {
 			if ctx.Err() == nil {
 				m.log.Error("claim mail jobs", "err", err)
@@ -337,7 +338,7 @@ func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) {
 type campaignMail struct {
 	c        *survey.Campaign
 	org      string
-	settings *survey.MailSettings
+	settings *outbox.MailSettings
 	minutes  int
 	logo     string // the organisation's logo, an absolute URL; "" without one
 }
@@ -351,7 +352,7 @@ func (m *mailer) campaign(ctx context.Context, id int64) (*campaignMail, error) 
 	if err != nil {
 		return nil, err
 	}
-	s, err := survey.CampaignMailSettings(ctx, m.db, id)
+	s, err := outbox.CampaignMailSettings(ctx, m.db, id)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +369,7 @@ func (m *mailer) campaign(ctx context.Context, id int64) (*campaignMail, error) 
 // sendBatch sends claimed jobs one by one and marks each. It reports an
 // outage (the SMTP server is unreachable): then the rest of the batch is
 // handed back without counting an attempt against anyone.
-func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.OutboxJob) (outage bool) {
+func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []outbox.Job) (outage bool) {
 	bg := context.WithoutCancel(ctx) // marks must land even while stopping
 	campaigns := map[int64]*campaignMail{}
 	for i, job := range jobs {
@@ -379,22 +380,22 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 		}
 		var msg *gomail.Msg
 		var err error
-		if job.Kind == survey.MailPassword || survey.ActionMail(job.Kind) {
+		if job.Kind == outbox.MailPassword || outbox.ActionMail(job.Kind) {
 			compose := m.composePassword
-			if survey.ActionMail(job.Kind) {
+			if outbox.ActionMail(job.Kind) {
 				compose = m.composeAction
 			}
 			if msg, err = compose(ctx, job); err == nil && msg == nil {
 				// No account under that address: nothing to send, and the
 				// job goes as if it had been sent.
-				if err := survey.Cancel(bg, m.db, job); err != nil {
+				if err := outbox.Cancel(bg, m.db, job); err != nil {
 					m.log.Error("cancel mail", "job", job.ID, "err", err)
 				}
 				continue
 			}
 			if err != nil && !errors.As(err, new(badAddressError)) {
 				m.log.Error("write mail", "job", job.ID, "kind", job.Kind, "err", err) // the database: try again soon
-				m.release(bg, []survey.OutboxJob{job}, now.Add(m.opts.Poll))
+				m.release(bg, []outbox.Job{job}, now.Add(m.opts.Poll))
 				continue
 			}
 		} else {
@@ -408,7 +409,7 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 				campaigns[job.CampaignID] = cm
 			}
 			if reason := job.Obsolete(cm.c, now); reason != "" {
-				if err := survey.Cancel(bg, m.db, job); err != nil {
+				if err := outbox.Cancel(bg, m.db, job); err != nil {
 					m.log.Error("cancel mail", "job", job.ID, "err", err)
 				}
 				continue
@@ -418,7 +419,7 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 		if err != nil {
 			var bad badAddressError
 			if errors.As(err, &bad) { // the address can never work: give up now
-				_, _ = survey.MarkFailed(bg, m.db, job, err, survey.RetryPolicy{MaxAttempts: 1})
+				_, _ = outbox.MarkFailed(bg, m.db, job, err, outbox.RetryPolicy{MaxAttempts: 1})
 				m.bounced.Inc()
 				m.log.Warn("mail address unusable; invitation marked bounced", "job", job.ID)
 				continue
@@ -431,7 +432,7 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 			if errors.As(err, &us) {
 				reason = us.reason
 			}
-			if err := survey.GiveUp(bg, m.db, job, reason); err != nil {
+			if err := outbox.GiveUp(bg, m.db, job, reason); err != nil {
 				m.log.Error("give up mail", "job", job.ID, "err", err)
 			}
 			m.failed.WithLabelValues(job.Kind).Inc()
@@ -449,7 +450,7 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 			if m.down.CompareAndSwap(true, false) {
 				m.log.Info("SMTP server reachable again")
 			}
-			if err := survey.MarkSent(bg, m.db, job); err != nil {
+			if err := outbox.MarkSent(bg, m.db, job); err != nil {
 				m.log.Error("mark mail sent", "job", job.ID, "err", err)
 			}
 			m.sent.WithLabelValues(job.Kind).Inc()
@@ -460,7 +461,7 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 			m.release(bg, jobs[i:], time.Now())
 			return true
 		default:
-			bounced, merr := survey.MarkFailed(bg, m.db, job, err, m.opts.Retry)
+			bounced, merr := outbox.MarkFailed(bg, m.db, job, err, m.opts.Retry)
 			if merr != nil {
 				m.log.Error("mark mail failed", "job", job.ID, "err", merr)
 			}
@@ -476,8 +477,8 @@ func (m *mailer) sendBatch(ctx context.Context, tr transport, jobs []survey.Outb
 	return false
 }
 
-func (m *mailer) release(ctx context.Context, jobs []survey.OutboxJob, at time.Time) {
-	if err := survey.ReleaseJobs(ctx, m.db, jobs, at); err != nil {
+func (m *mailer) release(ctx context.Context, jobs []outbox.Job, at time.Time) {
+	if err := outbox.ReleaseJobs(ctx, m.db, jobs, at); err != nil {
 		m.log.Error("release mail jobs", "count", len(jobs), "err", err)
 	}
 }
@@ -512,6 +513,9 @@ type mailView struct {
 	Deadline                      string
 	Contact                       string
 	Logo                          string // absolute URL of the organisation's logo, or ""
+	// ContactName and ContactEmail make the contact a mailto: link in
+	// the HTML part; the name is the address when there is none.
+	ContactName, ContactEmail string
 
 	tr *translator
 }
@@ -521,7 +525,7 @@ func (v *mailView) T(id string, args ...any) string { return v.tr.T(v.Lang, id, 
 
 // mailLocale picks the language of a job: its own when Tiltline speaks it,
 // else the campaign's first, else English.
-func mailLocale(job survey.OutboxJob, c *survey.Campaign) string {
+func mailLocale(job outbox.Job, c *survey.Campaign) string {
 	if l := supported(job.Locale); l != "" {
 		return l
 	}
@@ -544,17 +548,17 @@ func (m *mailer) optOutLink(invitationID, lang string) string {
 }
 
 // view fills the templates' data for one job.
-func (m *mailer) view(job survey.OutboxJob, cm *campaignMail) *mailView {
+func (m *mailer) view(job outbox.Job, cm *campaignMail) *mailView {
 	lang := mailLocale(job, cm.c)
 	tr := m.app.i18n
-	name := cm.c.NameIn(lang)
+	name := cm.c.NameIn(lang) // "Name · Wave", in subjects too
 	if cm.c.WaveLabel != "" {
-		name += " " + cm.c.WaveLabel
+		name += " · " + cm.c.WaveLabel
 	}
 	v := &mailView{Lang: lang, Kind: job.Kind, Org: cm.org, Campaign: name, Minutes: cm.minutes, Logo: cm.logo, tr: tr,
 		Link: m.surveyLink(job.InvitationID, lang), OptOutLink: m.optOutLink(job.InvitationID, lang)}
 	subject, intro := cm.settings.InviteSubject, cm.settings.InviteIntro
-	if job.Kind == survey.MailReminder {
+	if job.Kind == outbox.MailReminder {
 		subject, intro = cm.settings.ReminderSubject, cm.settings.ReminderIntro
 	}
 	data := map[string]any{"Campaign": name, "Org": cm.org}
@@ -584,7 +588,25 @@ func (m *mailer) view(job survey.OutboxJob, cm *campaignMail) *mailView {
 	default:
 		v.Contact = name + c.ContactEmail
 	}
+	v.ContactName, v.ContactEmail = displayName(cm.c.ContactName), cm.c.ContactEmail
+	if v.ContactName == "" {
+		v.ContactName = v.ContactEmail
+	}
 	return v
+}
+
+// senderName is who a campaign's mail is from, as the inbox shows it: the
+// organisation, through Tiltline ("Demo Bank via Tiltline"). The address
+// stays ours (TILTLINE_MAIL_FROM): only its name changes.
+func (m *mailer) senderName(org string) string {
+	via := m.from.Name
+	if via == "" {
+		via = "Tiltline"
+	}
+	if org = displayName(org); org == "" {
+		return via
+	}
+	return org + " via " + via
 }
 
 // unsendableError marks a mail that the campaign's own settings make
@@ -619,7 +641,7 @@ func (e badAddressError) Error() string { return "unusable recipient address: " 
 
 // compose writes one job's mail: multipart text and HTML, in the
 // participant's language, replies going to the campaign contact.
-func (m *mailer) compose(job survey.OutboxJob, cm *campaignMail) (*gomail.Msg, error) {
+func (m *mailer) compose(job outbox.Job, cm *campaignMail) (*gomail.Msg, error) {
 	v := m.view(job, cm)
 	var text, html bytes.Buffer
 	if err := m.text.Execute(&text, v); err != nil {
@@ -629,7 +651,7 @@ func (m *mailer) compose(job survey.OutboxJob, cm *campaignMail) (*gomail.Msg, e
 		return nil, err
 	}
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(m.from.Name, m.from.Address); err != nil {
+	if err := msg.FromFormat(m.senderName(cm.org), m.from.Address); err != nil {
 		return nil, err
 	}
 	// Names are written by net/mail, which quotes or encodes whatever they
@@ -659,7 +681,7 @@ func (m *mailer) compose(job survey.OutboxJob, cm *campaignMail) (*gomail.Msg, e
 // address, with a fresh one-time link; nil (and no error) when the address
 // has no account. The link exists only in this mail: the database keeps its
 // hash, the log nothing.
-func (m *mailer) composePassword(ctx context.Context, job survey.OutboxJob) (*gomail.Msg, error) {
+func (m *mailer) composePassword(ctx context.Context, job outbox.Job) (*gomail.Msg, error) {
 	u, err := survey.UserByEmail(ctx, m.db, job.Recipient)
 	if errors.Is(err, survey.ErrNotFound) {
 		return nil, nil
@@ -697,7 +719,7 @@ func (m *mailer) composePassword(ctx context.Context, job survey.OutboxJob) (*go
 
 // A transport delivers composed mails: SMTP, or files.
 type transport interface {
-	Send(job survey.OutboxJob, msg *gomail.Msg) error
+	Send(job outbox.Job, msg *gomail.Msg) error
 	Idle(after time.Duration) // close what has been unused this long
 	Close()
 }
@@ -754,7 +776,7 @@ func (t *smtpTransport) dial() error {
 // the server dropped while idle is redialled once before the mail counts as
 // undeliverable; an error before anything was accepted is an outage, an
 // SMTP refusal is the mail's own failure.
-func (t *smtpTransport) Send(_ survey.OutboxJob, msg *gomail.Msg) error {
+func (t *smtpTransport) Send(_ outbox.Job, msg *gomail.Msg) error {
 	if t.client != nil && t.used >= t.perConn {
 		t.Close()
 	}
@@ -808,7 +830,7 @@ func (t *smtpTransport) Close() {
 // private to the server's user.
 type emlTransport struct{ dir string }
 
-func (t *emlTransport) Send(job survey.OutboxJob, msg *gomail.Msg) error {
+func (t *emlTransport) Send(job outbox.Job, msg *gomail.Msg) error {
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return unreachableError{err}
 	}
@@ -863,7 +885,7 @@ func (m *mailer) optOutPage(c echo.Context, confirm bool) error {
 	}
 	done := inv.OptedOut
 	if confirm && !done {
-		if err := survey.OptOut(ctx, m.db, token); err != nil {
+		if err := outbox.OptOut(ctx, m.db, token); err != nil {
 			return err
 		}
 		done = true

@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 	"tiltline/survey/surveytest"
 )
 
@@ -313,7 +314,7 @@ func startMailer(t testing.TB, a *App, tune func(*mailOptions)) *mailer {
 		t.Fatal(err)
 	}
 	m.opts.Poll, m.opts.Schedule, m.opts.OutageBackoff = 50*time.Millisecond, time.Hour, 400*time.Millisecond
-	m.opts.Retry = survey.RetryPolicy{MaxAttempts: 3, Base: 100 * time.Millisecond, Max: time.Second}
+	m.opts.Retry = outbox.RetryPolicy{MaxAttempts: 3, Base: 100 * time.Millisecond, Max: time.Second}
 	if tune != nil {
 		tune(&m.opts)
 	}
@@ -409,7 +410,7 @@ func TestInvitationsReachEveryoneInTheirLanguageWithAWorkingLink(t *testing.T) {
 	sink := startSink(t)
 	a, logs := newMailApp(t, surveytest.SQLiteURL(t), sink.URL("&conns=2"))
 	s := seedMailCampaign(t, a, 300, "en", "de", "fr")
-	n, err := survey.QueueInvitations(context.Background(), a.db, s.campaign.ID)
+	n, err := outbox.QueueInvitations(context.Background(), a.db, s.campaign.ID)
 	if err != nil || n != 300 {
 		t.Fatalf("queued %d, %v", n, err)
 	}
@@ -453,6 +454,13 @@ func TestInvitationsReachEveryoneInTheirLanguageWithAWorkingLink(t *testing.T) {
 		if !strings.Contains(pm.Text, "Ada Admin <ada@org.example>") || !strings.Contains(pm.Header.Get("Reply-To"), "ada@org.example") {
 			t.Fatalf("the campaign contact is not named:\n%s", pm.Text)
 		}
+		// From the organisation, through Tiltline's address; the contact a mailto: link.
+		if from, err := mail.ParseAddress(pm.Header.Get("From")); err != nil || !strings.HasSuffix(from.Name, " via Tiltline") || from.Name == " via Tiltline" || from.Address != "no-reply@tiltline.test" {
+			t.Fatalf("From %q (%v), want the organisation via Tiltline <no-reply@tiltline.test>", pm.Header.Get("From"), err)
+		}
+		if !strings.Contains(pm.HTML, `<a href="mailto:ada@org.example"`) {
+			t.Fatalf("the contact is no mailto: link:\n%s", pm.HTML)
+		}
 		if !strings.Contains(pm.Text, "/optout?lang="+want) || !strings.Contains(pm.Header.Get("List-Unsubscribe"), "/optout") {
 			t.Fatal("no opt-out link")
 		}
@@ -465,7 +473,7 @@ func TestInvitationsReachEveryoneInTheirLanguageWithAWorkingLink(t *testing.T) {
 		}
 		links[match[1]] = true
 		if want == "de" {
-			if subj := pm.Subject(t); subj != "Ihre Sicht zählt: CX check 2026" {
+			if subj := pm.Subject(t); subj != "Ihre Sicht zählt: CX check · 2026" {
 				t.Errorf("German subject %q", subj)
 			}
 			if !strings.Contains(pm.Text, "14. Dezember 2099") {
@@ -505,7 +513,7 @@ func TestRemindersSkipTheCompletedTheOptedOutAndTheBounced(t *testing.T) {
 	a, _ := newMailApp(t, surveytest.SQLiteURL(t), sink.URL(""))
 	ctx := context.Background()
 	s := seedMailCampaign(t, a, 12, "de", "en")
-	survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 	m := startMailer(t, a, nil)
 	sink.Wait(12, 10*time.Second)
 	waitStatus(t, a, s.campaign.ID, survey.InviteSent, 12)
@@ -545,8 +553,8 @@ func TestRemindersSkipTheCompletedTheOptedOutAndTheBounced(t *testing.T) {
 	// 2 bounced on an earlier mail.
 	a.db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteBounced, s.invitations[2])
 
-	n, err := survey.QueueReminders(ctx, a.db, s.campaign.ID)
-	if err != nil || n != 9 {
+	b, err := outbox.QueueReminders(ctx, a.db, s.campaign.ID, "test: right after the invitations")
+	if n := b.Queued; err != nil || n != 9 {
 		t.Fatalf("queued %d reminders, %v; want 12 - 3", n, err)
 	}
 	m.Kick()
@@ -579,12 +587,12 @@ func TestCustomSubjectAndIntroAndScheduledReminders(t *testing.T) {
 	a, _ := newMailApp(t, surveytest.SQLiteURL(t), sink.URL(""))
 	ctx := context.Background()
 	s := seedMailCampaign(t, a, 3, "fr")
-	err := survey.SaveMailSettings(ctx, a.db, s.campaign.ID, survey.MailSettings{
+	err := outbox.SaveMailSettings(ctx, a.db, s.campaign.ID, outbox.MailSettings{
 		InviteSubject: "Quick survey <3", InviteIntro: "First paragraph & more.\n\nSecond paragraph.", ReminderDays: []int{2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 	startMailer(t, a, func(o *mailOptions) { o.Schedule = 100 * time.Millisecond })
 	for _, m := range sink.Wait(3, 10*time.Second) {
 		pm := parseMail(t, m.Data)
@@ -607,7 +615,7 @@ func TestCustomSubjectAndIntroAndScheduledReminders(t *testing.T) {
 	if len(mails) != 6 {
 		t.Fatalf("%d mails, want 3 invitations and 3 reminders", len(mails))
 	}
-	if subj := parseMail(t, mails[5].Data).Subject(t); subj != "Rappel : CX check 2026" {
+	if subj := parseMail(t, mails[5].Data).Subject(t); subj != "Rappel : CX check · 2026" {
 		t.Errorf("scheduled reminder subject %q", subj)
 	}
 }
@@ -618,7 +626,7 @@ func TestSMTPOutageDelaysButNeverDuplicatesOrBounces(t *testing.T) {
 	a, logs := newMailApp(t, surveytest.SQLiteURL(t), sink.URL("&conns=2"))
 	ctx := context.Background()
 	s := seedMailCampaign(t, a, 200, "en")
-	survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 	startMailer(t, a, nil)
 	time.Sleep(time.Second) // down from the start: nothing can go
 	if n := len(sink.Mails()); n != 0 {
@@ -656,7 +664,7 @@ func TestARefusedRecipientBouncesAfterTheLastAttempt(t *testing.T) {
 			s := seedMailCampaign(t, a, 20, "en")
 			bad := s.emails[3]
 			sink.Reject(bad)
-			survey.QueueInvitations(ctx, a.db, s.campaign.ID)
+			outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
 			startMailer(t, a, nil) // 3 attempts, 100 ms apart and growing
 			sink.Wait(19, 10*time.Second)
 			waitStatus(t, a, s.campaign.ID, survey.InviteBounced, 1)
@@ -693,7 +701,7 @@ func TestTwoInstancesNeverSendAMailTwice(t *testing.T) {
 			a1, _ := newMailApp(t, dbURL, sink.URL("&conns=3"))
 			a2, _ := newMailApp(t, dbURL, sink.URL("&conns=3"))
 			s := seedMailCampaign(t, a1, 1000, "en", "de")
-			if n, err := survey.QueueInvitations(context.Background(), a1.db, s.campaign.ID); n != 1000 || err != nil {
+			if n, err := outbox.QueueInvitations(context.Background(), a1.db, s.campaign.ID); n != 1000 || err != nil {
 				t.Fatalf("queued %d, %v", n, err)
 			}
 			tune := func(o *mailOptions) { o.Batch = 10 }
@@ -725,7 +733,7 @@ func TestTwoInstancesNeverSendAMailTwice(t *testing.T) {
 func TestWithoutSMTPMailsBecomeEMLFiles(t *testing.T) {
 	a, logs := newMailApp(t, surveytest.SQLiteURL(t), "")
 	s := seedMailCampaign(t, a, 5, "de")
-	survey.QueueInvitations(context.Background(), a.db, s.campaign.ID)
+	outbox.QueueInvitations(context.Background(), a.db, s.campaign.ID)
 	startMailer(t, a, nil)
 	dir := filepath.Join(a.cfg.DataDir, "outbox")
 	var files []string
@@ -818,7 +826,7 @@ func BenchmarkMailDelivery(b *testing.B) {
 			sink := startSink(b)
 			a, _ := newMailApp(b, surveytest.SQLiteURL(b), sink.URL(fmt.Sprintf("&conns=%d", conns)))
 			s := seedMailCampaign(b, a, b.N, "en", "de", "fr")
-			survey.QueueInvitations(context.Background(), a.db, s.campaign.ID)
+			outbox.QueueInvitations(context.Background(), a.db, s.campaign.ID)
 			b.ResetTimer()
 			start := time.Now()
 			startMailer(b, a, nil)

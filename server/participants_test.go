@@ -87,7 +87,7 @@ func TestParticipantAddKeepsInputOnError(t *testing.T) {
 	if err := a.db.Read.Where("campaign_id = ? AND email = ?", demo.CampaignID, "solo@example.com").First(&p).Error; err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := f.post(fmt.Sprintf("%s/%d/delete", base, p.ID), nil); code != 303 {
+	if code, _ := f.post(fmt.Sprintf("%s/%d/delete", base, p.ID), url.Values{"confirmed": {"1"}}); code != 303 {
 		t.Errorf("delete = %d", code)
 	}
 }

@@ -9,12 +9,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
 // Password links: one-time, hashed in the database, valid for a day. The
 // "forgot password" form answers the same page, at the same speed, whether
 // or not the address has an account, so it cannot be used to find out who
-// has one: it only queues a mail job (survey.QueuePasswordMail).
+// has one: it only queues a mail job (outbox.QueuePasswordMail).
 
 const passwordLinkTTL = 24 * time.Hour
 
@@ -39,7 +40,7 @@ func (a *App) forgot(c echo.Context) error {
 	// Only queued, for known and unknown addresses alike: the mail worker
 	// finds the account, so the answer and its time are the same for all,
 	// and a slow or broken mail server cannot show here.
-	err := survey.QueuePasswordMail(c.Request().Context(), a.db, email, localeOf(c))
+	err := outbox.QueuePasswordMail(c.Request().Context(), a.db, email, localeOf(c))
 	if err != nil && !errors.Is(err, survey.ErrInvalidEmail) {
 		return err
 	}

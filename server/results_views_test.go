@@ -19,7 +19,7 @@ import (
 func biggerDemo(t *testing.T, a *App, n int) *survey.DemoResult {
 	t.Helper()
 	demo, err := survey.CreateDemo(context.Background(), a.db, a.models.Latest(), survey.DemoOptions{
-		Responses: n, BaseURL: a.cfg.BaseURL, Secret: a.cfg.Secret})
+		Responses: n, BaseURL: a.cfg.BaseURL, Secret: a.cfg.Secret, Reset: true}) // replaces the app's smaller demo
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestClosingACampaignFeedsTheBenchmarkPool(t *testing.T) {
 	setStatus := func(status string) {
 		t.Helper()
 		f.get(fmt.Sprintf("/admin/campaigns/%d", demo.CampaignID))
-		if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", demo.CampaignID), url.Values{"status": {status}}); code != http.StatusSeeOther {
+		if code, _ := f.post(fmt.Sprintf("/admin/campaigns/%d/status", demo.CampaignID), url.Values{"status": {status}, "confirmed": {"1"}}); code != http.StatusSeeOther {
 			t.Fatalf("%s = %d", status, code)
 		}
 	}

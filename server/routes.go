@@ -76,9 +76,11 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/org/logo/delete", a.orgLogoDelete)
 	org.GET("/units", a.unitsPage)
 	org.POST("/units", a.unitAdd)
+	org.GET("/units/:id/delete", a.unitDeleteConfirm) // asks first
 	org.POST("/units/:id/delete", a.unitDelete)
 	org.GET("/users", a.usersPage)
 	org.POST("/users", a.userAdd)
+	org.GET("/users/:id/delete", a.userDeleteConfirm) // asks first
 	org.POST("/users/:id/delete", a.userDelete)
 	org.POST("/users/:id/units", a.userUnits)
 	org.GET("/org/tokens", a.orgTokensPage)
@@ -91,14 +93,19 @@ func (a *App) routes() *echo.Echo {
 	org.POST("/campaigns/:id", a.campaignUpdate)
 	org.POST("/campaigns/:id/status", a.campaignStatus)
 	org.POST("/campaigns/:id/copy", a.campaignCopy)
+	org.GET("/campaigns/:id/close", a.campaignCloseConfirm)   // asks; POST …/status acts
+	org.GET("/campaigns/:id/invite", a.campaignInviteConfirm) // asks first
 	org.POST("/campaigns/:id/invite", a.campaignInvite)
+	org.GET("/campaigns/:id/remind", a.campaignRemindConfirm) // asks first
 	org.POST("/campaigns/:id/remind", a.campaignRemind)
 	org.GET("/campaigns/:id/mail", a.mailSettingsPage)
+	org.GET("/campaigns/:id/mail/preview", a.mailPreviewHTML) // the HTML mail, for a sandboxed frame
 	org.POST("/campaigns/:id/mail", a.mailSettingsSave)
 	org.GET("/campaigns/:id/participants", a.participantsPage)
 	org.POST("/campaigns/:id/participants/preview", a.participantsPreview, uploadLimit)
 	org.POST("/campaigns/:id/participants/import", a.participantsImport)
 	org.POST("/campaigns/:id/participants/add", a.participantAdd)
+	org.GET("/campaigns/:id/participants/:pid/delete", a.participantDeleteConfirm) // asks first
 	org.POST("/campaigns/:id/participants/:pid/delete", a.participantDelete)
 
 	// Results: managers and admins of the organisation; never individual answers.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 	"tiltline/survey/surveytest"
 )
 
@@ -163,8 +164,8 @@ func TestUnsendableMailIsGivenUpWithAReason(t *testing.T) {
 	a.db.Write.Exec("UPDATE campaigns SET contact_email = ? WHERE id = ?", "ada at org", broken.campaign.ID)
 	multiline := seedMailCampaign(t, a, 2, "en")
 	a.db.Write.Exec("UPDATE campaigns SET contact_name = ? WHERE id = ?", "Ada\r\nAdmin", multiline.campaign.ID)
-	survey.QueueInvitations(ctx, a.db, broken.campaign.ID)
-	survey.QueueInvitations(ctx, a.db, multiline.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, broken.campaign.ID)
+	outbox.QueueInvitations(ctx, a.db, multiline.campaign.ID)
 	startMailer(t, a, nil)
 
 	mails := sink.Wait(2, 5*time.Second)
@@ -203,7 +204,7 @@ func TestUnsendableMailIsGivenUpWithAReason(t *testing.T) {
 	}
 	// … corrects the contact, and sends the invitations again.
 	a.db.Write.Exec("UPDATE campaigns SET contact_email = ? WHERE id = ?", "ada@org.example", broken.campaign.ID)
-	if n, err := survey.QueueInvitations(ctx, a.db, broken.campaign.ID); err != nil || n != 3 {
+	if n, err := outbox.QueueInvitations(ctx, a.db, broken.campaign.ID); err != nil || n != 3 {
 		t.Fatalf("queued again: %d %v, want 3", n, err)
 	}
 	sink.Wait(5, 5*time.Second)
@@ -232,7 +233,7 @@ func TestParticipantNamesNeverBreakTheAddress(t *testing.T) {
 	s := seedMailCampaign(t, a, 2, "en")
 	a.db.Write.Exec("UPDATE participants SET name = ? WHERE email = ?", `x" <evil@example.com>, "y`, s.emails[0])
 	a.db.Write.Exec("UPDATE participants SET name = ? WHERE email = ?", "Doe, \"J\"\r\nBcc: evil@example.com", s.emails[1])
-	survey.QueueInvitations(t.Context(), a.db, s.campaign.ID)
+	outbox.QueueInvitations(t.Context(), a.db, s.campaign.ID)
 	startMailer(t, a, nil)
 	mails := sink.Wait(2, 5*time.Second)
 	for _, m := range mails {

@@ -2,6 +2,8 @@ package survey
 
 import (
 	"context"
+	"crypto/hmac"
+	"encoding/base64"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -22,6 +24,9 @@ type DemoOptions struct {
 	Secret    []byte
 	Now       time.Time
 	Seed      uint64
+	// Reset replaces an existing demo organisation. Without it a demo that
+	// exists is kept as it is: the same campaigns, accounts, token and links.
+	Reset bool
 }
 
 // DemoResult is what the CLI prints: logins, a token and links.
@@ -33,6 +38,8 @@ type DemoResult struct {
 	CampaignID                    int64
 	PreviousCampaignID            int64
 	Links                         []string
+	// Kept is true when an existing demo was kept rather than built.
+	Kept bool
 }
 
 type demoUnit struct {
@@ -55,11 +62,17 @@ var demoUnits = []demoUnit{
 
 const demoSmallUnitSize = 3
 
-// CreateDemo creates, or replaces, the demo organisation with two waves and
+// CreateDemo creates the demo organisation with two waves and
 // synthetic responses. Responses are written directly in packed form, so
 // 10,000 take seconds. Their distribution shows what the seed reports: an
 // average around 35 %, intention ahead of reality, senior managers rating
 // reality 10-15 points above staff, and some "don't know".
+//
+// Run again, it keeps a demo that exists (see keepDemo) and returns the same
+// logins, token and links, so what it printed a minute ago still works;
+// opt.Reset replaces it. The passwords and the token are derived from the
+// installation's secret (demoSecret), so they come out the same every time
+// without being stored anywhere but as hashes.
 func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoResult, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now().UTC()
@@ -71,10 +84,16 @@ func CreateDemo(ctx context.Context, db *DB, m *Model, opt DemoOptions) (*DemoRe
 		AdminEmail:      "admin@demo-bank.example",
 		ManagerEmail:    "manager@demo-bank.example",
 		LearnerEmail:    "learner@demo-bank.example",
-		LearnerPassword: RandomPassword(),
-		AdminPassword:   RandomPassword(),
-		ManagerPassword: RandomPassword(),
-		APIToken:        NewAPIToken(),
+		LearnerPassword: demoSecret(opt.Secret, "password:learner", 12),
+		AdminPassword:   demoSecret(opt.Secret, "password:admin", 12),
+		ManagerPassword: demoSecret(opt.Secret, "password:manager", 12),
+		APIToken:        "tl_" + demoSecret(opt.Secret, "api-token", 32),
+	}
+	if !opt.Reset {
+		kept, err := keepDemo(ctx, db, res, opt)
+		if err != nil || kept {
+			return res, err
+		}
 	}
 	g := demoGenerator{model: m, rng: rand.New(rand.NewPCG(opt.Seed, 0x7117)), secret: opt.Secret}
 	g.init()
@@ -330,3 +349,84 @@ func (g *demoGenerator) wave(tx *gorm.DB, c *Campaign, responses, open int, shif
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// demoSecret derives a demo password or token of n random bytes from the
+// installation's secret, so every run of `demo` prints the same one. Without
+// a secret it is random.
+func demoSecret(secret []byte, purpose string, n int) string {
+	if len(secret) == 0 {
+		return randomString(n)
+	}
+	b := mac(secret, "demo:"+purpose)
+	for len(b) < n {
+		b = append(b, mac(secret, "demo:"+purpose+":more")...)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:n])
+}
+
+// keepDemo fills res from the demo organisation when it exists whole (its
+// three accounts and an open wave whose links the secret still opens),
+// putting back a demo password or token that was changed or revoked. It
+// reports false when there is nothing to keep and the demo must be built.
+func keepDemo(ctx context.Context, db *DB, res *DemoResult, opt DemoOptions) (bool, error) {
+	tx := db.Write.WithContext(ctx)
+	var org Organisation
+	if err := tx.Where("name = ?", DemoOrgName).Order("id").Limit(1).Find(&org).Error; err != nil || org.ID == 0 {
+		return false, err
+	}
+	var cur Campaign
+	if err := tx.Where("organisation_id = ? AND status = ? AND previous_id IS NOT NULL", org.ID, StatusOpen).Order("id DESC").Limit(1).Find(&cur).Error; err != nil || cur.ID == 0 {
+		return false, err
+	}
+	var users []User
+	if err := tx.Where("organisation_id = ? AND email IN ?", org.ID, []string{res.AdminEmail, res.ManagerEmail, res.LearnerEmail}).Find(&users).Error; err != nil || len(users) != 3 {
+		return false, err
+	}
+	// The open links: the wave's last participants, as wave() chose them.
+	var invs []Invitation
+	err := tx.Raw(`SELECT i.* FROM invitations i JOIN participants p ON p.id = i.participant_id
+		WHERE i.campaign_id = ? ORDER BY p.id DESC LIMIT ?`, cur.ID, opt.Links).Scan(&invs).Error
+	if err != nil {
+		return false, err
+	}
+	for k := len(invs) - 1; k >= 0; k-- {
+		token := InviteToken(opt.Secret, invs[k].ID)
+		if !hmac.Equal([]byte(HashToken(token)), []byte(invs[k].TokenHash)) {
+			return false, nil // made with another secret: build it again
+		}
+		res.Links = append(res.Links, opt.BaseURL+"/s/"+token)
+	}
+	passwords := map[string]string{res.AdminEmail: res.AdminPassword, res.ManagerEmail: res.ManagerPassword, res.LearnerEmail: res.LearnerPassword}
+	var managerID int64
+	for _, u := range users {
+		if u.Role == RoleManager {
+			managerID = u.ID
+		}
+		if !CheckPassword(u.PasswordHash, passwords[u.Email]) {
+			if err := setPassword(tx, u.ID, passwords[u.Email]); err != nil {
+				return false, err
+			}
+		}
+	}
+	if managerID == 0 {
+		return false, nil
+	}
+	var tokens int64
+	now := time.Now().UTC()
+	if err := tx.Model(&APIToken{}).Where("token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", HashToken(res.APIToken), now).Count(&tokens).Error; err != nil {
+		return false, err
+	}
+	if tokens == 0 {
+		tx.Where("token_hash = ?", HashToken(res.APIToken)).Delete(&APIToken{})
+		expires := now.AddDate(0, 0, DefaultAPITokenDays)
+		if err := tx.Create(&APIToken{UserID: managerID, Name: "demo", TokenHash: HashToken(res.APIToken), ExpiresAt: &expires}).Error; err != nil {
+			return false, err
+		}
+	}
+	res.CampaignID = cur.ID
+	if cur.PreviousID != nil {
+		res.PreviousCampaignID = *cur.PreviousID
+	}
+	res.Kept = true
+	return true, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"tiltline/survey"
 	"tiltline/survey/surveytest"
@@ -34,7 +35,33 @@ func TestDemoCreatesTheContractAndRefreshesInPlace(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			db := surveytest.Open(t, dialect)
 			first := createDemo(t, db, 200)
-			res := createDemo(t, db, 200) // a second run replaces, never doubles
+			// A second run keeps everything: the same campaign, logins, token and links.
+			again := createDemo(t, db, 200)
+			if !again.Kept || again.CampaignID != first.CampaignID || again.AdminPassword != first.AdminPassword ||
+				again.APIToken != first.APIToken || strings.Join(again.Links, " ") != strings.Join(first.Links, " ") {
+				t.Fatalf("a second run changed the demo:\n%+v\n%+v", first, again)
+			}
+			// A changed password and a revoked token are put back.
+			db.Write.Model(&survey.User{}).Where("email = ?", first.AdminEmail).Update("password_hash", survey.HashPassword("changed-by-someone"))
+			if err := db.Write.Exec("UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ?", time.Now().UTC(), survey.HashToken(first.APIToken)).Error; err != nil {
+				t.Fatal(err)
+			}
+			createDemo(t, db, 200)
+			var u survey.User
+			db.Read.Where("email = ?", first.AdminEmail).First(&u)
+			if !survey.CheckPassword(u.PasswordHash, first.AdminPassword) {
+				t.Error("a third run did not put the printed admin password back")
+			}
+			if n := count(t, db, &survey.APIToken{}, "token_hash = ? AND revoked_at IS NULL", survey.HashToken(first.APIToken)); n != 1 {
+				t.Errorf("a third run left %d working demo tokens, want 1", n)
+			}
+			// --reset starts over, never doubling the organisation.
+			res, err := survey.CreateDemo(context.Background(), db, surveytest.Model(t), survey.DemoOptions{
+				Responses: 200, Links: 4, BaseURL: "http://example.test", Secret: testSecret, Reset: true,
+			})
+			if err != nil || res.Kept || res.CampaignID == first.CampaignID {
+				t.Fatalf("reset: %v, %+v", err, res)
+			}
 
 			if count(t, db, &survey.Organisation{}, "name = ?", survey.DemoOrgName) != 1 {
 				t.Error("demo organisation not unique after refresh")

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
 // Mails about actions go through the outbox like every other mail: queued
@@ -43,7 +44,7 @@ func queueAssigned(tx *gorm.DB, x *Action, a Actor, now time.Time) error {
 	if err := tx.Select("id", "email", "locale").First(&u, *x.OwnerID).Error; err != nil {
 		return err
 	}
-	if err := queueMail(tx, survey.MailActionAssigned, u.Email, u.Locale, &x.ID, now); err != nil {
+	if err := queueMail(tx, outbox.MailActionAssigned, u.Email, u.Locale, &x.ID, now); err != nil {
 		return err
 	}
 	t := now.UTC()
@@ -80,7 +81,7 @@ func QueueReminders(ctx context.Context, db *survey.DB, now time.Time) (int, err
 				return res.Error
 			}
 			n++
-			return queueMail(tx, survey.MailActionReminder, r.Email, r.Locale, &r.ID, now)
+			return queueMail(tx, outbox.MailActionReminder, r.Email, r.Locale, &r.ID, now)
 		})
 		if err != nil {
 			return n, err
@@ -141,7 +142,7 @@ func queueDigests(ctx context.Context, db *survey.DB, now time.Time) (int, error
 				return err
 			}
 			for _, u := range admins {
-				if err := queueMail(tx, survey.MailActionDigest, u.Email, u.Locale, nil, now); err != nil {
+				if err := queueMail(tx, outbox.MailActionDigest, u.Email, u.Locale, nil, now); err != nil {
 					return err
 				}
 				n++

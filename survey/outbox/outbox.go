@@ -1,19 +1,4 @@
-package survey
-
-import (
-	"context"
-	"errors"
-	"fmt"
-	"math/rand/v2"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-
-	"gorm.io/gorm"
-)
-
-// The outbox: mail jobs in the database, claimed and sent by a worker in
+// Package outbox keeps mail jobs in the database, claimed and sent by a worker in
 // the server process (server/mail.go). Any number of server instances may
 // run a worker: a job is claimed under a lease (claimed_by, claimed_until),
 // so two workers never hold it at once, and a crashed worker's lease simply
@@ -27,7 +12,23 @@ import (
 // invitation, each scheduled reminder step once.
 //
 // Nothing here stores a link: the mailer rebuilds it from the secret and the
-// invitation id (InviteToken) at the moment it sends.
+// invitation id (survey.InviteToken) at the moment it sends.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"tiltline/survey"
+)
 
 // Outbox job kinds the mail worker sends.
 const (
@@ -49,8 +50,8 @@ func ActionMail(kind string) bool {
 	return kind == MailActionAssigned || kind == MailActionReminder || kind == MailActionDigest
 }
 
-// OutboxJob is one claimed mail job, with what the mailer needs to write it.
-type OutboxJob struct {
+// Job is one claimed mail job, with what the mailer needs to write it.
+type Job struct {
 	ID           int64
 	Kind         string
 	InvitationID string
@@ -149,7 +150,7 @@ type mailSettingsRow struct {
 }
 
 // CampaignMailSettings loads a campaign's mail settings.
-func CampaignMailSettings(ctx context.Context, db *DB, campaignID int64) (*MailSettings, error) {
+func CampaignMailSettings(ctx context.Context, db *survey.DB, campaignID int64) (*MailSettings, error) {
 	var r mailSettingsRow
 	res := db.Read.WithContext(ctx).Table("campaigns").
 		Select("invite_subject, invite_intro, reminder_subject, reminder_intro, reminder_days").
@@ -158,7 +159,7 @@ func CampaignMailSettings(ctx context.Context, db *DB, campaignID int64) (*MailS
 		return nil, res.Error
 	}
 	if res.RowsAffected == 0 {
-		return nil, ErrNotFound
+		return nil, survey.ErrNotFound
 	}
 	days, _ := ParseReminderDays(r.ReminderDays) // written by SaveMailSettings, so valid
 	return &MailSettings{InviteSubject: r.InviteSubject, InviteIntro: r.InviteIntro,
@@ -166,8 +167,8 @@ func CampaignMailSettings(ctx context.Context, db *DB, campaignID int64) (*MailS
 }
 
 // SaveMailSettings validates and stores a campaign's mail settings.
-func SaveMailSettings(ctx context.Context, db *DB, campaignID int64, s MailSettings) error {
-	fe := FieldErrors{}
+func SaveMailSettings(ctx context.Context, db *survey.DB, campaignID int64, s MailSettings) error {
+	fe := survey.FieldErrors{}
 	for field, v := range map[string]*string{"invite_subject": &s.InviteSubject, "reminder_subject": &s.ReminderSubject} {
 		*v = strings.Join(strings.Fields(*v), " ") // a subject is one line
 		if len(*v) > maxSubject {
@@ -193,33 +194,33 @@ func SaveMailSettings(ctx context.Context, db *DB, campaignID int64, s MailSetti
 		"reminder_days": FormatReminderDays(days),
 	})
 	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
+		return survey.ErrNotFound
 	}
 	return res.Error
 }
 
-// mailable refuses to queue mail for a campaign nobody can answer.
-func (c *Campaign) mailable(now time.Time) error {
+// Mailable refuses to queue mail for a campaign nobody can answer.
+func Mailable(c *survey.Campaign, now time.Time) error {
 	switch {
-	case c.Status == StatusClosed || c.ClosesAt != nil && now.After(*c.ClosesAt):
-		return ErrCampaignClosed
-	case c.Status == StatusDraft:
-		return ErrCampaignNotOpen
+	case c.Status == survey.StatusClosed || c.ClosesAt != nil && now.After(*c.ClosesAt):
+		return survey.ErrCampaignClosed
+	case c.Status == survey.StatusDraft:
+		return survey.ErrCampaignNotOpen
 	}
 	return nil
 }
 
 // campaignLocales lists the campaign's languages, the first being the
 // fallback for participants without (or with another) language.
-func campaignLocales(c *Campaign) []string {
+func campaignLocales(c *survey.Campaign) []string {
 	var ls []string
 	for l := range strings.SplitSeq(c.Locales, ",") {
-		if l = strings.TrimSpace(l); slices.Contains(Locales, l) {
+		if l = strings.TrimSpace(l); slices.Contains(survey.Locales, l) {
 			ls = append(ls, l)
 		}
 	}
 	if len(ls) == 0 {
-		ls = []string{Locales[0]}
+		ls = []string{survey.Locales[0]}
 	}
 	return ls
 }
@@ -236,23 +237,27 @@ const queueInsert = `INSERT INTO outbox (kind, invitation_id, recipient, locale,
 // queue runs one set-based INSERT … SELECT with the given WHERE clause
 // (whose arguments follow). ON CONFLICT DO NOTHING leans on the unique
 // indexes, so a concurrent duplicate is skipped, not an error.
-func queue(tx *gorm.DB, c *Campaign, kind string, step int, now time.Time, where string, args ...any) (int, error) {
+func queue(tx *gorm.DB, c *survey.Campaign, kind string, step int, now time.Time, where string, args ...any) (int, error) {
 	ls := campaignLocales(c)
 	all := append([]any{kind, ls, ls[0], step, now, now}, args...)
 	res := tx.Exec(queueInsert+queueSelect+" WHERE "+where+" ON CONFLICT DO NOTHING", all...)
 	return int(res.RowsAffected), res.Error
 }
 
-func loadCampaign(ctx context.Context, db *DB, id int64) (*Campaign, error) {
-	var c Campaign
-	return &c, notFound(db.Read.WithContext(ctx).First(&c, id).Error)
+func loadCampaign(ctx context.Context, db *survey.DB, id int64) (*survey.Campaign, error) {
+	var c survey.Campaign
+	err := db.Read.WithContext(ctx).First(&c, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, survey.ErrNotFound
+	}
+	return &c, err
 }
 
 // QueueInvitations queues one invitation mail for every invitation of the
 // campaign that has none yet (status pending, not opted out). The status
 // becomes "sent" only once the mail is delivered (MarkSent). It returns the
 // number of mails queued; calling it again queues only newcomers.
-func QueueInvitations(ctx context.Context, db *DB, campaignID int64) (int, error) {
+func QueueInvitations(ctx context.Context, db *survey.DB, campaignID int64) (int, error) {
 	// No NOT EXISTS on outbox here: the unique index outbox_one_invite skips
 	// invitations that have their mail. A statement reading the table it
 	// fills can take a quadratic plan on Postgres while the statistics are
@@ -261,11 +266,11 @@ func QueueInvitations(ctx context.Context, db *DB, campaignID int64) (int, error
 	// GiveUp) would hold the index forever: it makes way for a new one.
 	err := db.Write.WithContext(ctx).Exec(`DELETE FROM outbox WHERE kind = ? AND failed_at IS NOT NULL AND last_error LIKE ?
 		AND invitation_id IN (SELECT id FROM invitations WHERE campaign_id = ? AND status = ?)`,
-		MailInvite, givenUpPrefix+"%", campaignID, InvitePending).Error
+		MailInvite, givenUpPrefix+"%", campaignID, survey.InvitePending).Error
 	if err != nil {
 		return 0, err
 	}
-	return queueFor(ctx, db, campaignID, MailInvite, `i.status = ?`, InvitePending)
+	return queueFor(ctx, db, campaignID, MailInvite, `i.status = ?`, survey.InvitePending)
 }
 
 // givenUpPrefix starts the reason of every job GiveUp gave up: a message id.
@@ -274,20 +279,72 @@ const givenUpPrefix = "mail.failed."
 // QueueReminders queues one reminder for every invitation that was
 // delivered (sent or opened) and is not completed, bounced or opted out, and
 // has no reminder waiting already (the unique index
-// outbox_one_waiting_reminder skips those).
-func QueueReminders(ctx context.Context, db *DB, campaignID int64) (int, error) {
-	return queueFor(ctx, db, campaignID, MailReminder, `i.status IN ?`, remindable)
+// outbox_one_waiting_reminder skips those). People mailed within
+// ReminderCooldown are held back, unless override gives the reason to mail
+// them anyway (RecordMailing keeps it).
+func QueueReminders(ctx context.Context, db *survey.DB, campaignID int64, override string) (Batch, error) {
+	c, err := loadCampaign(ctx, db, campaignID)
+	if err != nil {
+		return Batch{}, err
+	}
+	now := time.Now().UTC()
+	if err := Mailable(c, now); err != nil {
+		return Batch{}, err
+	}
+	var b Batch
+	err = db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Who gets one is read first, then queued by id, as for scheduled
+		// reminders: a statement reading the table it fills can take a
+		// quadratic plan on Postgres.
+		var ids []string
+		var cooled []bool
+		rows, err := tx.Raw(`SELECT i.id, `+cooledExpr+` AS cooled FROM invitations i
+			WHERE i.campaign_id = ? AND i.status IN ? AND NOT i.opted_out AND NOT `+waitingReminder,
+			MailInvite, MailReminder, now.Add(-ReminderCooldown), c.ID, remindable, MailReminder).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var hot bool
+			if err := rows.Scan(&id, &hot); err != nil {
+				return err
+			}
+			ids, cooled = append(ids, id), append(cooled, hot)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var send []string
+		for k, id := range ids {
+			if cooled[k] && override == "" {
+				b.HeldBack++
+				continue
+			}
+			send = append(send, id)
+		}
+		for chunk := range slices.Chunk(send, 1000) {
+			n, err := queue(tx, c, MailReminder, 0, now, `i.id IN ?`, chunk)
+			if err != nil {
+				return err
+			}
+			b.Queued += n
+		}
+		return nil
+	})
+	return b, err
 }
 
 // queueFor queues mail of a kind to the campaign's invitations in a state,
 // if the campaign can still be answered; opted-out invitations never get mail.
-func queueFor(ctx context.Context, db *DB, campaignID int64, kind, status string, statusArg any) (int, error) {
+func queueFor(ctx context.Context, db *survey.DB, campaignID int64, kind, status string, statusArg any) (int, error) {
 	c, err := loadCampaign(ctx, db, campaignID)
 	if err != nil {
 		return 0, err
 	}
 	now := time.Now().UTC()
-	if err := c.mailable(now); err != nil {
+	if err := Mailable(c, now); err != nil {
 		return 0, err
 	}
 	return queue(db.Write.WithContext(ctx), c, kind, 0, now,
@@ -295,7 +352,7 @@ func queueFor(ctx context.Context, db *DB, campaignID int64, kind, status string
 }
 
 // remindable are the invitation states a reminder may go to.
-var remindable = []string{InviteSent, InviteOpened}
+var remindable = []string{survey.InviteSent, survey.InviteOpened}
 
 // DueScheduledReminders queues the reminders of every open campaign's
 // schedule (reminder_days) that are due at now: reminder k goes out
@@ -304,14 +361,14 @@ var remindable = []string{InviteSent, InviteOpened}
 // while another reminder waits, and not within ReminderGap of the last one.
 // When several steps are due at once (a schedule set late), only the latest
 // goes out. It returns the number of reminders queued.
-func DueScheduledReminders(ctx context.Context, db *DB, now time.Time) (int, error) {
+func DueScheduledReminders(ctx context.Context, db *survey.DB, now time.Time) (int, error) {
 	now = now.UTC()
 	var scheduled []struct {
 		ID           int64
 		ReminderDays string
 	}
 	err := db.Read.WithContext(ctx).Table("campaigns").Select("id, reminder_days").
-		Where("reminder_days <> '' AND status = ? AND (closes_at IS NULL OR closes_at > ?)", StatusOpen, now).
+		Where("reminder_days <> '' AND status = ? AND (closes_at IS NULL OR closes_at > ?)", survey.StatusOpen, now).
 		Scan(&scheduled).Error
 	if err != nil {
 		return 0, err
@@ -366,10 +423,10 @@ func DueScheduledReminders(ctx context.Context, db *DB, now time.Time) (int, err
 // other's rows (FOR UPDATE SKIP LOCKED); on SQLite the single writer
 // connection serialises them. A job whose lease ran out (its worker died)
 // is due again.
-func ClaimJobs(ctx context.Context, db *DB, worker string, n int, lease time.Duration) ([]OutboxJob, error) {
+func ClaimJobs(ctx context.Context, db *survey.DB, worker string, n int, lease time.Duration) ([]Job, error) {
 	now := time.Now().UTC()
 	until := now.Add(lease)
-	var jobs []OutboxJob
+	var jobs []Job
 	err := db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		due := `SELECT id FROM outbox
 			WHERE sent_at IS NULL AND failed_at IS NULL AND kind IN ? AND next_attempt_at <= ?
@@ -409,15 +466,15 @@ func ClaimJobs(ctx context.Context, db *DB, worker string, n int, lease time.Dur
 // Obsolete says why a claimed job must not go out any more ("" when it
 // should): the person opted out, answered or bounced since it was queued,
 // or the campaign closed.
-func (j *OutboxJob) Obsolete(c *Campaign, now time.Time) string {
+func (j *Job) Obsolete(c *survey.Campaign, now time.Time) string {
 	switch {
 	case j.OptedOut:
 		return "opted out"
-	case j.InvitationStatus == InviteCompleted:
+	case j.InvitationStatus == survey.InviteCompleted:
 		return "completed"
-	case j.InvitationStatus == InviteBounced:
+	case j.InvitationStatus == survey.InviteBounced:
 		return "bounced"
-	case c.Status == StatusClosed || c.ClosesAt != nil && now.After(*c.ClosesAt):
+	case c.Status == survey.StatusClosed || c.ClosesAt != nil && now.After(*c.ClosesAt):
 		return "campaign closed"
 	}
 	return ""
@@ -426,7 +483,7 @@ func (j *OutboxJob) Obsolete(c *Campaign, now time.Time) string {
 // MarkSent records a delivered job. An invitation mail moves the invitation
 // from pending to sent; a reminder counts in reminders_sent. A password mail
 // leaves nothing behind: the row would only say who asked for a link when.
-func MarkSent(ctx context.Context, db *DB, job OutboxJob) error {
+func MarkSent(ctx context.Context, db *survey.DB, job Job) error {
 	now := time.Now().UTC()
 	if job.Kind == MailPassword {
 		return Cancel(ctx, db, job)
@@ -438,7 +495,7 @@ func MarkSent(ctx context.Context, db *DB, job OutboxJob) error {
 			return res.Error // already marked: nothing more to count
 		}
 		if job.Kind == MailInvite {
-			return tx.Exec(`UPDATE invitations SET status = ? WHERE id = ? AND status = ?`, InviteSent, job.InvitationID, InvitePending).Error
+			return tx.Exec(`UPDATE invitations SET status = ? WHERE id = ? AND status = ?`, survey.InviteSent, job.InvitationID, survey.InvitePending).Error
 		}
 		return tx.Exec(`UPDATE invitations SET reminders_sent = reminders_sent + 1 WHERE id = ?`, job.InvitationID).Error
 	})
@@ -448,7 +505,7 @@ func MarkSent(ctx context.Context, db *DB, job OutboxJob) error {
 // backoff or, after p.MaxAttempts attempts, given up (failed_at), its
 // invitation marked bounced and any other mail waiting for it dropped. The error text is
 // kept in last_error (it holds no link: links are never in the database).
-func MarkFailed(ctx context.Context, db *DB, job OutboxJob, sendErr error, p RetryPolicy) (bounced bool, err error) {
+func MarkFailed(ctx context.Context, db *survey.DB, job Job, sendErr error, p RetryPolicy) (bounced bool, err error) {
 	now := time.Now().UTC()
 	attempts := job.Attempts + 1
 	msg := "failed"
@@ -476,7 +533,7 @@ func MarkFailed(ctx context.Context, db *DB, job OutboxJob, sendErr error, p Ret
 		}
 		// An opened invitation keeps its status: the response rate counts it.
 		return tx.Exec(`UPDATE invitations SET status = ? WHERE id = ? AND status IN ?`,
-			InviteBounced, job.InvitationID, []string{InvitePending, InviteSent}).Error
+			survey.InviteBounced, job.InvitationID, []string{survey.InvitePending, survey.InviteSent}).Error
 	})
 }
 
@@ -486,7 +543,7 @@ func MarkFailed(ctx context.Context, db *DB, job OutboxJob, sendErr error, p Ret
 // invitation: the fault is the campaign's, not the participant's address,
 // and QueueInvitations queues the invitation again once the campaign is
 // corrected.
-func GiveUp(ctx context.Context, db *DB, job OutboxJob, reason string) error {
+func GiveUp(ctx context.Context, db *survey.DB, job Job, reason string) error {
 	return db.Write.WithContext(ctx).Exec(`UPDATE outbox SET failed_at = ?, last_error = ?, claimed_by = '', claimed_until = NULL
 		WHERE id = ? AND sent_at IS NULL`, time.Now().UTC(), reason, job.ID).Error
 }
@@ -497,8 +554,8 @@ func GiveUp(ctx context.Context, db *DB, job OutboxJob, reason string) error {
 // account up when it sends and drops the job when there is none. Asking
 // again while a mail waits queues nothing. An address that is not one is
 // ErrInvalidEmail.
-func QueuePasswordMail(ctx context.Context, db *DB, email, locale string) error {
-	email, err := NormaliseEmail(email)
+func QueuePasswordMail(ctx context.Context, db *survey.DB, email, locale string) error {
+	email, err := survey.NormaliseEmail(email)
 	if err != nil {
 		return err
 	}
@@ -510,14 +567,14 @@ func QueuePasswordMail(ctx context.Context, db *DB, email, locale string) error 
 // Cancel drops a job that must not go out any more (see Obsolete). The row
 // is deleted rather than marked: a "cancelled because completed" row with a
 // time would say when the person answered, which the design never records.
-func Cancel(ctx context.Context, db *DB, job OutboxJob) error {
+func Cancel(ctx context.Context, db *survey.DB, job Job) error {
 	return db.Write.WithContext(ctx).Exec(`DELETE FROM outbox WHERE id = ? AND sent_at IS NULL`, job.ID).Error
 }
 
 // ReleaseJobs hands claimed jobs back, due again at retryAt, without counting
 // an attempt: for when our own SMTP server is unreachable, which is no
 // reason to bounce anyone.
-func ReleaseJobs(ctx context.Context, db *DB, jobs []OutboxJob, retryAt time.Time) error {
+func ReleaseJobs(ctx context.Context, db *survey.DB, jobs []Job, retryAt time.Time) error {
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -531,15 +588,15 @@ func ReleaseJobs(ctx context.Context, db *DB, jobs []OutboxJob, retryAt time.Tim
 
 // OptOut stops further reminders to the holder of a link token and cancels
 // any mail still waiting for them. The survey itself stays answerable.
-func OptOut(ctx context.Context, db *DB, token string) error {
-	if !WellFormedToken(token) {
-		return ErrNotFound
+func OptOut(ctx context.Context, db *survey.DB, token string) error {
+	if !survey.WellFormedToken(token) {
+		return survey.ErrNotFound
 	}
 	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var inv Invitation
-		if err := tx.Select("id").Where("token_hash = ?", HashToken(token)).First(&inv).Error; err != nil {
+		var inv survey.Invitation
+		if err := tx.Select("id").Where("token_hash = ?", survey.HashToken(token)).First(&inv).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNotFound
+				return survey.ErrNotFound
 			}
 			return err
 		}
@@ -559,7 +616,7 @@ type FailedMail struct {
 }
 
 // CampaignFailedMail counts a campaign's given-up mail by reason.
-func CampaignFailedMail(ctx context.Context, db *DB, campaignID int64) ([]FailedMail, error) {
+func CampaignFailedMail(ctx context.Context, db *survey.DB, campaignID int64) ([]FailedMail, error) {
 	var out []FailedMail
 	err := db.Read.WithContext(ctx).Raw(`SELECT reason, count(*) AS n FROM (
 			SELECT CASE WHEN o.last_error LIKE ? THEN o.last_error ELSE ? END AS reason
@@ -575,7 +632,7 @@ type MailCounts struct {
 }
 
 // CampaignMailCounts counts a campaign's mail jobs by state.
-func CampaignMailCounts(ctx context.Context, db *DB, campaignID int64) (MailCounts, error) {
+func CampaignMailCounts(ctx context.Context, db *survey.DB, campaignID int64) (MailCounts, error) {
 	var mc MailCounts
 	err := db.Read.WithContext(ctx).Raw(`SELECT
 			COALESCE(SUM(CASE WHEN o.sent_at IS NULL AND o.failed_at IS NULL THEN 1 ELSE 0 END), 0) AS waiting,

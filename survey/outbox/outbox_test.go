@@ -1,4 +1,4 @@
-package survey_test
+package outbox_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 	"tiltline/survey/surveytest"
 )
 
@@ -57,11 +58,11 @@ func seedCampaign(t testing.TB, db *survey.DB, n int, locales ...string) (*surve
 }
 
 // drain claims and marks every due job sent, returning them.
-func drain(t testing.TB, db *survey.DB) []survey.OutboxJob {
+func drain(t testing.TB, db *survey.DB) []outbox.Job {
 	t.Helper()
-	var all []survey.OutboxJob
+	var all []outbox.Job
 	for {
-		jobs, err := survey.ClaimJobs(context.Background(), db, "test", 500, time.Minute)
+		jobs, err := outbox.ClaimJobs(context.Background(), db, "test", 500, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,11 +70,19 @@ func drain(t testing.TB, db *survey.DB) []survey.OutboxJob {
 			return all
 		}
 		for _, j := range jobs {
-			if err := survey.MarkSent(context.Background(), db, j); err != nil {
+			if err := outbox.MarkSent(context.Background(), db, j); err != nil {
 				t.Fatal(err)
 			}
 		}
 		all = append(all, jobs...)
+	}
+}
+
+// age moves every delivered mail back by d, as if sent that long ago.
+func age(t testing.TB, db *survey.DB, d time.Duration) {
+	t.Helper()
+	if err := db.Write.Exec("UPDATE outbox SET sent_at = ? WHERE sent_at IS NOT NULL", time.Now().UTC().Add(-d)).Error; err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -92,11 +101,11 @@ func TestQueueInvitationsOncePerInvitation(t *testing.T) {
 			db := surveytest.Open(t, dialect)
 			ctx := context.Background()
 			c, ids := seedCampaign(t, db, 30, "en", "de", "fr", "", "es")
-			n, err := survey.QueueInvitations(ctx, db, c.ID)
+			n, err := outbox.QueueInvitations(ctx, db, c.ID)
 			if err != nil || n != 30 {
 				t.Fatalf("queued %d, %v; want 30", n, err)
 			}
-			if n, err := survey.QueueInvitations(ctx, db, c.ID); err != nil || n != 0 {
+			if n, err := outbox.QueueInvitations(ctx, db, c.ID); err != nil || n != 0 {
 				t.Fatalf("second queue %d, %v; want 0", n, err)
 			}
 			if st := statusOf(t, db, ids[0]); st.Status != survey.InvitePending {
@@ -109,7 +118,7 @@ func TestQueueInvitationsOncePerInvitation(t *testing.T) {
 			locales := map[string]int{}
 			for _, j := range jobs {
 				locales[j.Locale]++
-				if j.Kind != survey.MailInvite || j.CampaignID != c.ID || j.Name == "" || j.Recipient == "" {
+				if j.Kind != outbox.MailInvite || j.CampaignID != c.ID || j.Name == "" || j.Recipient == "" {
 					t.Fatalf("job %+v", j)
 				}
 			}
@@ -124,14 +133,14 @@ func TestQueueInvitationsOncePerInvitation(t *testing.T) {
 			p := &survey.Participant{CampaignID: c.ID, Email: "late@example.com", Locale: "de"}
 			db.Write.Create(p)
 			db.Write.Create(&survey.Invitation{ID: "late", ParticipantID: p.ID, CampaignID: c.ID, TokenHash: "late", Status: survey.InvitePending})
-			if n, _ := survey.QueueInvitations(ctx, db, c.ID); n != 1 {
+			if n, _ := outbox.QueueInvitations(ctx, db, c.ID); n != 1 {
 				t.Errorf("with one newcomer queued %d, want 1", n)
 			}
 			if got := drain(t, db); len(got) != 1 || got[0].InvitationID != "late" {
 				t.Errorf("after delivery claimed %+v; a sent job must never come back", got)
 			}
-			mc, err := survey.CampaignMailCounts(ctx, db, c.ID)
-			if err != nil || mc != (survey.MailCounts{Sent: 31}) {
+			mc, err := outbox.CampaignMailCounts(ctx, db, c.ID)
+			if err != nil || mc != (outbox.MailCounts{Sent: 31}) {
 				t.Errorf("counts %+v, %v", mc, err)
 			}
 		})
@@ -143,14 +152,14 @@ func TestQueueRefusesCampaignsNobodyCanAnswer(t *testing.T) {
 	ctx := context.Background()
 	c, _ := seedCampaign(t, db, 3)
 	db.Write.Model(c).Update("status", survey.StatusDraft)
-	if _, err := survey.QueueInvitations(ctx, db, c.ID); !errors.Is(err, survey.ErrCampaignNotOpen) {
+	if _, err := outbox.QueueInvitations(ctx, db, c.ID); !errors.Is(err, survey.ErrCampaignNotOpen) {
 		t.Errorf("draft: %v", err)
 	}
 	db.Write.Model(c).Update("status", survey.StatusClosed)
-	if _, err := survey.QueueReminders(ctx, db, c.ID); !errors.Is(err, survey.ErrCampaignClosed) {
+	if _, err := outbox.QueueReminders(ctx, db, c.ID, ""); !errors.Is(err, survey.ErrCampaignClosed) {
 		t.Errorf("closed: %v", err)
 	}
-	if _, err := survey.QueueInvitations(ctx, db, 999999); !errors.Is(err, survey.ErrNotFound) {
+	if _, err := outbox.QueueInvitations(ctx, db, 999999); !errors.Is(err, survey.ErrNotFound) {
 		t.Errorf("unknown campaign: %v", err)
 	}
 }
@@ -161,7 +170,7 @@ func TestQueueing10000InvitationsIsFast(t *testing.T) {
 			db := surveytest.Open(t, dialect)
 			c, _ := seedCampaign(t, db, 10_000, "en", "de", "fr")
 			start := time.Now()
-			n, err := survey.QueueInvitations(context.Background(), db, c.ID)
+			n, err := outbox.QueueInvitations(context.Background(), db, c.ID)
 			took := time.Since(start)
 			if err != nil || n != 10_000 {
 				t.Fatalf("queued %d, %v", n, err)
@@ -171,7 +180,7 @@ func TestQueueing10000InvitationsIsFast(t *testing.T) {
 				t.Errorf("queueing 10,000 took %v, want well under 2 s", took)
 			}
 			start = time.Now()
-			jobs, err := survey.ClaimJobs(context.Background(), db, "w", 100, time.Minute)
+			jobs, err := outbox.ClaimJobs(context.Background(), db, "w", 100, time.Minute)
 			if err != nil || len(jobs) != 100 {
 				t.Fatalf("claim %d, %v", len(jobs), err)
 			}
@@ -186,24 +195,24 @@ func TestClaimsAreExclusiveAndLeasesExpire(t *testing.T) {
 			db := surveytest.Open(t, dialect)
 			ctx := context.Background()
 			c, _ := seedCampaign(t, db, 10)
-			survey.QueueInvitations(ctx, db, c.ID)
-			a, err := survey.ClaimJobs(ctx, db, "a", 6, time.Second)
+			outbox.QueueInvitations(ctx, db, c.ID)
+			a, err := outbox.ClaimJobs(ctx, db, "a", 6, time.Second)
 			if err != nil || len(a) != 6 {
 				t.Fatalf("a claimed %d, %v", len(a), err)
 			}
-			b, _ := survey.ClaimJobs(ctx, db, "b", 10, time.Minute)
+			b, _ := outbox.ClaimJobs(ctx, db, "b", 10, time.Minute)
 			if len(b) != 4 {
 				t.Fatalf("b claimed %d, want the 4 a did not hold", len(b))
 			}
-			if again, _ := survey.ClaimJobs(ctx, db, "c", 10, time.Minute); len(again) != 0 {
+			if again, _ := outbox.ClaimJobs(ctx, db, "c", 10, time.Minute); len(again) != 0 {
 				t.Fatalf("claimed %d held jobs", len(again))
 			}
 			// Worker a "crashes" after sending one: the rest come back once its lease runs out.
-			if err := survey.MarkSent(ctx, db, a[0]); err != nil {
+			if err := outbox.MarkSent(ctx, db, a[0]); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(1100 * time.Millisecond)
-			c2, _ := survey.ClaimJobs(ctx, db, "c", 10, time.Minute)
+			c2, _ := outbox.ClaimJobs(ctx, db, "c", 10, time.Minute)
 			if len(c2) != 5 {
 				t.Fatalf("after lease expiry claimed %d, want 5 (a's unsent ones)", len(c2))
 			}
@@ -224,7 +233,7 @@ func TestConcurrentClaimsNeverShareAJob(t *testing.T) {
 			db := surveytest.Open(t, dialect)
 			ctx := context.Background()
 			c, _ := seedCampaign(t, db, 600)
-			survey.QueueInvitations(ctx, db, c.ID)
+			outbox.QueueInvitations(ctx, db, c.ID)
 			var mu sync.Mutex
 			seen := map[int64]string{}
 			var wg sync.WaitGroup
@@ -232,7 +241,7 @@ func TestConcurrentClaimsNeverShareAJob(t *testing.T) {
 				wg.Go(func() {
 					name := fmt.Sprintf("w%d", w)
 					for {
-						jobs, err := survey.ClaimJobs(ctx, db, name, 7, time.Minute)
+						jobs, err := outbox.ClaimJobs(ctx, db, name, 7, time.Minute)
 						if err != nil {
 							t.Error(err)
 							return
@@ -247,7 +256,7 @@ func TestConcurrentClaimsNeverShareAJob(t *testing.T) {
 							}
 							seen[j.ID] = name
 							mu.Unlock()
-							if err := survey.MarkSent(ctx, db, j); err != nil {
+							if err := outbox.MarkSent(ctx, db, j); err != nil {
 								t.Error(err)
 							}
 						}
@@ -268,13 +277,13 @@ func TestFailuresBackOffThenBounce(t *testing.T) {
 			db := surveytest.Open(t, dialect)
 			ctx := context.Background()
 			c, ids := seedCampaign(t, db, 1)
-			survey.QueueInvitations(ctx, db, c.ID)
-			p := survey.RetryPolicy{MaxAttempts: 3, Base: 400 * time.Millisecond, Max: time.Second}
+			outbox.QueueInvitations(ctx, db, c.ID)
+			p := outbox.RetryPolicy{MaxAttempts: 3, Base: 400 * time.Millisecond, Max: time.Second}
 			for attempt := 1; attempt <= 3; attempt++ {
-				var jobs []survey.OutboxJob
+				var jobs []outbox.Job
 				deadline := time.Now().Add(5 * time.Second)
 				for len(jobs) == 0 && time.Now().Before(deadline) {
-					jobs, _ = survey.ClaimJobs(ctx, db, "w", 10, time.Minute)
+					jobs, _ = outbox.ClaimJobs(ctx, db, "w", 10, time.Minute)
 					if len(jobs) == 0 {
 						time.Sleep(20 * time.Millisecond)
 					}
@@ -282,13 +291,13 @@ func TestFailuresBackOffThenBounce(t *testing.T) {
 				if len(jobs) != 1 || jobs[0].Attempts != attempt-1 {
 					t.Fatalf("attempt %d: jobs %+v", attempt, jobs)
 				}
-				bounced, err := survey.MarkFailed(ctx, db, jobs[0], errors.New("550 5.1.1 no such user"), p)
+				bounced, err := outbox.MarkFailed(ctx, db, jobs[0], errors.New("550 5.1.1 no such user"), p)
 				if err != nil || bounced != (attempt == 3) {
 					t.Fatalf("attempt %d: bounced %v, %v", attempt, bounced, err)
 				}
 				if attempt < 3 {
 					// Backing off: not due at once.
-					if again, _ := survey.ClaimJobs(ctx, db, "w", 10, time.Minute); len(again) != 0 {
+					if again, _ := outbox.ClaimJobs(ctx, db, "w", 10, time.Minute); len(again) != 0 {
 						t.Fatalf("attempt %d: retried without backoff", attempt)
 					}
 				}
@@ -297,7 +306,7 @@ func TestFailuresBackOffThenBounce(t *testing.T) {
 				t.Errorf("status %s, want bounced", st.Status)
 			}
 			time.Sleep(time.Second)
-			if again, _ := survey.ClaimJobs(ctx, db, "w", 10, time.Minute); len(again) != 0 {
+			if again, _ := outbox.ClaimJobs(ctx, db, "w", 10, time.Minute); len(again) != 0 {
 				t.Error("a given-up job was claimed again")
 			}
 			var lastErr string
@@ -310,7 +319,7 @@ func TestFailuresBackOffThenBounce(t *testing.T) {
 }
 
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
-	p := survey.RetryPolicy{MaxAttempts: 10, Base: time.Minute, Max: 10 * time.Minute}
+	p := outbox.RetryPolicy{MaxAttempts: 10, Base: time.Minute, Max: 10 * time.Minute}
 	for attempts, want := range map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 4: 8 * time.Minute, 5: 10 * time.Minute, 9: 10 * time.Minute} {
 		got := p.Backoff(attempts)
 		if got < want*8/10 || got > want*12/10 {
@@ -323,12 +332,12 @@ func TestReleaseDoesNotCountAnAttempt(t *testing.T) {
 	db := surveytest.Open(t, "sqlite")
 	ctx := context.Background()
 	c, _ := seedCampaign(t, db, 2)
-	survey.QueueInvitations(ctx, db, c.ID)
-	jobs, _ := survey.ClaimJobs(ctx, db, "w", 10, time.Minute)
-	if err := survey.ReleaseJobs(ctx, db, jobs, time.Now()); err != nil {
+	outbox.QueueInvitations(ctx, db, c.ID)
+	jobs, _ := outbox.ClaimJobs(ctx, db, "w", 10, time.Minute)
+	if err := outbox.ReleaseJobs(ctx, db, jobs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := survey.ClaimJobs(ctx, db, "w", 10, time.Minute)
+	again, _ := outbox.ClaimJobs(ctx, db, "w", 10, time.Minute)
 	if len(again) != 2 || again[0].Attempts != 0 {
 		t.Errorf("after release: %+v", again)
 	}
@@ -341,41 +350,43 @@ func TestRemindersGoOnlyToThoseStillExpected(t *testing.T) {
 			ctx := context.Background()
 			c, ids := seedCampaign(t, db, 8)
 			// Not invited yet: no reminders.
-			if n, _ := survey.QueueReminders(ctx, db, c.ID); n != 0 {
-				t.Fatalf("reminded %d uninvited", n)
+			if b, _ := outbox.QueueReminders(ctx, db, c.ID, ""); b.Queued != 0 {
+				t.Fatalf("reminded %d uninvited", b.Queued)
 			}
-			survey.QueueInvitations(ctx, db, c.ID)
+			outbox.QueueInvitations(ctx, db, c.ID)
 			drain(t, db)
+			age(t, db, 72*time.Hour)
 			db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteCompleted, ids[0])
 			db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteBounced, ids[1])
 			db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteOpened, ids[2])
-			if err := survey.OptOut(ctx, db, survey.InviteToken(outboxSecret, ids[3])); err != nil {
+			if err := outbox.OptOut(ctx, db, survey.InviteToken(outboxSecret, ids[3])); err != nil {
 				t.Fatal(err)
 			}
-			n, err := survey.QueueReminders(ctx, db, c.ID)
-			if err != nil || n != 5 {
+			b, err := outbox.QueueReminders(ctx, db, c.ID, "")
+			if n := b.Queued; err != nil || n != 5 {
 				t.Fatalf("queued %d reminders, %v; want 5 (8 minus completed, bounced, opted out)", n, err)
 			}
-			if n, _ := survey.QueueReminders(ctx, db, c.ID); n != 0 {
-				t.Fatalf("a second click queued %d while the first wait", n)
+			if b, _ := outbox.QueueReminders(ctx, db, c.ID, "because"); b.Queued != 0 {
+				t.Fatalf("a second click queued %d while the first wait", b.Queued)
 			}
 			// One opts out while the reminder waits: it is cancelled.
-			survey.OptOut(ctx, db, survey.InviteToken(outboxSecret, ids[4]))
+			outbox.OptOut(ctx, db, survey.InviteToken(outboxSecret, ids[4]))
 			sent := drain(t, db)
 			if len(sent) != 4 {
 				t.Fatalf("sent %d reminders, want 4", len(sent))
 			}
 			for _, j := range sent {
-				if j.Kind != survey.MailReminder {
+				if j.Kind != outbox.MailReminder {
 					t.Fatalf("kind %s", j.Kind)
 				}
 			}
 			if inv := statusOf(t, db, ids[2]); inv.RemindersSent != 1 || inv.Status != survey.InviteOpened {
 				t.Errorf("reminded invitation %+v", inv)
 			}
-			// Once sent, a later round reminds again.
-			if n, _ := survey.QueueReminders(ctx, db, c.ID); n != 4 {
-				t.Errorf("second round queued %d, want 4", n)
+			// Once sent, a later round reminds again, after the cool-down.
+			age(t, db, 72*time.Hour)
+			if b, _ := outbox.QueueReminders(ctx, db, c.ID, ""); b.Queued != 4 {
+				t.Errorf("second round queued %d, want 4", b.Queued)
 			}
 		})
 	}
@@ -384,7 +395,7 @@ func TestRemindersGoOnlyToThoseStillExpected(t *testing.T) {
 func TestOptOutOfUnknownToken(t *testing.T) {
 	db := surveytest.Open(t, "sqlite")
 	for _, tok := range []string{"short", survey.InviteToken(outboxSecret, "nobody")} {
-		if err := survey.OptOut(context.Background(), db, tok); !errors.Is(err, survey.ErrNotFound) {
+		if err := outbox.OptOut(context.Background(), db, tok); !errors.Is(err, survey.ErrNotFound) {
 			t.Errorf("%q: %v", tok, err)
 		}
 	}
@@ -396,16 +407,16 @@ func TestScheduledReminders(t *testing.T) {
 			db := surveytest.Open(t, dialect)
 			ctx := context.Background()
 			c, ids := seedCampaign(t, db, 5)
-			if err := survey.SaveMailSettings(ctx, db, c.ID, survey.MailSettings{ReminderDays: []int{12, 7}}); err != nil {
+			if err := outbox.SaveMailSettings(ctx, db, c.ID, outbox.MailSettings{ReminderDays: []int{12, 7}}); err != nil {
 				t.Fatal(err)
 			}
-			survey.QueueInvitations(ctx, db, c.ID)
+			outbox.QueueInvitations(ctx, db, c.ID)
 			drain(t, db)
 			db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteCompleted, ids[0])
 			now := time.Now()
 			day := 24 * time.Hour
 			due := func(at time.Duration) int {
-				n, err := survey.DueScheduledReminders(ctx, db, now.Add(at))
+				n, err := outbox.DueScheduledReminders(ctx, db, now.Add(at))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -440,8 +451,8 @@ func TestScheduledReminders(t *testing.T) {
 
 			// A schedule set late sends only the latest due step, once.
 			c2, _ := seedCampaign(t, db, 2)
-			survey.SaveMailSettings(ctx, db, c2.ID, survey.MailSettings{ReminderDays: []int{3, 5}})
-			survey.QueueInvitations(ctx, db, c2.ID)
+			outbox.SaveMailSettings(ctx, db, c2.ID, outbox.MailSettings{ReminderDays: []int{3, 5}})
+			outbox.QueueInvitations(ctx, db, c2.ID)
 			drain(t, db)
 			if n := due(10 * day); n != 2 {
 				t.Fatalf("late schedule: %d", n)
@@ -458,24 +469,24 @@ func TestMailSettings(t *testing.T) {
 	db := surveytest.Open(t, "sqlite")
 	ctx := context.Background()
 	c, _ := seedCampaign(t, db, 0)
-	in := survey.MailSettings{InviteSubject: "  Your view\n counts ", InviteIntro: "Dear all,\r\n\r\nplease answer.", ReminderDays: []int{12, 7, 7}}
-	if err := survey.SaveMailSettings(ctx, db, c.ID, in); err != nil {
+	in := outbox.MailSettings{InviteSubject: "  Your view\n counts ", InviteIntro: "Dear all,\r\n\r\nplease answer.", ReminderDays: []int{12, 7, 7}}
+	if err := outbox.SaveMailSettings(ctx, db, c.ID, in); err != nil {
 		t.Fatal(err)
 	}
-	s, err := survey.CampaignMailSettings(ctx, db, c.ID)
+	s, err := outbox.CampaignMailSettings(ctx, db, c.ID)
 	if err != nil || s.InviteSubject != "Your view counts" || s.InviteIntro != "Dear all,\n\nplease answer." || fmt.Sprint(s.ReminderDays) != "[7 12]" {
 		t.Errorf("%+v, %v", s, err)
 	}
 	var fe survey.FieldErrors
-	if err := survey.SaveMailSettings(ctx, db, c.ID, survey.MailSettings{ReminderDays: []int{0}}); !errors.As(err, &fe) || fe["reminder_days"] == "" {
+	if err := outbox.SaveMailSettings(ctx, db, c.ID, outbox.MailSettings{ReminderDays: []int{0}}); !errors.As(err, &fe) || fe["reminder_days"] == "" {
 		t.Errorf("day 0: %v", err)
 	}
 	for _, bad := range []string{"x", "7,400", "1,2,3,4,5,6"} {
-		if _, err := survey.ParseReminderDays(bad); err == nil {
+		if _, err := outbox.ParseReminderDays(bad); err == nil {
 			t.Errorf("ParseReminderDays(%q) accepted", bad)
 		}
 	}
-	if d, err := survey.ParseReminderDays(" 7, 12 ,"); err != nil || fmt.Sprint(d) != "[7 12]" {
+	if d, err := outbox.ParseReminderDays(" 7, 12 ,"); err != nil || fmt.Sprint(d) != "[7 12]" {
 		t.Errorf("%v %v", d, err)
 	}
 }
@@ -486,11 +497,11 @@ func TestObsoleteRemindersLeaveNoTrace(t *testing.T) {
 	db := surveytest.Open(t, "sqlite")
 	ctx := context.Background()
 	c, ids := seedCampaign(t, db, 2)
-	survey.QueueInvitations(ctx, db, c.ID)
+	outbox.QueueInvitations(ctx, db, c.ID)
 	drain(t, db)
-	survey.QueueReminders(ctx, db, c.ID)
+	outbox.QueueReminders(ctx, db, c.ID, "test")
 	db.Write.Exec("UPDATE invitations SET status = ? WHERE id = ?", survey.InviteCompleted, ids[0])
-	jobs, _ := survey.ClaimJobs(ctx, db, "w", 10, time.Minute)
+	jobs, _ := outbox.ClaimJobs(ctx, db, "w", 10, time.Minute)
 	if len(jobs) != 2 {
 		t.Fatalf("claimed %d", len(jobs))
 	}
@@ -500,7 +511,7 @@ func TestObsoleteRemindersLeaveNoTrace(t *testing.T) {
 			t.Fatalf("%s: obsolete %q", j.InvitationID, reason)
 		}
 		if reason != "" {
-			if err := survey.Cancel(ctx, db, j); err != nil {
+			if err := outbox.Cancel(ctx, db, j); err != nil {
 				t.Fatal(err)
 			}
 		}
