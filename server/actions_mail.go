@@ -11,8 +11,8 @@ import (
 
 	"tiltline/portal"
 	"tiltline/survey"
-	"tiltline/survey/outbox"
 	"tiltline/survey/actions"
+	"tiltline/survey/outbox"
 )
 
 // Action mails (survey/actions/reminders.go queues them): plain text, in

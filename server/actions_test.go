@@ -19,8 +19,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"tiltline/survey"
-	"tiltline/survey/outbox"
 	"tiltline/survey/actions"
+	"tiltline/survey/outbox"
 	"tiltline/survey/surveytest"
 )
 
