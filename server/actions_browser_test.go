@@ -83,7 +83,7 @@ func TestBrowserActionFromRecommendationToDone(t *testing.T) {
 
 	// The owner signs in, follows the mail's link and marks it done.
 	follow(t, ctx, chromedp.Click(byText("button", "Sign out"), chromedp.NodeVisible))
-	signInWith(t, ts, ctx, ts.Demo.LearnerEmail, ts.Demo.LearnerPassword, "/learn")
+	signInWith(t, ts, ctx, ts.Demo.LearnerEmail, ts.Demo.LearnerPassword, "/learn/path") // learners land on their path
 	if status := open(t, ctx, ts.URL+m[0]); status != http.StatusOK {
 		t.Fatalf("the owner opens the action: %d", status)
 	}

@@ -23,7 +23,7 @@ func TestThreeThingsGolden(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	m := a.models.Latest()
 	ctx := context.Background()
-	demo, err := survey.CreateDemo(ctx, a.db, m, survey.DemoOptions{Responses: 300, Seed: 7, Now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Secret: a.cfg.Secret})
+	demo, err := survey.CreateDemo(ctx, a.db, m, survey.DemoOptions{Responses: 300, Seed: 7, Now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Secret: a.cfg.Secret, Reset: true}) // replaces the app's demo
 	if err != nil {
 		t.Fatal(err)
 	}
