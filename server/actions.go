@@ -280,6 +280,12 @@ func (a *App) actionCreate(c echo.Context) error {
 	if len(f.Errors) == 0 {
 		x, err = actions.Create(c.Request().Context(), a.db, act, a.models.Latest(), in, a.now())
 	}
+	return a.actionSaved(c, act, in, f, "actions.new.title", func() int64 { return x.ID }, err)
+}
+
+// actionSaved answers a create or update: the form again with its errors
+// and what was typed (422), or the action's page.
+func (a *App) actionSaved(c echo.Context, act actions.Actor, in actions.Input, f actionForm, titleID string, id func() int64, err error) error {
 	if fe, ok := formErrors(err); ok || len(f.Errors) > 0 {
 		for k, v := range fe {
 			f.Errors[k] = v
@@ -288,13 +294,13 @@ func (a *App) actionCreate(c echo.Context) error {
 		if err := a.actionFormData(c, act, &f); err != nil {
 			return err
 		}
-		return a.render(c, http.StatusUnprocessableEntity, "actions_form", a.page(c, "actions.new.title", f))
+		return a.render(c, http.StatusUnprocessableEntity, "actions_form", a.page(c, titleID, f))
 	}
 	if err != nil {
 		return a.actionError(c, err)
 	}
 	a.mail.Kick()
-	return c.Redirect(http.StatusSeeOther, "/actions/"+strconv.FormatInt(x.ID, 10))
+	return c.Redirect(http.StatusSeeOther, "/actions/"+strconv.FormatInt(id(), 10))
 }
 
 func (a *App) actionEdit(c echo.Context) error {
@@ -322,21 +328,7 @@ func (a *App) actionUpdate(c echo.Context) error {
 	if len(f.Errors) == 0 {
 		_, err = actions.Update(c.Request().Context(), a.db, act, a.models.Latest(), x.ID, in, a.now())
 	}
-	if fe, ok := formErrors(err); ok || len(f.Errors) > 0 {
-		for k, v := range fe {
-			f.Errors[k] = v
-		}
-		f.Input = in
-		if err := a.actionFormData(c, act, &f); err != nil {
-			return err
-		}
-		return a.render(c, http.StatusUnprocessableEntity, "actions_form", a.page(c, "actions.edit.title", f))
-	}
-	if err != nil {
-		return a.actionError(c, err)
-	}
-	a.mail.Kick()
-	return c.Redirect(http.StatusSeeOther, "/actions/"+strconv.FormatInt(x.ID, 10))
+	return a.actionSaved(c, act, in, f, "actions.edit.title", func() int64 { return x.ID }, err)
 }
 
 // actionOf loads the action in the URL for the viewer.
