@@ -226,7 +226,7 @@ func (o *orgResults) figuresFor(slug string, v *viewer) *orgFigures {
 	if o.NoUnits {
 		return &orgFigures{NoUnits: true, Suppressed: true}
 	}
-	f := &orgFigures{Campaign: o.Campaign, CampaignName: campaignName(o.Campaign), Preliminary: o.Report.Preliminary, Suppressed: o.Suppressed(), K: o.Report.K, Units: o.Units}
+	f := &orgFigures{Campaign: o.Campaign, CampaignName: campaignName(o.Campaign, ""), Preliminary: o.Report.Preliminary, Suppressed: o.Suppressed(), K: o.Report.K, Units: o.Units}
 	if !f.Suppressed {
 		f.Score = o.Subs[slug]
 	}
@@ -326,12 +326,14 @@ func readingMinutes(text string) int {
 // PracticeList names the recommended practices of the page: "AP-03, AP-05".
 func (it pathItem) PracticeList() string { return strings.Join(it.Practices, ", ") }
 
-// campaignName is how the portal names a wave: "Name · wave".
-func campaignName(cp *survey.Campaign) string {
+// campaignName is how the portal and the mails name a wave: "Name · wave",
+// the name in lang where the campaign has one ("" for the main name).
+func campaignName(cp *survey.Campaign, lang string) string {
+	name := cp.NameIn(lang)
 	if cp.WaveLabel == "" {
-		return cp.Name
+		return name
 	}
-	return cp.Name + " · " + cp.WaveLabel
+	return name + " · " + cp.WaveLabel
 }
 
 func (a *App) learnPath(c echo.Context) error {
@@ -373,7 +375,7 @@ func (a *App) buildPath(c echo.Context, v *viewer) (pathData, error) {
 		d.Reason, d.K = pathNotEnough, o.Report.K
 	}
 	if o != nil && o.Campaign != nil {
-		d.CampaignName, d.Units = campaignName(o.Campaign), o.Units
+		d.CampaignName, d.Units = campaignName(o.Campaign, ""), o.Units
 	}
 	if o != nil && o.Campaign != nil && v.CanRead() {
 		d.Results = fmt.Sprintf("/results/%d", o.Campaign.ID)

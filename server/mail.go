@@ -551,10 +551,7 @@ func (m *mailer) optOutLink(invitationID, lang string) string {
 func (m *mailer) view(job outbox.Job, cm *campaignMail) *mailView {
 	lang := mailLocale(job, cm.c)
 	tr := m.app.i18n
-	name := cm.c.NameIn(lang) // "Name · Wave", in subjects too
-	if cm.c.WaveLabel != "" {
-		name += " · " + cm.c.WaveLabel
-	}
+	name := campaignName(cm.c, lang) // in subjects too
 	v := &mailView{Lang: lang, Kind: job.Kind, Org: cm.org, Campaign: name, Minutes: cm.minutes, Logo: cm.logo, tr: tr,
 		Link: m.surveyLink(job.InvitationID, lang), OptOutLink: m.optOutLink(job.InvitationID, lang)}
 	subject, intro := cm.settings.InviteSubject, cm.settings.InviteIntro
