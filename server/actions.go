@@ -4,7 +4,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -516,13 +515,4 @@ func (a *App) actionSettings(c echo.Context) error {
 		return a.actionError(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/actions")
-}
-
-// actionQuery is a link to the board with filters.
-func actionQuery(kv ...string) string {
-	q := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		q.Set(kv[i], kv[i+1])
-	}
-	return "/actions?" + q.Encode()
 }

@@ -399,14 +399,3 @@ func ResponseRates(ctx context.Context, db *DB, c *Campaign) ([]UnitRate, error)
 	slices.SortFunc(out, func(a, b UnitRate) int { return strings.Compare(a.Unit, b.Unit) })
 	return out, nil
 }
-
-// ListParticipants pages through a campaign's participants by email.
-func ListParticipants(ctx context.Context, db *DB, campaignID int64, offset, limit int) ([]Participant, int64, error) {
-	var ps []Participant
-	var total int64
-	q := db.Read.WithContext(ctx).Model(&Participant{}).Where("campaign_id = ?", campaignID)
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, err
-	}
-	return ps, total, q.Order("email").Offset(offset).Limit(limit).Find(&ps).Error
-}

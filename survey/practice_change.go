@@ -2,21 +2,6 @@ package survey
 
 import "math"
 
-// PracticeChange is how one practice moved on one dimension between two
-// waves' views (reports built under the same filter, each from its wave's
-// current release), under the trend's rule: the change of the shown scores
-// with a Welch 95 % interval from the respondents' own levels. It is nil
-// when either view, or the practice in it, is not shown: a change is never
-// computed from numbers the reader could not see.
-func PracticeChange(mFrom, mTo *Model, from, to *Report, rowsFrom, rowsTo []ReportRow, practiceID, dimension string) *Change {
-	a, okA := practiceLevels(mFrom, from, rowsFrom, practiceID, dimension)
-	b, okB := practiceLevels(mTo, to, rowsTo, practiceID, dimension)
-	if !okA || !okB {
-		return nil
-	}
-	return change(practiceScore(from, practiceID, dimension), practiceScore(to, practiceID, dimension), a, b)
-}
-
 func practiceScore(rep *Report, id, dimension string) Num {
 	for _, p := range rep.Practices {
 		if p.ID == id {
@@ -29,28 +14,13 @@ func practiceScore(rep *Report, id, dimension string) Num {
 	return nil
 }
 
-// practiceLevels are the scores the report's respondents gave the practice.
-func practiceLevels(m *Model, rep *Report, rows []ReportRow, id, dimension string) ([]float64, bool) {
-	if m == nil || rep == nil || rep.Suppressed || practiceScore(rep, id, dimension) == nil {
-		return nil, false
-	}
-	p, ok := m.Practice(id)
-	if !ok {
-		return nil, false
-	}
-	slot := m.Slot(p, dimension)
-	var out []float64
-	for i := range rows {
-		r := &rows[i]
-		if rep.Filter.match(r) && slot < len(r.Answers) && r.Answers[slot] >= 1 && r.Answers[slot] <= NumLevels {
-			out = append(out, LevelScore(int(r.Answers[slot])))
-		}
-	}
-	return out, true
-}
-
-// PracticeChanges is PracticeChange for every practice of the later wave's
-// model at once, keyed by practice id, each a pair (Intention, Reality).
+// PracticeChanges is how every practice of the later wave's model moved on
+// each dimension between two waves' views (reports built under the same
+// filter, each from its wave's current release), keyed by practice id, each
+// a pair (Intention, Reality), under the trend's rule: the change of the
+// shown scores with a Welch 95 % interval from the respondents' own levels.
+// A change is nil when either view, or the practice in it, is not shown: it
+// is never computed from numbers the reader could not see.
 // Each wave's rows are read once, into each slot's count, sum and sum of
 // squares, which give the same means, variances and so the same interval
 // as the trend's rule on the scores themselves.

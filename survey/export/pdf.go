@@ -151,7 +151,6 @@ func (p *pdfWriter) para(text string, size float64, c [3]int) {
 }
 
 func (p *pdfWriter) pct(v survey.Num) string { return fmtScore(p.d.Locale, v, 0) + " %" }
-func (p *pdfWriter) pts(v survey.Num) string { return fmtScore(p.d.Locale, v, 1) }
 
 func (p *pdfWriter) footer() {
 	pdf := p.pdf
