@@ -150,7 +150,7 @@ func (a *App) resultsActions(c echo.Context, cp *survey.Campaign, rep *survey.Re
 		if !ok {
 			continue
 		}
-		aw := actions.Wave{Campaign: w.Campaign, Model: wm, Report: w.Report, Rows: w.Rows}
+		aw := actions.Wave{Campaign: w.Campaign, Model: wm, Report: w.Report}
 		if w.Campaign.ID == cp.ID {
 			cur = aw
 		} else {

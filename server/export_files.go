@@ -81,7 +81,7 @@ func (a *App) exportDoc(c echo.Context) (*export.Doc, error) {
 		Link:      func(slug, practice string) string { return base + portal.PagePath(slug, practice) },
 		Generated: time.Now(),
 		Benchmark: bench, Participation: survey.ParticipationOf(cp, rows.invitedBy, rep),
-		Trend: survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)),
+		Trend: survey.BuildTrend(a.waves(c, cp, rep, rep.Filter, names)),
 	}
 	doc.Actions, err = a.exportActions(c, cp) // the action plan: a sheet and a page
 	return doc, err

@@ -48,8 +48,6 @@ type cachedRows struct {
 	k int
 	// built reports by filter key, valid for this count and status
 	reports map[string]*survey.Report
-	// respondents' own scores by filter key, for the trend's noise test
-	own map[string][][]float64
 	// when the count was last checked against the database; zero after a
 	// submit on this instance
 	checked time.Time
@@ -170,7 +168,7 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 		return cachedRows{}, err
 	}
 	cached = cachedRows{release: rel.Release, status: cp.Status, weights: cp.SectionWeights, k: cp.KMin, rows: rel.Rows,
-		reports: map[string]*survey.Report{}, own: map[string][][]float64{}, checked: time.Now(),
+		reports: map[string]*survey.Report{}, checked: time.Now(),
 		gen: rowsGen.Add(1), fragments: map[string]string{}, invited: invited, invitedBy: invitedBy}
 	rc.mu.Lock()
 	if rc.m == nil {
@@ -247,32 +245,6 @@ func (rc *reportRows) build(c echo.Context, db *survey.DB, cp *survey.Campaign, 
 		return rep, nil
 	})
 	return v.(*survey.Report), nil
-}
-
-// ownScores returns respondents' own scores for a filter, from memory while
-// no response has arrived since they were computed.
-func (rc *reportRows) ownScores(c echo.Context, db *survey.DB, cp *survey.Campaign, m *survey.Model, f survey.ReportFilter) (cachedRows, [][]float64, error) {
-	cached, err := rc.current(c, db, cp)
-	if err != nil {
-		return cached, nil, err
-	}
-	key := filterKey(f)
-	rc.mu.Lock()
-	own, ok := cached.own[key]
-	rc.mu.Unlock()
-	if ok {
-		return cached, own, nil
-	}
-	v, _, _ := rc.sf.Do(fmt.Sprintf("own:%d:%d:%s", cp.ID, cached.gen, key), func() (any, error) {
-		own := survey.RespondentScores(m, cached.rows, f)
-		rc.mu.Lock()
-		if len(cached.own) < 256 {
-			cached.own[key] = own
-		}
-		rc.mu.Unlock()
-		return own, nil
-	})
-	return cached, v.([][]float64), nil
 }
 
 func filterKey(f survey.ReportFilter) string {
@@ -443,7 +415,7 @@ func (a *App) apiReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body := apiReportBody{Report: rep, Benchmark: bench, Trend: survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)),
+	body := apiReportBody{Report: rep, Benchmark: bench, Trend: survey.BuildTrend(a.waves(c, cp, rep, rep.Filter, names)),
 		Participation: survey.ParticipationOf(cp, rows.invitedBy, rep)}
 	if rep.Overall != nil && rep.Overall.CEM != nil {
 		if rank := bench.Rank(*rep.Overall.CEM); rank >= 0 { // -1: the comparison group is suppressed

@@ -77,27 +77,11 @@ func (a *App) resultsIndex(c echo.Context) error {
 // waveChange is the change of the overall score from the previous wave's
 // report to this one, with its Welch interval from respondents' own scores.
 func (a *App) waveChange(c echo.Context, cp *survey.Campaign, prevRep, rep *survey.Report) *survey.Change {
-	m, ok := a.models.Version(cp.ModelVersion)
-	if !ok {
-		return nil
-	}
 	prev, err := survey.CampaignOf(c.Request().Context(), a.db, cp.OrganisationID, *cp.PreviousID)
 	if err != nil {
 		return nil
 	}
-	pm, ok := a.models.Version(prev.ModelVersion)
-	if !ok {
-		return nil
-	}
-	cur, own, err := a.reports.ownScores(c, a.db, cp, m, rep.Filter)
-	if err != nil {
-		return nil
-	}
-	pc, pown, err := a.reports.ownScores(c, a.db, prev, pm, rep.Filter)
-	if err != nil {
-		return nil
-	}
-	tr := survey.BuildTrend(m, []survey.TrendWave{{Campaign: prev, Report: prevRep, Rows: pc.rows, Own: pown}, {Campaign: cp, Report: rep, Rows: cur.rows, Own: own}})
+	tr := survey.BuildTrend([]survey.TrendWave{{Campaign: prev, Report: prevRep}, {Campaign: cp, Report: rep}})
 	return tr[1].Change
 }
 
@@ -247,7 +231,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	if d.Acts, err = a.resultsActions(c, cp, rep, m, names); err != nil {
 		return err
 	}
-	d.Trend = trendViewOf(survey.BuildTrend(m, a.waves(c, cp, rep, rep.Filter, names)), m, lang, t("results.trend.chart"), t("results.cem"))
+	d.Trend = trendViewOf(survey.BuildTrend(a.waves(c, cp, rep, rep.Filter, names)), m, lang, t("results.trend.chart"), t("results.cem"))
 	if !rep.Suppressed {
 		d.Things = keyFacts(rep, d.Bench, m, lang, func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) })
 		labels := make([]string, len(rep.Sections))

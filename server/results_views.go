@@ -306,22 +306,10 @@ func (a *App) earlierWaves(c echo.Context, cp *survey.Campaign) []*survey.Campai
 // waves is the campaign and up to four predecessors, oldest first, each
 // with its report under the same filter.
 func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f survey.ReportFilter, names map[int64]string) []survey.TrendWave {
-	m, ok := a.models.Version(cp.ModelVersion)
-	if !ok {
-		return nil
-	}
-	cached, own, err := a.reports.ownScores(c, a.db, cp, m, f)
-	if err != nil {
-		return nil
-	}
-	out := []survey.TrendWave{{Campaign: cp, Report: rep, Rows: cached.rows, Own: own}}
+	out := []survey.TrendWave{{Campaign: cp, Report: rep}}
 	for _, prev := range a.earlierWaves(c, cp) {
 		m, ok := a.models.Version(prev.ModelVersion)
 		if !ok {
-			break
-		}
-		pc, pown, err := a.reports.ownScores(c, a.db, prev, m, f)
-		if err != nil {
 			break
 		}
 		prep, err := a.reports.build(c, a.db, prev, f, func(rows []survey.ReportRow) *survey.Report {
@@ -330,7 +318,7 @@ func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f s
 		if err != nil {
 			break
 		}
-		out = append(out, survey.TrendWave{Campaign: prev, Report: prep, Rows: pc.rows, Own: pown})
+		out = append(out, survey.TrendWave{Campaign: prev, Report: prep})
 	}
 	slices.Reverse(out)
 	return out

@@ -15,7 +15,23 @@ func PracticeChange(mFrom, mTo *Model, from, to *Report, rowsFrom, rowsTo []Repo
 	if !okA || !okB {
 		return nil
 	}
-	return change(practiceScore(from, practiceID, dimension), practiceScore(to, practiceID, dimension), a, b)
+	return change(practiceScore(from, practiceID, dimension), practiceScore(to, practiceID, dimension), samples(a), samples(b))
+}
+
+// samples is the moments of xs, computed in two passes: the reference
+// does not share the streaming arithmetic it checks.
+func samples(xs []float64) moments {
+	a := moments{n: len(xs)}
+	for _, x := range xs {
+		a.mean += x
+	}
+	if a.n > 0 {
+		a.mean /= float64(a.n)
+	}
+	for _, x := range xs {
+		a.m2 += (x - a.mean) * (x - a.mean)
+	}
+	return a
 }
 
 // practiceLevels are the scores the report's respondents gave the practice.

@@ -76,6 +76,64 @@ func (o *ownScorer) scores(answers []byte, out []OwnScore) {
 	out[0] = ownScore(ov[0], ov[1])
 }
 
+// OwnScores is one respondent's own scores: overall first, then each
+// section in model order.
+func (m *Model) OwnScores(answers []byte) []OwnScore {
+	out := make([]OwnScore, len(m.Sections)+1)
+	newOwnScorer(m).scores(answers, out)
+	return out
+}
+
+// ownTally gathers, in one pass over the respondents, everything the
+// report needs from their own scores without keeping them: per part, the
+// moments of each dimension (for the ± and the trend's noise test), and
+// how many seniors and others gave each own Reality score (for leaders
+// against staff, whose rank test needs only the counts of tied values).
+// Memory grows with the distinct values, not with the respondents.
+type ownTally struct {
+	scorer *ownScorer
+	buf    []OwnScore
+	spread []ownMoments
+	// reality[band][part] counts own Reality scores by value; band 0 is
+	// senior managers, 1 everyone else.
+	reality [2][]map[float64]int
+}
+
+func newOwnTally(m *Model) *ownTally {
+	parts := len(m.Sections) + 1
+	t := &ownTally{scorer: newOwnScorer(m), buf: make([]OwnScore, parts), spread: make([]ownMoments, parts)}
+	for b := range t.reality {
+		t.reality[b] = make([]map[float64]int, parts)
+		for part := range parts {
+			t.reality[b][part] = map[float64]int{}
+		}
+	}
+	return t
+}
+
+func (t *ownTally) add(r *ReportRow) {
+	t.scorer.scores(r.Answers, t.buf)
+	band := 1
+	if r.Seniority == SeniorBand {
+		band = 0
+	}
+	for part, o := range t.buf {
+		t.spread[part].add(o)
+		if o.Reality.Valid {
+			t.reality[band][part][o.Reality.V]++
+		}
+	}
+}
+
+// cem is, per part, the moments of the respondents' own CEM scores.
+func (t *ownTally) cem() []moments {
+	out := make([]moments, len(t.spread))
+	for part, s := range t.spread {
+		out[part] = s.c
+	}
+	return out
+}
+
 func ownScore(i, r Value) OwnScore {
 	s := OwnScore{Intention: i, Reality: r}
 	if i.Valid && r.Valid {
@@ -100,12 +158,15 @@ func (a *moments) add(v Value) {
 	a.m2 += d * (v.V - a.mean)
 }
 
+// variance is the sample variance (n − 1 in the denominator).
+func (a *moments) variance() float64 { return a.m2 / float64(a.n-1) }
+
 // margin is the 95 % half-width of the mean: t(n−1) · s / √n; nil below two values.
 func (a *moments) margin() Num {
 	if a.n < 2 {
 		return nil
 	}
-	h := TQuantile975(float64(a.n-1)) * math.Sqrt(a.m2/float64(a.n-1)/float64(a.n))
+	h := TQuantile975(float64(a.n-1)) * math.Sqrt(a.variance()/float64(a.n))
 	return &h
 }
 

@@ -21,14 +21,14 @@ func practiceScore(rep *Report, id, dimension string) Num {
 // shown scores with a Welch 95 % interval from the respondents' own levels.
 // A change is nil when either view, or the practice in it, is not shown: it
 // is never computed from numbers the reader could not see.
-// Each wave's rows are read once, into each slot's count, sum and sum of
-// squares, which give the same means, variances and so the same interval
-// as the trend's rule on the scores themselves.
-func PracticeChanges(mFrom, mTo *Model, from, to *Report, rowsFrom, rowsTo []ReportRow) map[string][2]*Change {
+// Each slot's count, sum and sum of squares come from the histogram the
+// report was built from: they give the same means, variances and so the
+// same interval as the trend's rule on the levels themselves.
+func PracticeChanges(mFrom, mTo *Model, from, to *Report) map[string][2]*Change {
 	if from == nil || to == nil || from.Suppressed || to.Suppressed {
 		return nil
 	}
-	a, b := slotStats(mFrom, from, rowsFrom), slotStats(mTo, to, rowsTo)
+	a, b := slotStats(mFrom, from), slotStats(mTo, to)
 	out := make(map[string][2]*Change, len(mTo.Practices()))
 	for _, pt := range mTo.Practices() {
 		pf, ok := mFrom.Practice(pt.ID)
@@ -52,20 +52,17 @@ func PracticeChanges(mFrom, mTo *Model, from, to *Report, rowsFrom, rowsTo []Rep
 
 type levelStats struct{ n, sum, sumsq float64 }
 
-func slotStats(m *Model, rep *Report, rows []ReportRow) []levelStats {
+func slotStats(m *Model, rep *Report) []levelStats {
 	st := make([]levelStats, m.AnswerSlots())
-	for i := range rows {
-		r := &rows[i]
-		if !rep.Filter.match(r) {
-			continue
+	for j := range st {
+		if j >= len(rep.tally.Slots) {
+			break
 		}
-		for j := 0; j < len(st) && j < len(r.Answers); j++ {
-			if v := r.Answers[j]; v >= 1 && v <= NumLevels {
-				s := LevelScore(int(v))
-				st[j].n++
-				st[j].sum += s
-				st[j].sumsq += s * s
-			}
+		for l := 1; l <= NumLevels; l++ {
+			n, s := float64(rep.tally.Slots[j][l]), LevelScore(l)
+			st[j].n += n
+			st[j].sum += n * s
+			st[j].sumsq += n * s * s
 		}
 	}
 	return st

@@ -30,7 +30,7 @@ func TestPracticeChangesAgreeWithTheTrendsRule(t *testing.T) {
 	}
 	from, rf := load(res.PreviousCampaignID, survey.ReportFilter{})
 	to, rt := load(res.CampaignID, survey.ReportFilter{})
-	all := survey.PracticeChanges(m, m, from, to, rf, rt)
+	all := survey.PracticeChanges(m, m, from, to)
 	if len(all) != len(m.Practices()) {
 		t.Fatalf("%d practices with a change, want %d", len(all), len(m.Practices()))
 	}
@@ -46,7 +46,7 @@ func TestPracticeChangesAgreeWithTheTrendsRule(t *testing.T) {
 		}
 	}
 	hidden, _ := load(res.PreviousCampaignID, survey.ReportFilter{Role: "no-such-role"})
-	if got := survey.PracticeChanges(m, m, hidden, to, rf, rt); got != nil {
+	if got := survey.PracticeChanges(m, m, hidden, to); got != nil {
 		t.Errorf("a change from a suppressed view: %d practices", len(got))
 	}
 }

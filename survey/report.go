@@ -253,6 +253,12 @@ type Report struct {
 	Seniority       []ReportGroup    `json:"seniority,omitempty"`
 	// Release is the published state the report shows (set by the server).
 	Release *ReleaseInfo `json:"release,omitempty"`
+	// ownCEM is, per part, the moments of respondents' own CEM scores:
+	// the trend's noise test reads them instead of the rows.
+	ownCEM []moments
+	// tally is the selected responses' count per slot and level: how each
+	// practice moved between waves is read from it.
+	tally Tally
 }
 
 // ReleaseInfo says which release a report shows: every number in it comes
@@ -312,21 +318,17 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 		t.Add(r.Answers)
 	}
 	s := m.Scores(t)
+	rep.tally = t
 	n := len(sel)
 	rep.Responses = &n
-	// Respondents' own scores: for the ± of the whole and each section, and
-	// for leaders against staff.
-	scorer := newOwnScorer(m)
-	own := make([][]OwnScore, len(sel))
-	flat := make([]OwnScore, len(sel)*(len(m.Sections)+1))
-	spread := make([]ownMoments, len(m.Sections)+1)
-	for i, r := range sel {
-		own[i] = flat[i*(len(m.Sections)+1) : (i+1)*(len(m.Sections)+1)]
-		scorer.scores(r.Answers, own[i])
-		for part, o := range own[i] {
-			spread[part].add(o)
-		}
+	// Respondents' own scores: for the ± of the whole and each section,
+	// the trend's noise test, and leaders against staff.
+	own := newOwnTally(m)
+	for _, r := range sel {
+		own.add(r)
 	}
+	spread := own.spread
+	rep.ownCEM = own.cem()
 	ov := reportScore(s.Overall)
 	ov.Margin = spread[0].margins()
 	rep.Overall, rep.DontKnowRate = &ov, rateNum(s.DontKnowRate)
@@ -349,7 +351,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 			ViewsDiffer: st.ViewsDiffer || p.RealityStats.ViewsDiffer,
 		})
 	}
-	rep.LeadersVsStaff = leadersVsStaff(m, sel, own, k)
+	rep.LeadersVsStaff = leadersVsStaff(m, sel, own.reality, k)
 	rep.Recommendations = Recommend(rep, ParseSectionWeights(c.SectionWeights), 10)
 	if f.Empty() {
 		// Each response is counted once, into its profile's tally; the
@@ -437,7 +439,7 @@ func breakdown(m *Model, profiles map[profile]*Tally, k int, key func(profile) s
 // normal approximation; Q adjusts it by Benjamini-Hochberg across the 104
 // practices, and across overall plus the 13 sections for those. Only Q ≤
 // 0.05 is a finding (Significant); a large δ without it is indicative.
-func leadersVsStaff(m *Model, rows []*ReportRow, own [][]OwnScore, k int) *LeadersVsStaff {
+func leadersVsStaff(m *Model, rows []*ReportRow, reality [2][]map[float64]int, k int) *LeadersVsStaff {
 	var seniors, others []int
 	for i, r := range rows {
 		if r.Seniority == SeniorBand {
@@ -461,22 +463,11 @@ func leadersVsStaff(m *Model, rows []*ReportRow, own [][]OwnScore, k int) *Leade
 	ss, so := m.Scores(ts), m.Scores(to)
 	parts := make([]LeaderComparison, 0, len(m.Sections)+1)
 	for part := range len(m.Sections) + 1 {
-		var a, b []float64
-		for _, i := range seniors {
-			if v := own[i][part].Reality; v.Valid {
-				a = append(a, v.V)
-			}
-		}
-		for _, i := range others {
-			if v := own[i][part].Reality; v.Valid {
-				b = append(b, v.V)
-			}
-		}
 		id, gs, gr := "overall", ss.Overall.Reality, so.Overall.Reality
 		if part > 0 {
 			id, gs, gr = m.Sections[part-1].ID, ss.Sections[part-1].Reality, so.Sections[part-1].Reality
 		}
-		parts = append(parts, leaderRow(id, MannWhitneyValues(a, b), gs, gr))
+		parts = append(parts, leaderRow(id, MannWhitneyCounts(reality[0][part], reality[1][part]), gs, gr))
 	}
 	adjust(parts)
 	out.Overall = &parts[0]

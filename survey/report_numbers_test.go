@@ -165,9 +165,9 @@ func TestTrendIntervalUsesWelchT(t *testing.T) {
 		}
 		c := closedCampaign(3)
 		c.ID = id
-		return survey.TrendWave{Campaign: c, Report: survey.BuildReport(m, c, rows, survey.ReportFilter{}, nil), Rows: rows}
+		return survey.TrendWave{Campaign: c, Report: survey.BuildReport(m, c, rows, survey.ReportFilter{}, nil)}
 	}
-	tr := survey.BuildTrend(m, []survey.TrendWave{wave(1, 5, 4, 3), wave(2, 4, 3, 2)}) // 0, 25, 50 → 25, 50, 75
+	tr := survey.BuildTrend([]survey.TrendWave{wave(1, 5, 4, 3), wave(2, 4, 3, 2)}) // 0, 25, 50 → 25, 50, 75
 	ch := tr[1].Change
 	if ch == nil || ch.Diff == nil || ch.DF == nil {
 		t.Fatalf("no change: %+v", ch)
@@ -221,9 +221,8 @@ func TestOneOwnScoreEverywhere(t *testing.T) {
 		t.Errorf("senior reality: %v in leaders against staff, %v in the breakdown", *lv.Overall.Senior, *senior.Overall.Reality)
 	}
 	// The trend's own scores: overall is the mean of the respondent's section scores.
-	own := survey.RespondentScores(m, rows[:1], survey.ReportFilter{})
-	if len(own[0]) != 1 || own[0][0] != 100 {
-		t.Errorf("own overall score of the first respondent = %v, want 100", own[0])
+	if own := m.OwnScores(rows[0].Answers)[0].CEM; !own.Valid || own.V != 100 {
+		t.Errorf("own overall score of the first respondent = %v, want 100", own)
 	}
 }
 

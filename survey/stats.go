@@ -152,29 +152,33 @@ func binom(n, k int) float64 {
 // MannWhitneyValues compares two samples of values (e.g. respondents' own
 // section scores) by binning them on their distinct values.
 func MannWhitneyValues(a, b []float64) Comparison {
-	distinct := map[float64]bool{}
+	ca, cb := map[float64]int{}, map[float64]int{}
 	for _, v := range a {
-		distinct[v] = true
+		ca[v]++
 	}
 	for _, v := range b {
-		distinct[v] = true
+		cb[v]++
 	}
-	vals := make([]float64, 0, len(distinct))
-	for v := range distinct {
+	return MannWhitneyCounts(ca, cb)
+}
+
+// MannWhitneyCounts is MannWhitneyValues from how often each value occurs
+// in the two samples: ranks need only the counts of tied values.
+func MannWhitneyCounts(a, b map[float64]int) Comparison {
+	vals := make([]float64, 0, len(a)+len(b))
+	for v := range a {
 		vals = append(vals, v)
 	}
-	sort.Float64s(vals)
-	bin := make(map[float64]int, len(vals))
-	for i, v := range vals {
-		bin[v] = i
+	for v := range b {
+		if _, dup := a[v]; !dup {
+			vals = append(vals, v)
+		}
 	}
+	sort.Float64s(vals)
 	ha := make([]int, len(vals))
 	hb := make([]int, len(vals))
-	for _, v := range a {
-		ha[bin[v]]++
-	}
-	for _, v := range b {
-		hb[bin[v]]++
+	for i, v := range vals {
+		ha[i], hb[i] = a[v], b[v]
 	}
 	return MannWhitney(ha, hb)
 }

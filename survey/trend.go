@@ -10,14 +10,11 @@ import "math"
 // computed from unrounded scores.
 
 // TrendWave is one campaign's input: its report (already filtered and
-// suppressed) and its rows, from which respondents' own scores come.
+// suppressed), built by BuildReport, which keeps the spread of
+// respondents' own scores the noise test needs.
 type TrendWave struct {
 	Campaign *Campaign
 	Report   *Report
-	Rows     []ReportRow
-	// Own, when set, is RespondentScores(m, Rows, Report.Filter) computed
-	// earlier (it is the costly part, worth caching with the report).
-	Own [][]float64
 }
 
 // Change from the previous wave, in points, with its 95 % interval.
@@ -47,9 +44,9 @@ type TrendPoint struct {
 }
 
 // BuildTrend lines up waves, oldest first, under the filter their reports were built with.
-func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
+func BuildTrend(waves []TrendWave) []TrendPoint {
 	out := make([]TrendPoint, len(waves))
-	own := make([][][]float64, len(waves)) // wave → part (0 overall, 1+i section i) → respondents' scores
+	own := make([][]moments, len(waves)) // wave → part (0 overall, 1+i section i) → own CEM scores' moments
 	for i, w := range waves {
 		p := TrendPoint{CampaignID: w.Campaign.ID, Name: w.Campaign.Name, Wave: w.Campaign.WaveLabel, Suppressed: w.Report.Suppressed}
 		if !p.Suppressed {
@@ -58,10 +55,7 @@ func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
 			for _, s := range w.Report.Sections {
 				p.Sections = append(p.Sections, s.CEM)
 			}
-			own[i] = w.Own
-			if own[i] == nil {
-				own[i] = RespondentScores(m, w.Rows, w.Report.Filter)
-			}
+			own[i] = w.Report.ownCEM
 		}
 		out[i] = p
 		if i == 0 || p.Suppressed || out[i-1].Suppressed {
@@ -79,51 +73,25 @@ func BuildTrend(m *Model, waves []TrendWave) []TrendPoint {
 	return out
 }
 
-// RespondentScores gives, for each respondent the filter selects, their own
-// CEM score (own.go) overall (index 0) and per section (1 + section index).
-func RespondentScores(m *Model, rows []ReportRow, f ReportFilter) [][]float64 {
-	out := make([][]float64, len(m.Sections)+1)
-	scorer := newOwnScorer(m)
-	own := make([]OwnScore, len(m.Sections)+1)
-	for i := range rows {
-		if !f.match(&rows[i]) {
-			continue
-		}
-		scorer.scores(rows[i].Answers, own)
-		for part, o := range own {
-			if o.CEM.Valid {
-				out[part] = append(out[part], o.CEM.V)
-			}
-		}
-	}
-	return out
-}
-
 // change is to − from with a 95 % Welch interval from the respondents'
 // own scores: Welch's t with its Welch–Satterthwaite degrees of freedom,
 // not z, which is up to 40 % too narrow for the smallest views.
-func change(from, to Num, a, b []float64) *Change {
+func change(from, to Num, a, b moments) *Change {
 	c := &Change{}
-	if from == nil || to == nil || len(a) < 2 || len(b) < 2 {
+	if from == nil || to == nil || a.n < 2 || b.n < 2 {
 		return c
 	}
 	d := *to - *from
-	lo, hi, df := WelchInterval(d, a, b)
+	lo, hi, df := welch(d, a.variance(), float64(a.n), b.variance(), float64(b.n))
 	c.Diff, c.Low, c.High = num(Value{V: d, Valid: true}), num(Value{V: lo, Valid: true}), num(Value{V: hi, Valid: true})
 	c.DF = &df
 	c.Significant = lo > 0 || hi < 0
 	return c
 }
 
-// WelchInterval is the 95 % interval of a difference d of two means, from
-// the samples a and b, and its Welch–Satterthwaite degrees of freedom.
-func WelchInterval(d float64, a, b []float64) (lo, hi, df float64) {
-	_, va := meanVar(a)
-	_, vb := meanVar(b)
-	return welch(d, va, float64(len(a)), vb, float64(len(b)))
-}
-
-// welch is WelchInterval from the two samples' variances and sizes.
+// welch is the 95 % interval of a difference d of two means, from the
+// two samples' variances and sizes, and its Welch–Satterthwaite degrees
+// of freedom.
 func welch(d, va, na, vb, nb float64) (lo, hi, df float64) {
 	sa, sb := va/na, vb/nb
 	se := math.Sqrt(sa + sb)
@@ -133,15 +101,4 @@ func welch(d, va, na, vb, nb float64) (lo, hi, df float64) {
 	df = (sa + sb) * (sa + sb) / (sa*sa/(na-1) + sb*sb/(nb-1))
 	h := TQuantile975(df) * se
 	return d - h, d + h, df
-}
-
-func meanVar(xs []float64) (mean, variance float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	for _, x := range xs {
-		variance += (x - mean) * (x - mean)
-	}
-	return mean, variance / float64(len(xs)-1)
 }

@@ -25,12 +25,12 @@ func TestTrendSeparatesChangeFromNoise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	wave := func(id int64, rows []ReportRow, f ReportFilter) TrendWave {
 		c := &Campaign{ID: id, Name: "Wave", KMin: 5, Status: StatusClosed}
-		return TrendWave{Campaign: c, Report: BuildReport(m, c, rows, f, nil), Rows: rows}
+		return TrendWave{Campaign: c, Report: BuildReport(m, c, rows, f, nil)}
 	}
 	a := trendRows(m, rng, 60, 3)
 	same := trendRows(m, rng, 60, 3)
 	better := trendRows(m, rng, 60, 2)
-	tr := BuildTrend(m, []TrendWave{wave(1, a, ReportFilter{}), wave(2, same, ReportFilter{}), wave(3, better, ReportFilter{})})
+	tr := BuildTrend([]TrendWave{wave(1, a, ReportFilter{}), wave(2, same, ReportFilter{}), wave(3, better, ReportFilter{})})
 	if len(tr) != 3 || tr[0].Change != nil {
 		t.Fatalf("trend %+v", tr)
 	}
@@ -45,12 +45,12 @@ func TestTrendSeparatesChangeFromNoise(t *testing.T) {
 		t.Errorf("section changes: %+v", tr[2].SectionChanges)
 	}
 	// A wave below k shows nothing, and no change is computed next to it.
-	tr = BuildTrend(m, []TrendWave{wave(1, a, ReportFilter{}), wave(2, better[:4], ReportFilter{}), wave(3, better, ReportFilter{})})
+	tr = BuildTrend([]TrendWave{wave(1, a, ReportFilter{}), wave(2, better[:4], ReportFilter{}), wave(3, better, ReportFilter{})})
 	if !tr[1].Suppressed || tr[1].CEM != nil || tr[1].Change != nil || tr[2].Change != nil {
 		t.Errorf("suppressed wave: %+v / %+v", tr[1], tr[2])
 	}
 	// A filter applies to respondents' own scores too: nobody matches → suppressed.
-	tr = BuildTrend(m, []TrendWave{wave(1, a, ReportFilter{Role: "it"}), wave(2, better, ReportFilter{Role: "it"})})
+	tr = BuildTrend([]TrendWave{wave(1, a, ReportFilter{Role: "it"}), wave(2, better, ReportFilter{Role: "it"})})
 	if !tr[0].Suppressed || tr[1].Change != nil {
 		t.Errorf("filtered trend: %+v", tr)
 	}

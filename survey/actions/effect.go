@@ -22,7 +22,6 @@ type Wave struct {
 	Campaign *survey.Campaign
 	Model    *survey.Model
 	Report   *survey.Report
-	Rows     []survey.ReportRow
 }
 
 // PracticeEffect is one practice's move since the actions' wave.
@@ -77,7 +76,7 @@ func DidItWork(cur Wave, earlier []Wave, acted []*Action) []EffectGroup {
 			continue
 		}
 		g := EffectGroup{Since: w.Campaign}
-		changes := survey.PracticeChanges(w.Model, cur.Model, w.Report, cur.Report, w.Rows, cur.Rows)
+		changes := survey.PracticeChanges(w.Model, cur.Model, w.Report, cur.Report)
 		ids := make([]string, 0, len(byPractice))
 		for p := range byPractice {
 			ids = append(ids, p)

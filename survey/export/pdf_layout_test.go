@@ -26,9 +26,9 @@ func fullDoc(t *testing.T, locale string) *export.Doc {
 	d.Participation = &survey.Participation{Responses: *d.Report.Responses, Invited: &invited, Rate: &rate}
 	rows := exportRows(d.Model, 400)
 	prev := &survey.Campaign{ID: 41, Name: "Wave 2025", WaveLabel: "2025", Status: survey.StatusClosed, KMin: 5}
-	d.Trend = survey.BuildTrend(d.Model, []survey.TrendWave{
-		{Campaign: prev, Report: survey.BuildReport(d.Model, prev, rows[:300], survey.ReportFilter{}, exportUnits), Rows: rows[:300]},
-		{Campaign: d.Campaign, Report: d.Report, Rows: rows}})
+	d.Trend = survey.BuildTrend([]survey.TrendWave{
+		{Campaign: prev, Report: survey.BuildReport(d.Model, prev, rows[:300], survey.ReportFilter{}, exportUnits)},
+		{Campaign: d.Campaign, Report: d.Report}})
 	return d
 }
 
