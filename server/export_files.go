@@ -65,7 +65,7 @@ func (a *App) exportDoc(c echo.Context) (*export.Doc, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := a.reports.current(c, a.db, cp)
+	part, _, err := a.participation(c, cp, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (a *App) exportDoc(c echo.Context) (*export.Doc, error) {
 		T:         func(id string, data map[string]any) string { return a.i18n.T(lang, id, data) },
 		Link:      func(slug, practice string) string { return base + portal.PagePath(slug, practice) },
 		Generated: time.Now(),
-		Benchmark: bench, Participation: survey.ParticipationOf(cp, rows.invitedBy, rep),
+		Benchmark: bench, Participation: part,
 		Trend: survey.BuildTrend(a.waves(c, cp, rep, rep.Filter, names)),
 	}
 	doc.Actions, err = a.exportActions(c, cp) // the action plan: a sheet and a page

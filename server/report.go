@@ -30,6 +30,17 @@ type reportRows struct {
 	// concurrent ones for the same thing wait for its result: sixteen
 	// managers opening a 100k campaign at once load it once, not sixteen times.
 	sf singleflight.Group
+	// invited is each campaign's invitation counts, kept apart from its
+	// rows: an earlier wave's rows, read for a trend, need none.
+	invited map[int64]invitedCounts
+}
+
+// invitedCounts is a campaign's invitations: in all, and by the
+// participant-list profile, for filtered rates.
+type invitedCounts struct {
+	n       int64
+	by      []survey.InvitedGroup
+	checked time.Time
 }
 
 // countFresh is how long a check of the release stands for other instances' releases.
@@ -55,11 +66,6 @@ type cachedRows struct {
 	// kept under it (fragments), and die with it
 	gen       uint64
 	fragments map[string]string
-	// invited is the campaign's invitation count, checked with the responses;
-	// invitedBy splits it by participant-list profile, for filtered rates,
-	// counted again only when invited changes
-	invited   int64
-	invitedBy []survey.InvitedGroup
 }
 
 var rowsGen atomic.Uint64
@@ -152,24 +158,15 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 		rc.mu.Lock()
 		rc.m[cp.ID] = cached
 		rc.mu.Unlock()
-		rc.recountInvited(db, cp.ID, cached.gen)
 		return cached, nil
-	}
-	invited, err := countInvited(ctx, db, cp.ID)
-	if err != nil {
-		return cachedRows{}, err
 	}
 	rel, err := survey.LoadReleasedRows(ctx, db, cp.ID)
 	if err != nil {
 		return cachedRows{}, err
 	}
-	invitedBy, err := survey.CountInvitedGroups(ctx, db, cp.ID)
-	if err != nil {
-		return cachedRows{}, err
-	}
 	cached = cachedRows{release: rel.Release, status: cp.Status, weights: cp.SectionWeights, k: cp.KMin, rows: rel.Rows,
 		reports: map[string]*survey.Report{}, checked: time.Now(),
-		gen: rowsGen.Add(1), fragments: map[string]string{}, invited: invited, invitedBy: invitedBy}
+		gen: rowsGen.Add(1), fragments: map[string]string{}}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}
@@ -179,45 +176,72 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 	return cached, nil
 }
 
-func countInvited(ctx context.Context, db *survey.DB, campaignID int64) (int64, error) {
-	var n int64
-	err := db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ?", campaignID).Count(&n).Error
-	return n, err
+// invitations returns the campaign's invitation counts. The first time
+// they are counted in the request (a views' first request starts that
+// early, beside the rows: see startCounting); after that the kept counts
+// are returned and, once older than countFresh, counted again in the
+// background. Counting costs time in proportion to the invitations (two
+// seconds at 1.4 million): done in the request, every view waiting on the
+// once-a-second check paid it, and so did every earlier wave of a trend.
+// The rate may lag the responses by the count's own time.
+func (rc *reportRows) invitations(ctx context.Context, db *survey.DB, campaignID int64) (invitedCounts, error) {
+	rc.mu.Lock()
+	kept, ok := rc.invited[campaignID]
+	rc.mu.Unlock()
+	if ok {
+		if time.Since(kept.checked) >= countFresh {
+			go rc.count(context.WithoutCancel(ctx), db, campaignID) //nolint:errcheck // the kept counts stand; the next view tries again
+		}
+		return kept, nil
+	}
+	return rc.count(ctx, db, campaignID)
 }
 
-// recountInvited updates the cached invitation count in the background.
-// Counting a campaign's invitations costs time in proportion to them (a
-// quarter of a second at 1.4 million on a busy machine): done in the
-// request, every view waiting on the once-a-second check paid it. The
-// release check stays in the request; the response rate may lag it by the
-// count's own time.
-func (rc *reportRows) recountInvited(db *survey.DB, campaignID int64, gen uint64) {
-	go rc.sf.Do("invited:"+strconv.FormatInt(campaignID, 10), func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+// startCounting counts a campaign's invitations beside whatever the
+// request does next, unless they are known already.
+func (rc *reportRows) startCounting(ctx context.Context, db *survey.DB, campaignID int64) {
+	rc.mu.Lock()
+	_, ok := rc.invited[campaignID]
+	rc.mu.Unlock()
+	if !ok {
+		go rc.count(ctx, db, campaignID) //nolint:errcheck // the view's own call reports it
+	}
+}
+
+// count counts a campaign's invitations, once at a time per campaign.
+func (rc *reportRows) count(ctx context.Context, db *survey.DB, campaignID int64) (invitedCounts, error) {
+	v, err, _ := rc.sf.Do("invited:"+strconv.FormatInt(campaignID, 10), func() (any, error) {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		n, err := countInvited(ctx, db, campaignID)
-		if err != nil {
-			return nil, err // the old count stands; the next check tries again
+		checked := time.Now()
+		var n int64
+		if err := db.Read.WithContext(ctx).Model(&survey.Invitation{}).Where("campaign_id = ?", campaignID).Count(&n).Error; err != nil {
+			return invitedCounts{}, err
 		}
 		rc.mu.Lock()
-		cached, ok := rc.m[campaignID]
+		kept, ok := rc.invited[campaignID]
 		rc.mu.Unlock()
-		if !ok || cached.gen != gen || cached.invited == n {
-			return nil, nil
-		}
-		// Invitations changed: the rates per unit and role follow.
-		by, err := survey.CountInvitedGroups(ctx, db, campaignID)
-		if err != nil {
-			return nil, err
+		if ok && kept.n == n {
+			kept.checked = checked // same count: the split stands
+		} else {
+			by, err := survey.CountInvitedGroups(ctx, db, campaignID)
+			if err != nil {
+				return invitedCounts{}, err
+			}
+			kept = invitedCounts{n: n, by: by, checked: checked}
 		}
 		rc.mu.Lock()
-		if cached, ok := rc.m[campaignID]; ok && cached.gen == gen {
-			cached.invited, cached.invitedBy = n, by
-			rc.m[campaignID] = cached
+		if rc.invited == nil {
+			rc.invited = map[int64]invitedCounts{}
 		}
+		rc.invited[campaignID] = kept
 		rc.mu.Unlock()
-		return nil, nil
+		return kept, nil
 	})
+	if err != nil {
+		return invitedCounts{}, err
+	}
+	return v.(invitedCounts), nil
 }
 
 // build returns the report for a filter, from memory while no response has
@@ -304,6 +328,14 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 	if !ok {
 		return nil, nil, echo.ErrNotFound
 	}
+	// The view's rate needs the invitations: the first time, they are
+	// counted while the rows load.
+	a.reports.startCounting(c.Request().Context(), a.db, cp.ID)
+	// The trend and the recommendations' movement read the wave before:
+	// its rows load beside this one's, not after.
+	if earlier := a.earlierWaves(c, cp); len(earlier) > 0 {
+		go a.reports.current(c, a.db, earlier[0]) //nolint:errcheck // the view's own read reports it
+	}
 	units, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {
 		return nil, nil, err
@@ -316,13 +348,25 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 		return nil, nil, err
 	}
 	rep, err := a.reports.build(c, a.db, cp, f, func(rows []survey.ReportRow) *survey.Report {
+		prev := make(chan *survey.Report, 1)
+		go func() { prev <- a.previousReport(c, cp, f, names) }()
 		rep := survey.BuildReport(m, cp, rows, f, names)
-		if prev := a.previousReport(c, cp, f, names); prev != nil {
+		if prev := <-prev; prev != nil {
 			survey.WithMovement(rep.Recommendations, prev)
 		}
 		return rep
 	})
 	return rep, units, err
+}
+
+// participation is the rate of a report's view, and the campaign's
+// invitation count, which names the counts in cache keys.
+func (a *App) participation(c echo.Context, cp *survey.Campaign, rep *survey.Report) (*survey.Participation, int64, error) {
+	counts, err := a.reports.invitations(c.Request().Context(), a.db, cp.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return survey.ParticipationOf(cp, counts.by, rep), counts.n, nil
 }
 
 // unitLimit is the units the viewer is limited to, nil when they may see
@@ -406,8 +450,12 @@ func (a *App) apiReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	part, invited, err := a.participation(c, cp, rep)
+	if err != nil {
+		return err
+	}
 	bf, _ := a.benchmarkFilter(c)
-	key := fmt.Sprintf("api|%s|%+v|%d|%s|%s|%d", filterKey(rep.Filter), bf, a.pool.version(), cp.Status, a.waveGens(c, cp), rows.invited)
+	key := fmt.Sprintf("api|%s|%+v|%d|%s|%s|%d", filterKey(rep.Filter), bf, a.pool.version(), cp.Status, a.waveGens(c, cp), invited)
 	if js, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte(js))
 	}
@@ -416,7 +464,7 @@ func (a *App) apiReport(c echo.Context) error {
 		return err
 	}
 	body := apiReportBody{Report: rep, Benchmark: bench, Trend: survey.BuildTrend(a.waves(c, cp, rep, rep.Filter, names)),
-		Participation: survey.ParticipationOf(cp, rows.invitedBy, rep)}
+		Participation: part}
 	if rep.Overall != nil && rep.Overall.CEM != nil {
 		if rank := bench.Rank(*rep.Overall.CEM); rank >= 0 { // -1: the comparison group is suppressed
 			body.BenchmarkRank = &rank

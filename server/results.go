@@ -51,11 +51,11 @@ func (a *App) resultsIndex(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			rows, err := a.reports.current(c, a.db, cp)
+			part, _, err := a.participation(c, cp, rep)
 			if err != nil {
 				return err
 			}
-			sum.Report, sum.Participation = rep, survey.ParticipationOf(cp, rows.invitedBy, rep)
+			sum.Report, sum.Participation = rep, part
 			byID[cp.ID] = rep
 		}
 		d.Campaigns = append(d.Campaigns, sum)
@@ -199,7 +199,11 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Participation = survey.ParticipationOf(cp, rows.invitedBy, rep) // invitations counted with the responses, at most once a second
+	part, invited, err := a.participation(c, cp, rep)
+	if err != nil {
+		return err
+	}
+	d.Participation = part
 	var unitsKey strings.Builder
 	for _, u := range units { // the filter's choices: renamed or added units show at once
 		fmt.Fprintf(&unitsKey, "%d:%s,", u.ID, u.Name)
@@ -208,7 +212,7 @@ func (a *App) resultsPage(c echo.Context) error {
 		fmt.Fprintf(&unitsKey, "w%d:%s:%s,", w.ID, w.Name, w.WaveLabel)
 	}
 	// The effective filter, not only the query: a limited manager's default is their own unit.
-	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, rows.invited, a.pool.version(),
+	key := fmt.Sprintf("%s|%s|%s|%t|%d|%d|%s|%s|%s|%s|%s", lang, filterKey(rep.Filter), c.QueryParams().Encode(), d.Limited, invited, a.pool.version(),
 		cp.Name, cp.WaveLabel, cp.Status, a.waveGens(c, cp), unitsKey.String())
 	key += "|" + strings.Join(d.Additions, "|")                                           // shown above the figures, so part of the fragment
 	key += fmt.Sprintf("|%t%t%t%t", cp.AskUnit, cp.AskRole, cp.AskSeniority, cp.OpenLink) // whether a rate can be given

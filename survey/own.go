@@ -1,7 +1,9 @@
 package survey
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -20,22 +22,44 @@ type OwnScore struct {
 	Intention, Reality, CEM Value
 }
 
-// ownScorer computes own scores; it knows each practice's section.
+// ownScorer computes own scores; it knows each section's answer slots. It
+// counts in quarters: a level's score is 25 times 5 − level, so a section's
+// own score is 25·q/n exactly, for the q quarters of its n answers.
 type ownScorer struct {
-	m     *Model
-	secOf []int // practice index → section index
-	sum   [][2]float64
-	n     [][2]int
+	// slots[si] is section si's answer slots, [first, end): a section's
+	// practices follow each other in the model, two slots each.
+	slots [][2]int
+	q, n  [][2]int
+	// maxN is the most practices a section has: q ≤ 4·maxN.
+	maxN int
 }
 
+// quarters is a stored answer's worth in quarters (5 − level), or −1 for
+// "don't know", unanswered and anything not a level.
+var quarters = func() (t [256]int8) {
+	for v := range t {
+		t[v] = -1
+		if v >= 1 && v <= NumLevels {
+			t[v] = int8(NumLevels - v)
+		}
+	}
+	return t
+}()
+
 func newOwnScorer(m *Model) *ownScorer {
-	o := &ownScorer{m: m, secOf: make([]int, len(m.practices)), sum: make([][2]float64, len(m.Sections)), n: make([][2]int, len(m.Sections))}
+	o := &ownScorer{slots: make([][2]int, len(m.Sections)), q: make([][2]int, len(m.Sections)), n: make([][2]int, len(m.Sections))}
 	for si, s := range m.Sections {
+		first, count := -1, 0
 		for _, sub := range s.Subsections {
 			for _, p := range sub.Practices {
-				o.secOf[p.Index] = si
+				if first < 0 {
+					first = p.Index
+				}
+				count++
 			}
 		}
+		o.slots[si] = [2]int{2 * first, 2 * (first + count)}
+		o.maxN = max(o.maxN, count)
 	}
 	return o
 }
@@ -43,24 +67,27 @@ func newOwnScorer(m *Model) *ownScorer {
 // scores fills out (length len(m.Sections)+1: overall first, then each
 // section in model order) with one respondent's own scores.
 func (o *ownScorer) scores(answers []byte, out []OwnScore) {
-	clear(o.sum)
-	clear(o.n)
-	for _, p := range o.m.practices {
-		si := o.secOf[p.Index]
-		for d := range 2 {
-			if j := 2*p.Index + d; j < len(answers) && answers[j] >= 1 && answers[j] <= NumLevels {
-				o.sum[si][d] += LevelScore(int(answers[j]))
-				o.n[si][d]++
+	for si, b := range o.slots {
+		var q, n [2]int
+		if b[0] < len(answers) {
+			// Slots come in pairs from an even start: intention, reality.
+			sec := answers[b[0]:min(b[1], len(answers))]
+			for j, a := range sec {
+				if v := quarters[a]; v >= 0 {
+					q[j&1] += int(v)
+					n[j&1]++
+				}
 			}
 		}
+		o.q[si], o.n[si] = q, n
 	}
 	var all [2]float64
 	var alln [2]int
-	for si := range o.sum {
+	for si := range o.q {
 		var v [2]Value
 		for d := range 2 {
 			if o.n[si][d] > 0 {
-				v[d] = Value{V: o.sum[si][d] / float64(o.n[si][d]), Valid: true}
+				v[d] = Value{V: quarterScore(o.q[si][d], o.n[si][d]), Valid: true}
 				all[d] += v[d].V
 				alln[d]++
 			}
@@ -76,6 +103,10 @@ func (o *ownScorer) scores(answers []byte, out []OwnScore) {
 	out[0] = ownScore(ov[0], ov[1])
 }
 
+// quarterScore is the mean score of n answers worth q quarters in all:
+// the sum of their LevelScores (multiples of 25, so exact) over n.
+func quarterScore(q, n int) float64 { return float64(25*q) / float64(n) }
+
 // OwnScores is one respondent's own scores: overall first, then each
 // section in model order.
 func (m *Model) OwnScores(answers []byte) []OwnScore {
@@ -89,23 +120,28 @@ func (m *Model) OwnScores(answers []byte) []OwnScore {
 // moments of each dimension (for the ± and the trend's noise test), and
 // how many seniors and others gave each own Reality score (for leaders
 // against staff, whose rank test needs only the counts of tied values).
-// Memory grows with the distinct values, not with the respondents.
+// A section's scores are counted by (answers, quarters); the overall's, a
+// mean of section scores with many distinct values, are kept (8 bytes a
+// respondent, sorted once at the end), which costs less than counting
+// them in a map.
 type ownTally struct {
 	scorer *ownScorer
 	buf    []OwnScore
 	spread []ownMoments
-	// reality[band][part] counts own Reality scores by value; band 0 is
-	// senior managers, 1 everyone else.
-	reality [2][]map[float64]int
+	// Band 0 is senior managers, 1 everyone else.
+	overall [2][]float64
+	// sections[band][section][n·stride + q] counts own Reality scores.
+	sections [2][][]int
+	stride   int
 }
 
 func newOwnTally(m *Model) *ownTally {
-	parts := len(m.Sections) + 1
-	t := &ownTally{scorer: newOwnScorer(m), buf: make([]OwnScore, parts), spread: make([]ownMoments, parts)}
-	for b := range t.reality {
-		t.reality[b] = make([]map[float64]int, parts)
-		for part := range parts {
-			t.reality[b][part] = map[float64]int{}
+	o := newOwnScorer(m)
+	t := &ownTally{scorer: o, buf: make([]OwnScore, len(m.Sections)+1), spread: make([]ownMoments, len(m.Sections)+1), stride: 4*o.maxN + 1}
+	for b := range 2 {
+		t.sections[b] = make([][]int, len(m.Sections))
+		for si := range m.Sections {
+			t.sections[b][si] = make([]int, (o.maxN+1)*t.stride)
 		}
 	}
 	return t
@@ -119,10 +155,57 @@ func (t *ownTally) add(r *ReportRow) {
 	}
 	for part, o := range t.buf {
 		t.spread[part].add(o)
-		if o.Reality.Valid {
-			t.reality[band][part][o.Reality.V]++
+	}
+	if o := t.buf[0].Reality; o.Valid {
+		t.overall[band] = append(t.overall[band], o.V)
+	}
+	for si, n := range t.scorer.n {
+		if n[1] > 0 {
+			t.sections[band][si][n[1]*t.stride+t.scorer.q[si][1]]++
 		}
 	}
+}
+
+// merge adds another tally of the same model into t.
+func (t *ownTally) merge(o *ownTally) {
+	for part := range t.spread {
+		t.spread[part].merge(&o.spread[part])
+	}
+	for b := range 2 {
+		t.overall[b] = append(t.overall[b], o.overall[b]...)
+		for si, bins := range o.sections[b] {
+			for i, c := range bins {
+				t.sections[b][si][i] += c
+			}
+		}
+	}
+}
+
+// reality is the own Reality scores of seniors (band 0) or others (1) on
+// a part (0 overall, 1 + i section i), as runs of equal values.
+func (t *ownTally) reality(band, part int) []Run {
+	if part == 0 {
+		slices.Sort(t.overall[band])
+		return Runs(t.overall[band])
+	}
+	var out []Run
+	for i, c := range t.sections[band][part-1] {
+		if n, q := i/t.stride, i%t.stride; c > 0 {
+			out = append(out, Run{quarterScore(q, n), c})
+		}
+	}
+	// Bins are in order of answers, then quarters: sort by value, and
+	// join equal values (2 of 4 answers score as 1 of 2).
+	slices.SortFunc(out, func(a, b Run) int { return cmp.Compare(a.V, b.V) })
+	joined := out[:0]
+	for _, r := range out {
+		if len(joined) > 0 && joined[len(joined)-1].V == r.V {
+			joined[len(joined)-1].N += r.N
+		} else {
+			joined = append(joined, r)
+		}
+	}
+	return joined
 }
 
 // cem is, per part, the moments of the respondents' own CEM scores.
@@ -156,6 +239,19 @@ func (a *moments) add(v Value) {
 	d := v.V - a.mean
 	a.mean += d / float64(a.n)
 	a.m2 += d * (v.V - a.mean)
+}
+
+// merge adds another set of values' moments into a (Chan et al.'s
+// pairwise update).
+func (a *moments) merge(b *moments) {
+	if b.n == 0 {
+		return
+	}
+	n := a.n + b.n
+	d := b.mean - a.mean
+	a.mean += d * float64(b.n) / float64(n)
+	a.m2 += b.m2 + d*d*float64(a.n)*float64(b.n)/float64(n)
+	a.n = n
 }
 
 // variance is the sample variance (n − 1 in the denominator).

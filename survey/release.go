@@ -114,6 +114,9 @@ type ReleasedRows struct {
 // rather than one allocation each, and the few distinct profiles (unit,
 // role, band) shared by the rows that have them.
 func LoadReleasedRows(ctx context.Context, db *DB, campaignID int64) (ReleasedRows, error) {
+	if db.Dialect == "postgres" {
+		return loadReleasedPostgres(ctx, db, campaignID)
+	}
 	var out ReleasedRows
 	// The release and its rows are read in one snapshot: a release made in
 	// between must not mix with the rows of the one before.
@@ -126,42 +129,38 @@ func LoadReleasedRows(ctx context.Context, db *DB, campaignID int64) (ReleasedRo
 		if err != nil {
 			return err
 		}
-		p, err := r.Partition()
+		res, err := tx.Model(&Response{}).Select("unit_id", "role", "seniority", "answers").
+			Where("campaign_id = ?", campaignID).Rows()
 		if err != nil {
 			return err
 		}
-		rows, tuples, err := scanReleased(tx, campaignID, r.Shown)
-		if err != nil {
-			return err
-		}
-		// Every cell of a release holds at least k; only responses stored
-		// before releases existed can fall short, and they are not shown.
-		type shown struct {
-			cell cells.Attrs
-			row  ReportRow // the cell's profile, shared by its rows
-		}
-		byTuple := make([]shown, len(tuples))
-		sizes := map[cells.Attrs]int{}
-		for i, t := range tuples {
-			byTuple[i].cell = p.Cell(t.attrs)
-			sizes[byTuple[i].cell] += t.n
-		}
-		for i := range byTuple {
-			u, role, band := generalised(byTuple[i].cell)
-			byTuple[i].row = ReportRow{UnitID: u, Role: role, Seniority: band}
-		}
-		kept := make([]ReportRow, 0, len(rows))
-		for _, row := range rows {
-			b := &byTuple[row.tuple]
-			if sizes[b.cell] < p.K {
-				continue
+		defer res.Close()
+		scan := newReleasedScan(r.Shown)
+		var (
+			unit              sql.NullInt64
+			role, level, ansB sql.RawBytes
+		)
+		for res.Next() {
+			if err := res.Scan(&unit, &role, &level, &ansB); err != nil {
+				return err
 			}
-			kept = append(kept, ReportRow{UnitID: b.row.UnitID, Role: b.row.Role, Seniority: b.row.Seniority, Answers: row.answers})
+			scan.add(unit, role, level, ansB)
 		}
-		out = ReleasedRows{Release: &r, Rows: kept}
-		return nil
+		if err := res.Err(); err != nil {
+			return err
+		}
+		out, err = scan.released(&r)
+		return err
 	}, db.Snapshot())
 	return out, err
+}
+
+// releasedScan gathers a release's rows as they are read.
+type releasedScan struct {
+	rows           []scannedRow
+	tuples         []scannedTuple
+	index          map[string]int32
+	arena, scratch []byte
 }
 
 // scannedRow is a released response as read: its answers and the index of
@@ -176,54 +175,71 @@ type scannedTuple struct {
 	n     int
 }
 
-// scanReleased reads the campaign's responses in storage order. sizeHint
-// is how many there probably are (the release's count).
-func scanReleased(tx *gorm.DB, campaignID int64, sizeHint int) ([]scannedRow, []scannedTuple, error) {
-	res, err := tx.Model(&Response{}).Select("unit_id", "role", "seniority", "answers").
-		Where("campaign_id = ?", campaignID).Rows()
+// newReleasedScan expects about sizeHint rows (the release's count).
+func newReleasedScan(sizeHint int) *releasedScan {
+	return &releasedScan{rows: make([]scannedRow, 0, max(sizeHint, 0)), index: map[string]int32{}}
+}
+
+// add keeps one row; the slices are only read during the call.
+func (s *releasedScan) add(unit sql.NullInt64, role, level, answers []byte) {
+	// The profile as one key; m[string(b)] does not allocate, so only
+	// a new profile costs an allocation.
+	s.scratch = strconv.AppendInt(s.scratch[:0], unit.Int64, 10)
+	if !unit.Valid {
+		s.scratch = append(s.scratch, '-')
+	}
+	s.scratch = append(append(append(append(s.scratch, 0), role...), 0), level...)
+	t, ok := s.index[string(s.scratch)]
+	if !ok {
+		t = int32(len(s.tuples))
+		s.index[string(s.scratch)] = t
+		var u *int64
+		if unit.Valid {
+			id := unit.Int64
+			u = &id
+		}
+		s.tuples = append(s.tuples, scannedTuple{attrs: attrsOf(u, string(role), string(level))})
+	}
+	s.tuples[t].n++
+	if cap(s.arena)-len(s.arena) < len(answers) {
+		s.arena = make([]byte, 0, max(len(answers), 1<<20))
+	}
+	n := len(s.arena)
+	s.arena = append(s.arena, answers...)
+	s.rows = append(s.rows, scannedRow{answers: s.arena[n:len(s.arena):len(s.arena)], tuple: t})
+}
+
+// released is the rows the release r shows, each with its cell's profile.
+func (s *releasedScan) released(r *Release) (ReleasedRows, error) {
+	p, err := r.Partition()
 	if err != nil {
-		return nil, nil, err
+		return ReleasedRows{}, err
 	}
-	defer res.Close()
-	rows := make([]scannedRow, 0, max(sizeHint, 0))
-	var tuples []scannedTuple
-	index := map[string]int32{}
-	var arena, scratch []byte
-	var (
-		unit              sql.NullInt64
-		role, level, ansB sql.RawBytes
-	)
-	for res.Next() {
-		if err := res.Scan(&unit, &role, &level, &ansB); err != nil {
-			return nil, nil, err
-		}
-		// The profile as one key; m[string(b)] does not allocate, so only
-		// a new profile costs an allocation.
-		scratch = strconv.AppendInt(scratch[:0], unit.Int64, 10)
-		if !unit.Valid {
-			scratch = append(scratch, '-')
-		}
-		scratch = append(append(append(append(scratch, 0), role...), 0), level...)
-		t, ok := index[string(scratch)]
-		if !ok {
-			t = int32(len(tuples))
-			index[string(scratch)] = t
-			var u *int64
-			if unit.Valid {
-				id := unit.Int64
-				u = &id
-			}
-			tuples = append(tuples, scannedTuple{attrs: attrsOf(u, string(role), string(level))})
-		}
-		tuples[t].n++
-		if cap(arena)-len(arena) < len(ansB) {
-			arena = make([]byte, 0, max(len(ansB), 1<<20))
-		}
-		n := len(arena)
-		arena = append(arena, ansB...)
-		rows = append(rows, scannedRow{answers: arena[n:len(arena):len(arena)], tuple: t})
+	// Every cell of a release holds at least k; only responses stored
+	// before releases existed can fall short, and they are not shown.
+	type shown struct {
+		cell cells.Attrs
+		row  ReportRow // the cell's profile, shared by its rows
 	}
-	return rows, tuples, res.Err()
+	byTuple := make([]shown, len(s.tuples))
+	sizes := map[cells.Attrs]int{}
+	for i, t := range s.tuples {
+		byTuple[i].cell = p.Cell(t.attrs)
+		sizes[byTuple[i].cell] += t.n
+	}
+	for i := range byTuple {
+		u, role, band := generalised(byTuple[i].cell)
+		byTuple[i].row = ReportRow{UnitID: u, Role: role, Seniority: band}
+	}
+	kept := make([]ReportRow, 0, len(s.rows))
+	for _, row := range s.rows {
+		b := &byTuple[row.tuple]
+		if sizes[b.cell] < p.K {
+			continue
+		}
+		kept = append(kept, ReportRow{UnitID: b.row.UnitID, Role: b.row.Role, Seniority: b.row.Seniority, Answers: row.answers})
+	}
+	return ReleasedRows{Release: r, Rows: kept}, nil
 }
 
 // Snapshot makes a read transaction see one state of the database

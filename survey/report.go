@@ -168,6 +168,12 @@ func (a *ownMoments) margins() *Margins {
 
 type ownMoments struct{ i, r, c moments }
 
+func (a *ownMoments) merge(b *ownMoments) {
+	a.i.merge(&b.i)
+	a.r.merge(&b.r)
+	a.c.merge(&b.c)
+}
+
 func (a *ownMoments) add(s OwnScore) {
 	a.i.add(s.Intention)
 	a.r.add(s.Reality)
@@ -313,22 +319,16 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 			return rep
 		}
 	}
-	t := m.NewTally()
-	for _, r := range sel {
-		t.Add(r.Answers)
-	}
+	agg := aggregateRows(m, sel)
+	t := agg.tally(m, func(profile) bool { return true })
 	s := m.Scores(t)
 	rep.tally = t
 	n := len(sel)
 	rep.Responses = &n
 	// Respondents' own scores: for the ± of the whole and each section,
 	// the trend's noise test, and leaders against staff.
-	own := newOwnTally(m)
-	for _, r := range sel {
-		own.add(r)
-	}
-	spread := own.spread
-	rep.ownCEM = own.cem()
+	spread := agg.own.spread
+	rep.ownCEM = agg.own.cem()
 	ov := reportScore(s.Overall)
 	ov.Margin = spread[0].margins()
 	rep.Overall, rep.DontKnowRate = &ov, rateNum(s.DontKnowRate)
@@ -351,12 +351,12 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 			ViewsDiffer: st.ViewsDiffer || p.RealityStats.ViewsDiffer,
 		})
 	}
-	rep.LeadersVsStaff = leadersVsStaff(m, sel, own.reality, k)
+	rep.LeadersVsStaff = leadersVsStaff(m, agg, k)
 	rep.Recommendations = Recommend(rep, ParseSectionWeights(c.SectionWeights), 10)
 	if f.Empty() {
 		// Each response is counted once, into its profile's tally; the
 		// three breakdowns add up profiles, not responses.
-		profiles := tallyProfiles(m, sel)
+		profiles := agg.profiles
 		rep.Units = breakdown(m, profiles, k, func(p profile) string { return p.unit }, func(key string) string {
 			id, _ := strconv.ParseInt(key, 10, 64)
 			return unitNames[id]
@@ -369,30 +369,6 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 
 // profile is a response's unit (rowUnitKey), role and band.
 type profile struct{ unit, role, seniority string }
-
-// tallyProfiles counts the rows into one tally per profile.
-func tallyProfiles(m *Model, rows []*ReportRow) map[profile]*Tally {
-	out := map[profile]*Tally{}
-	units := map[*int64]string{} // rows of a release share their profile's unit pointer
-	for _, r := range rows {
-		u, ok := units[r.UnitID]
-		if !ok {
-			u = rowUnitKey(r)
-			if len(units) < 1024 {
-				units[r.UnitID] = u
-			}
-		}
-		p := profile{u, r.Role, r.Seniority}
-		t := out[p]
-		if t == nil {
-			nt := m.NewTally()
-			t = &nt
-			out[p] = t
-		}
-		t.Add(r.Answers)
-	}
-	return out
-}
 
 // breakdown scores each group that the suppression rules let show.
 func breakdown(m *Model, profiles map[profile]*Tally, k int, key func(profile) string, name func(string) string) []ReportGroup {
@@ -439,27 +415,14 @@ func breakdown(m *Model, profiles map[profile]*Tally, k int, key func(profile) s
 // normal approximation; Q adjusts it by Benjamini-Hochberg across the 104
 // practices, and across overall plus the 13 sections for those. Only Q ≤
 // 0.05 is a finding (Significant); a large δ without it is indicative.
-func leadersVsStaff(m *Model, rows []*ReportRow, reality [2][]map[float64]int, k int) *LeadersVsStaff {
-	var seniors, others []int
-	for i, r := range rows {
-		if r.Seniority == SeniorBand {
-			seniors = append(seniors, i)
-		} else {
-			others = append(others, i)
-		}
-	}
+func leadersVsStaff(m *Model, agg *aggregate, k int) *LeadersVsStaff {
+	ts := agg.tally(m, func(p profile) bool { return p.seniority == SeniorBand })
+	to := agg.tally(m, func(p profile) bool { return p.seniority != SeniorBand })
 	out := &LeadersVsStaff{}
-	if len(seniors) < k || len(others) < k {
+	if ts.N < k || to.N < k {
 		return out
 	}
-	out.Available, out.Seniors, out.Others = true, len(seniors), len(others)
-	ts, to := m.NewTally(), m.NewTally()
-	for _, i := range seniors {
-		ts.Add(rows[i].Answers)
-	}
-	for _, i := range others {
-		to.Add(rows[i].Answers)
-	}
+	out.Available, out.Seniors, out.Others = true, ts.N, to.N
 	ss, so := m.Scores(ts), m.Scores(to)
 	parts := make([]LeaderComparison, 0, len(m.Sections)+1)
 	for part := range len(m.Sections) + 1 {
@@ -467,7 +430,7 @@ func leadersVsStaff(m *Model, rows []*ReportRow, reality [2][]map[float64]int, k
 		if part > 0 {
 			id, gs, gr = m.Sections[part-1].ID, ss.Sections[part-1].Reality, so.Sections[part-1].Reality
 		}
-		parts = append(parts, leaderRow(id, MannWhitneyCounts(reality[0][part], reality[1][part]), gs, gr))
+		parts = append(parts, leaderRow(id, MannWhitneyRuns(agg.own.reality(0, part), agg.own.reality(1, part)), gs, gr))
 	}
 	adjust(parts)
 	out.Overall = &parts[0]

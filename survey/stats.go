@@ -2,6 +2,7 @@ package survey
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -152,33 +153,50 @@ func binom(n, k int) float64 {
 // MannWhitneyValues compares two samples of values (e.g. respondents' own
 // section scores) by binning them on their distinct values.
 func MannWhitneyValues(a, b []float64) Comparison {
-	ca, cb := map[float64]int{}, map[float64]int{}
-	for _, v := range a {
-		ca[v]++
-	}
-	for _, v := range b {
-		cb[v]++
-	}
-	return MannWhitneyCounts(ca, cb)
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return MannWhitneyRuns(Runs(a), Runs(b))
 }
 
-// MannWhitneyCounts is MannWhitneyValues from how often each value occurs
-// in the two samples: ranks need only the counts of tied values.
-func MannWhitneyCounts(a, b map[float64]int) Comparison {
-	vals := make([]float64, 0, len(a)+len(b))
-	for v := range a {
-		vals = append(vals, v)
-	}
-	for v := range b {
-		if _, dup := a[v]; !dup {
-			vals = append(vals, v)
+// Run is a value and how often it occurs in a sample.
+type Run struct {
+	V float64
+	N int
+}
+
+// Runs is a sorted sample as its distinct values with their counts.
+func Runs(sorted []float64) []Run {
+	var out []Run
+	for _, v := range sorted {
+		if len(out) > 0 && out[len(out)-1].V == v {
+			out[len(out)-1].N++
+		} else {
+			out = append(out, Run{v, 1})
 		}
 	}
-	sort.Float64s(vals)
-	ha := make([]int, len(vals))
-	hb := make([]int, len(vals))
-	for i, v := range vals {
-		ha[i], hb[i] = a[v], b[v]
+	return out
+}
+
+// MannWhitneyRuns is MannWhitneyValues from the two samples' runs, each
+// in increasing order of value: ranks need only the counts of tied values.
+func MannWhitneyRuns(a, b []Run) Comparison {
+	ha := make([]int, 0, len(a)+len(b))
+	hb := make([]int, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || i < len(a) && a[i].V < b[j].V:
+			ha, hb = append(ha, a[i].N), append(hb, 0)
+			i++
+		case i == len(a) || b[j].V < a[i].V:
+			ha, hb = append(ha, 0), append(hb, b[j].N)
+			j++
+		default:
+			ha, hb = append(ha, a[i].N), append(hb, b[j].N)
+			i++
+			j++
+		}
 	}
 	return MannWhitney(ha, hb)
 }
