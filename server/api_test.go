@@ -1,13 +1,18 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	kgzip "github.com/klauspost/compress/gzip"
 
 	"tiltline/survey"
 )
@@ -146,5 +151,48 @@ func TestAPIReportRecommendsWithMovementSinceLastWave(t *testing.T) {
 	first := recs[0].(map[string]any)
 	if first["subsection"] == "" || first["movement"] == nil || len(first["kinds"].([]any)) == 0 {
 		t.Errorf("recommendation lacks its page, reason or movement since the previous wave: %v", first)
+	}
+}
+
+// A kept report body is compressed once, and so harder than the fastest
+// level compressing on every request could afford: a client that takes
+// gzip gets the stored form, which reads back to the very body a client
+// without gzip gets.
+func TestAPIReportServesItsKeptBodyCompressedOnce(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	path := fmt.Sprintf("/api/v1/campaigns/%d/report", demo.CampaignID)
+	auth := "Bearer " + demo.APIToken
+	first := get(t, a, path, "Authorization", auth) // builds and keeps the body
+	plain := body(t, first)
+	if first.StatusCode != http.StatusOK || !strings.Contains(plain, `"practices"`) {
+		t.Fatalf("first: %d %.200s", first.StatusCode, plain)
+	}
+	for _, accept := range []string{"gzip", "br;q=1.0, gzip;q=0.8", "*"} {
+		r := get(t, a, path, "Authorization", auth, "Accept-Encoding", accept)
+		if r.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(r.Header.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("Accept-Encoding %q: Content-Encoding %q, Vary %q", accept, r.Header.Get("Content-Encoding"), r.Header.Get("Vary"))
+		}
+		raw, _ := io.ReadAll(r.Body)
+		var fast bytes.Buffer
+		zw, _ := kgzip.NewWriterLevel(&fast, kgzip.BestSpeed) // what the server compresses pages with
+		_, _ = zw.Write([]byte(plain))
+		_ = zw.Close()
+		if len(raw) >= fast.Len() {
+			t.Errorf("Accept-Encoding %q: %d bytes, no smaller than the fastest level's %d: compressed per request?", accept, len(raw), fast.Len())
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || string(got) != plain {
+			t.Fatalf("Accept-Encoding %q: the gzip body differs from the plain one (%v)", accept, err)
+		}
+	}
+	for _, accept := range []string{"", "identity", "gzip;q=0", "deflate"} {
+		r := get(t, a, path, "Authorization", auth, "Accept-Encoding", accept)
+		if ce := r.Header.Get("Content-Encoding"); ce != "" || body(t, r) != plain {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, or a body other than the first", accept, ce)
+		}
 	}
 }

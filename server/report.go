@@ -1,16 +1,19 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/singleflight"
 
@@ -106,6 +109,58 @@ func (rc *reportRows) keepFragment(campaignID int64, gen uint64, key string, h s
 	if cached, ok := rc.m[campaignID]; ok && cached.gen == gen && len(cached.fragments) < 64 {
 		cached.fragments[key] = h
 	}
+}
+
+// keepBody keeps a whole response body built from these rows, and its
+// gzip form: the same body for every reader of the view is compressed
+// once, not on every request (compressing was a third of a cached view's
+// time at a million responses).
+func (rc *reportRows) keepBody(campaignID int64, gen uint64, key string, body []byte) {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // a valid level: no error
+	_, _ = zw.Write(body)                                  // into memory: no error
+	if zw.Close() == nil {
+		rc.keepFragment(campaignID, gen, key+"|gzip", b.String())
+	}
+	rc.keepFragment(campaignID, gen, key, string(body))
+}
+
+// serveKept writes a body kept by keepBody, compressed when the client
+// takes gzip; false when none is kept.
+func (rc *reportRows) serveKept(c echo.Context, campaignID int64, gen uint64, key, contentType string) (bool, error) {
+	h := c.Response().Header()
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+		if gz, ok := rc.fragment(campaignID, gen, key+"|gzip"); ok {
+			h.Set(echo.HeaderContentEncoding, "gzip")
+			return true, c.Blob(http.StatusOK, contentType, []byte(gz))
+		}
+	}
+	body, ok := rc.fragment(campaignID, gen, key)
+	if !ok {
+		return false, nil
+	}
+	return true, c.Blob(http.StatusOK, contentType, []byte(body))
+}
+
+// acceptsGzip reads an Accept-Encoding header: gzip (or *) named without q=0.
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if c := strings.ToLower(strings.TrimSpace(coding)); c != "gzip" && c != "*" {
+			continue
+		}
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			if name, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(name), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		return q > 0
+	}
+	return false
 }
 
 // touch makes the next read of a campaign's rows check the database: a
@@ -456,8 +511,8 @@ func (a *App) apiReport(c echo.Context) error {
 	}
 	bf, _ := a.benchmarkFilter(c)
 	key := fmt.Sprintf("api|%s|%+v|%d|%s|%s|%d", filterKey(rep.Filter), bf, a.pool.version(), cp.Status, a.waveGens(c, cp), invited)
-	if js, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte(js))
+	if ok, err := a.reports.serveKept(c, cp.ID, rows.gen, key, echo.MIMEApplicationJSON); ok {
+		return err
 	}
 	_, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {
@@ -474,7 +529,7 @@ func (a *App) apiReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.reports.keepFragment(cp.ID, rows.gen, key, string(js))
+	a.reports.keepBody(cp.ID, rows.gen, key, js)
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, js)
 }
 
