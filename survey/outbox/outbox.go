@@ -94,10 +94,6 @@ func (p RetryPolicy) Backoff(attempts int) time.Duration {
 	return max(d+jitter, 0)
 }
 
-// ReminderGap is the least time between two reminders to the same person: a
-// scheduled reminder waits when one was queued by hand the day before.
-const ReminderGap = 24 * time.Hour
-
 // MailSettings are a campaign's mail texts, per language, and its reminder
 // schedule.
 type MailSettings struct {
@@ -439,7 +435,9 @@ var remindable = []string{survey.InviteSent, survey.InviteOpened}
 // schedule (reminder_days) that are due at now: reminder k goes out
 // reminder_days[k] days after the invitation was delivered, once per
 // invitation, only to invitations a manual reminder would go to, never
-// while another reminder waits, and not within ReminderGap of the last one.
+// while another reminder waits, and, like a manual one without an override,
+// not within ReminderCooldown of the person's last invitation or reminder
+// (queued or delivered): it goes out once the cool-down has passed.
 // When several steps are due at once (a schedule set late), only the latest
 // goes out. It returns the number of reminders queued.
 func DueScheduledReminders(ctx context.Context, db *survey.DB, now time.Time) (int, error) {
@@ -476,9 +474,11 @@ func DueScheduledReminders(ctx context.Context, db *survey.DB, now time.Time) (i
 					  AND EXISTS (SELECT 1 FROM outbox inv WHERE inv.invitation_id = i.id AND inv.kind = ?
 					              AND inv.sent_at IS NOT NULL AND inv.sent_at <= ?)
 					  AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id AND o.kind = ?
-					                  AND (o.step >= ? OR o.created_at > ? OR o.sent_at IS NULL AND o.failed_at IS NULL))`,
+					                  AND (o.step >= ? OR o.created_at > ? OR o.sent_at IS NULL AND o.failed_at IS NULL))
+					  AND NOT `+cooledExpr,
 					c.ID, remindable, MailInvite, now.Add(-time.Duration(days[k-1])*24*time.Hour),
-					MailReminder, k, now.Add(-ReminderGap)).Scan(&ids).Error
+					MailReminder, k, now.Add(-ReminderCooldown),
+					MailInvite, MailReminder, now.Add(-ReminderCooldown)).Scan(&ids).Error
 				if err != nil {
 					return err
 				}

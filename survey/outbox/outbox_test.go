@@ -466,6 +466,63 @@ func TestScheduledReminders(t *testing.T) {
 	}
 }
 
+// A scheduled reminder keeps the cool-down of a manual one: nobody gets one
+// within 48 hours of their last invitation or reminder. It waits, and goes
+// out once the 48 hours have passed.
+func TestScheduledRemindersKeepTheCoolDown(t *testing.T) {
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := surveytest.Open(t, dialect)
+			ctx := context.Background()
+			hour := time.Hour
+			due := func(at time.Time) int {
+				n, err := outbox.DueScheduledReminders(ctx, db, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+
+			// A reminder one day after the invitation waits for the second day to end.
+			c, _ := seedCampaign(t, db, 3)
+			outbox.SaveMailSettings(ctx, db, c.ID, outbox.MailSettings{ReminderDays: []int{1}})
+			outbox.QueueInvitations(ctx, db, c.ID)
+			drain(t, db)
+			invited := time.Now()
+			if n := due(invited.Add(30 * hour)); n != 0 {
+				t.Errorf("30 hours after the invitation: %d reminders, want 0", n)
+			}
+			if n := due(invited.Add(47 * hour)); n != 0 {
+				t.Errorf("47 hours after the invitation: %d reminders, want 0", n)
+			}
+			if n := due(invited.Add(49 * hour)); n != 3 {
+				t.Errorf("49 hours after the invitation: %d reminders, want 3", n)
+			}
+			drain(t, db)
+
+			// A reminder sent by hand (with a reason) holds the next scheduled one back for 48 hours.
+			c2, ids := seedCampaign(t, db, 2)
+			outbox.SaveMailSettings(ctx, db, c2.ID, outbox.MailSettings{ReminderDays: []int{5}})
+			outbox.QueueInvitations(ctx, db, c2.ID)
+			drain(t, db)
+			t0 := time.Now()
+			if b, err := outbox.QueueReminders(ctx, db, c2.ID, "deadline moved"); err != nil || b.Queued != 2 {
+				t.Fatalf("manual reminders %+v, %v", b, err)
+			}
+			drain(t, db)
+			// Pretend the manual reminder to the first person went out on day 4.
+			db.Write.Exec("UPDATE outbox SET sent_at = ?, created_at = ? WHERE kind = ? AND invitation_id = ?",
+				t0.Add(96*hour).UTC(), t0.Add(96*hour).UTC(), outbox.MailReminder, ids[0])
+			if n := due(t0.Add(121 * hour)); n != 1 {
+				t.Errorf("day 5: %d reminders, want 1 (the person reminded by hand on day 4 waits)", n)
+			}
+			if n := due(t0.Add(145 * hour)); n != 1 {
+				t.Errorf("day 6, 49 hours after the manual reminder: %d, want 1", n)
+			}
+		})
+	}
+}
+
 func TestMailSettings(t *testing.T) {
 	for _, dialect := range surveytest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
