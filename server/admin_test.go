@@ -348,3 +348,45 @@ func TestMailSettingsPerLanguagePreviewAndValidation(t *testing.T) {
 		t.Error("the English reminder preview lacks its own introduction")
 	}
 }
+
+// Unticking a manager's last unit under "Only these units" is refused with
+// a localised error next to that manager's form, which stays open with
+// "Only these units" chosen; the manager keeps the units they had, never
+// the whole organisation.
+func TestRemovingAManagersLastUnitIsAnErrorNotEverything(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	ctx := t.Context()
+	manager, err := survey.UserByEmail(ctx, a.db, demo.ManagerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, _ := survey.Units(ctx, a.db, *manager.OrganisationID)
+	if err := survey.SetManagerUnits(ctx, a.db, *manager.OrganisationID, manager.ID, false, []int64{units[0].ID, units[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	code, body, _ := admin.do(http.MethodPost, fmt.Sprintf("/admin/users/%d/units", manager.ID), "application/x-www-form-urlencoded",
+		url.Values{"csrf": {admin.csrf}, "scope": {"units"}}.Encode(), "Accept-Language", "fr")
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("no unit left = %d, want 422", code)
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`<p class="error" role="alert"><a href="#units-%d">`, manager.ID),
+		fmt.Sprintf(`<details class="units" id="units-%d" open>`, manager.ID),
+		fmt.Sprintf(`<p class="error" id="mu-%d-error">Cochez au moins une unité, ou choisissez « Toute l’organisation ».</p>`, manager.ID),
+		fmt.Sprintf(`id="mu-%d-units" name="scope" value="units" checked>`, manager.ID),
+		fmt.Sprintf(`id="mu-%d-all" name="scope" value="all">`, manager.ID),
+		"Max Manager</span> · 2 unité(s)", // the saved state, unchanged
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page sent back lacks %s", want)
+		}
+	}
+	if strings.Contains(body, fmt.Sprintf(`id="mu-%d-%d" name="unit" value="%[2]d" checked`, manager.ID, units[0].ID)) {
+		t.Error("the form shows a unit ticked that was unticked")
+	}
+	got, _ := survey.ManagerUnits(ctx, a.db, manager.ID)
+	if u, _ := survey.UserByEmail(ctx, a.db, demo.ManagerEmail); u.AllUnits || len(got) != 2 {
+		t.Errorf("after the refused form the manager reads all=%v, units %v; want the two units as before", u.AllUnits, got)
+	}
+}
