@@ -156,6 +156,14 @@ func (p *Page) check(m *survey.Model, sub *survey.Subsection) error {
 			errs = append(errs, fmt.Errorf("lacks the part {#%s}", id))
 		}
 	}
+	// The levels part is a heading only: the page puts the model's five
+	// levels of each dimension there as tables (server/learn.go), and a
+	// paragraph listing them again read as the same thing twice.
+	if _, rest, ok := strings.Cut(string(p.Body), `id="levels"`); ok {
+		if _, after, _ := strings.Cut(rest, "</h2>"); !strings.HasPrefix(strings.TrimSpace(after), "<h2") {
+			errs = append(errs, errors.New("the part {#levels} holds text: leave it a heading, the page shows the level tables there"))
+		}
+	}
 	if p.BodyChars < MinBodyChars {
 		errs = append(errs, fmt.Errorf("%d characters, want at least %d", p.BodyChars, MinBodyChars))
 	}

@@ -44,6 +44,7 @@ func TestContentCheckRejects(t *testing.T) {
 		"unknown related": {"related: [", "related: [nowhere, ", "related \"nowhere\""},
 		"too short":       {"## Why it matters", "## Why it matters {#x}\n\n" + "x\n<!--", "characters"},
 		"no front matter": {"---\n", "", "no front matter"},
+		"levels as prose": {"{#levels}\n", "{#levels}\n\n**Intention.** At *little or no commitment*, nothing.\n", "{#levels} holds text"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

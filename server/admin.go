@@ -255,6 +255,19 @@ func (d usersData) Has(userID, unitID int64) bool {
 	return slices.Contains(d.Assigned[userID], unitID)
 }
 
+// HasManagers reports whether the organisation has a manager, whose units
+// the page then lets the admin choose.
+func (d usersData) HasManagers() bool {
+	return slices.ContainsFunc(d.Users, func(u survey.User) bool { return u.Role == survey.RoleManager })
+}
+
+// unitsFilterFrom is the number of units from which a manager's unit list
+// gets a filter box: a longer list no longer fits a phone's screen.
+const unitsFilterFrom = 9
+
+// ManyUnits reports whether the unit lists need a filter box.
+func (d usersData) ManyUnits() bool { return len(d.Units) >= unitsFilterFrom }
+
 // UnitsError is the error of a manager's units form, if it was sent back.
 func (d usersData) UnitsError(userID int64) string {
 	if d.Posted != nil && d.Posted.UserID == userID {

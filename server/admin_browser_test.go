@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"tiltline/survey"
 )
 
 // Browser tests of the administration pages: an org admin signs in, creates
@@ -309,16 +311,69 @@ func TestBrowserAdminPagesAccessibility(t *testing.T) {
 	if status := open(t, ctx, ts.URL+"/admin/users"); status != http.StatusOK {
 		t.Fatalf("users page: status %d", status)
 	}
-	do(t, ctx, chromedp.Click(chromedp.CSS(`td details summary`), chromedp.NodeVisible)) // a manager's units
-	if n := read(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('td details[open] input[name=unit]').length`)); n < 2 {
-		t.Errorf("the manager's unit choices: %d checkboxes", n)
+	// A manager's units on a phone: with enough units to need the filter,
+	// find one by filtering, tick another, save; ticking chose "Only these units".
+	manager, err := survey.UserByEmail(t.Context(), ts.App.db, ts.Demo.ManagerEmail)
+	if err != nil {
+		t.Fatal(err)
 	}
-	checkAccessibility(t, ctx, axeJS, "users page with a manager's units open", 1280, 375)
+	var retail *survey.BusinessUnit
+	for _, name := range []string{"Region Nord 1", "Region Nord 2", "Region Süd"} {
+		if _, err := survey.AddUnit(t.Context(), ts.App.db, *manager.OrganisationID, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	units, _ := survey.Units(t.Context(), ts.App.db, *manager.OrganisationID)
+	var nord2 int64
+	for i, u := range units {
+		switch u.Name {
+		case "Retail Banking":
+			retail = &units[i]
+		case "Region Nord 2":
+			nord2 = u.ID
+		}
+	}
+	mu := fmt.Sprintf("mu-%d", manager.ID)
+	do(t, ctx, chromedp.EmulateViewport(375, 800))
+	open(t, ctx, ts.URL+"/admin/users")
+	do(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#units-%d summary`, manager.ID)), chromedp.NodeVisible),
+		chromedp.SendKeys(chromedp.ID(mu+"-filter"), "nord", chromedp.NodeVisible))
+	rows := fmt.Sprintf(`[...document.querySelectorAll('#%s-list .check')]`, mu)
+	if shown := read(t, ctx, chromedp.Evaluate[[]string](rows+`.filter(r => !r.hidden).map(r => r.innerText.trim())`)); strings.Join(shown, ",") != "Region Nord 1,Region Nord 2" {
+		t.Errorf("filtered by \"nord\": %q", shown)
+	}
+	if h := read(t, ctx, chromedp.Evaluate[float64](rows+`.filter(r => !r.hidden).reduce((m, r) => Math.min(m, r.getBoundingClientRect().height), 99)`)); h < 44 {
+		t.Errorf("a unit's row is %.0f px high at 375 px, want at least 44", h)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`label[for="%s-%d"]`, mu, nord2)), chromedp.NodeVisible),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(f => { f.value = ''; f.dispatchEvent(new Event('input')) })(document.getElementById('%s-filter'))`, mu)),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`label[for="%s-%d"]`, mu, retail.ID)), chromedp.NodeVisible))
+	if !read(t, ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById('%s-units').checked`, mu))) {
+		t.Error("ticking a unit did not choose \"Only these units\"")
+	}
+	checkAccessibility(t, ctx, axeJS, "users page with a manager's units open", 375, 1280)
+	do(t, ctx, chromedp.EmulateViewport(375, 800))
+	follow(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#units-%d button[type=submit]`, manager.ID)), chromedp.NodeVisible))
+	if got, _ := survey.ManagerUnits(t.Context(), ts.App.db, manager.ID); fmt.Sprint(got) != fmt.Sprint(sortedIDs(retail.ID, nord2)) {
+		t.Errorf("manager's units after saving: %v, want Retail Banking and Region Nord 2", got)
+	}
+	if u, _ := survey.UserByEmail(t.Context(), ts.App.db, ts.Demo.ManagerEmail); u.AllUnits {
+		t.Error("the manager still reads the whole organisation")
+	}
+	do(t, ctx, chromedp.EmulateViewport(1280, 900))
 
 	if status := open(t, ctx, campaign); status != http.StatusOK {
 		t.Fatalf("campaign page: status %d", status)
 	}
 	checkAccessibility(t, ctx, axeJS, "campaign page", 1280, 375)
+
+	// The mail texts, one fieldset per language, and the preview switched to German.
+	open(t, ctx, campaign+"/mail")
+	follow(t, ctx, chromedp.Click(chromedp.CSS(`.preview-langs a[href*="preview=de"]`), chromedp.NodeVisible))
+	if h := visibleText(t, ctx, ".mail-preview h3"); h != "Invitation · German" {
+		t.Errorf("preview heading after choosing German: %q", h)
+	}
+	checkAccessibility(t, ctx, axeJS, "mail texts page", 1280, 375)
 
 	if status := open(t, ctx, campaign+"/participants"); status != http.StatusOK {
 		t.Fatalf("participants page: status %d", status)
@@ -416,6 +471,12 @@ func TestBrowserAdminPagesAccessibility(t *testing.T) {
 		t.Errorf("draft campaign: mail hint %q", hint)
 	}
 	checkAccessibility(t, ctx, axeJS, "draft campaign page", 1280, 375)
+}
+
+// sortedIDs returns ids in ascending order, as survey.ManagerUnits lists them.
+func sortedIDs(ids ...int64) []int64 {
+	slices.Sort(ids)
+	return ids
 }
 
 // signInWith signs in through the login form and checks the landing page.

@@ -2,9 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -133,13 +136,70 @@ func (a *App) apiReminders(c echo.Context) error {
 
 type mailSettingsData struct {
 	Previews []mailPreview
-	Failed   []outbox.FailedMail // given-up mail by reason
-	Campaign *survey.Campaign
-	Settings outbox.MailSettings
-	Days     string
-	Errors   map[string]string
-	Saved    bool
-	CSRF     string
+	// PreviewLang is the language the previews are in; PreviewLangs the
+	// campaign's languages, to switch it.
+	PreviewLang  string
+	PreviewLangs []string
+	Failed       []outbox.FailedMail // given-up mail by reason
+	Campaign     *survey.Campaign
+	Langs        []mailLangForm
+	Days         string
+	Errors       map[string]string
+	Saved        bool
+	CSRF         string
+}
+
+// mailLangForm is one language's texts on the mail settings page.
+type mailLangForm struct {
+	Locale string
+	Fields []mailTextField
+}
+
+// mailTextField is one text in one language: what was written (or typed,
+// when the form comes back), and the built-in wording an empty one stands
+// for, shown as its placeholder.
+type mailTextField struct {
+	Name, Label, Value, Placeholder, Error string
+	Subject                                bool
+	Max                                    int
+}
+
+// mailLangForms lays out the texts of the campaign's languages; errs are
+// SaveMailSettings' field errors (nil for none).
+func (a *App) mailLangForms(ctx context.Context, cp *survey.Campaign, texts map[string]outbox.MailTexts, errs map[string]string) ([]mailLangForm, error) {
+	cm, err := a.mail.campaign(ctx, cp.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []mailLangForm
+	for _, l := range outbox.CampaignLocales(cp) {
+		own, def := texts[l], a.mail.defaultTexts(cm, l)
+		lf := mailLangForm{Locale: l}
+		for _, f := range outbox.TextFields {
+			name := outbox.TextField(f, l)
+			tf := mailTextField{Name: name, Label: "admin.mail.field." + f, Value: *own.Field(f), Placeholder: *def.Field(f),
+				Error: errs[name], Subject: outbox.Subject(f), Max: outbox.MaxIntro}
+			if tf.Subject {
+				tf.Max = outbox.MaxSubject
+			}
+			lf.Fields = append(lf.Fields, tf)
+		}
+		out = append(out, lf)
+	}
+	return out, nil
+}
+
+// previewLang is the language the previews are shown in: the one asked for
+// (?preview=de) when the campaign has it, else the admin's, else the
+// campaign's first.
+func previewLang(c echo.Context, cp *survey.Campaign) string {
+	ls := outbox.CampaignLocales(cp)
+	for _, want := range []string{c.QueryParam("preview"), localeOf(c)} {
+		if slices.Contains(ls, want) {
+			return want
+		}
+	}
+	return ls[0]
 }
 
 func (a *App) mailSettingsPage(c echo.Context) error {
@@ -147,15 +207,20 @@ func (a *App) mailSettingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := outbox.CampaignMailSettings(c.Request().Context(), a.db, cp.ID)
+	ctx := c.Request().Context()
+	s, err := outbox.CampaignMailSettings(ctx, a.db, cp.ID)
 	if err != nil {
 		return err
 	}
-	d := mailSettingsData{Campaign: cp, Settings: *s, Days: outbox.FormatReminderDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c)}
-	if d.Previews, err = a.mailPreviews(c, cp.ID); err != nil {
+	d := mailSettingsData{Campaign: cp, Days: outbox.FormatReminderDays(s.ReminderDays), Saved: c.QueryParam("saved") != "", CSRF: csrfOf(c),
+		PreviewLang: previewLang(c, cp), PreviewLangs: outbox.CampaignLocales(cp)}
+	if d.Langs, err = a.mailLangForms(ctx, cp, s.Texts, nil); err != nil {
 		return err
 	}
-	if d.Failed, err = outbox.CampaignFailedMail(c.Request().Context(), a.db, cp.ID); err != nil {
+	if d.Previews, err = a.mailPreviews(c, cp.ID, d.PreviewLang); err != nil {
+		return err
+	}
+	if d.Failed, err = outbox.CampaignFailedMail(ctx, a.db, cp.ID); err != nil {
 		return err
 	}
 	return a.render(c, http.StatusOK, "admin_mail", a.page(c, "admin.mail.title", d))
@@ -167,17 +232,21 @@ type mailPreview struct {
 	Kind, Subject, From, Text string
 }
 
+// previewJob is the example participant of the previews, in a language.
+func previewJob(kind, lang string) outbox.Job {
+	return outbox.Job{Kind: kind, Locale: lang, Name: "Alex Example", InvitationID: "preview-example"}
+}
+
 // mailPreviews renders the invitation and reminder as a participant would get
-// them in the admin's language, with an example name and a sample link.
-func (a *App) mailPreviews(c echo.Context, campaignID int64) ([]mailPreview, error) {
+// them in the language given, with an example name and a sample link.
+func (a *App) mailPreviews(c echo.Context, campaignID int64, lang string) ([]mailPreview, error) {
 	cm, err := a.mail.campaign(c.Request().Context(), campaignID)
 	if err != nil {
 		return nil, err
 	}
 	var out []mailPreview
 	for _, kind := range []string{outbox.MailInvite, outbox.MailReminder} {
-		job := outbox.Job{Kind: kind, Locale: localeOf(c), Name: "Alex Example", InvitationID: "preview-example"}
-		v := a.mail.view(job, cm)
+		v := a.mail.view(previewJob(kind, lang), cm)
 		var text bytes.Buffer
 		if err := a.mail.text.Execute(&text, v); err != nil {
 			return nil, err
@@ -195,7 +264,8 @@ const previewCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self
 
 // mailPreviewHTML is the HTML part of a campaign's invitation or reminder
 // exactly as the mailer writes it, for the frame on the mail settings
-// page: an example participant in the admin's language, a sample link.
+// page: an example participant in the language asked for (?preview=de), a
+// sample link.
 func (a *App) mailPreviewHTML(c echo.Context) error {
 	cp, err := a.campaignOf(c)
 	if err != nil {
@@ -209,9 +279,8 @@ func (a *App) mailPreviewHTML(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	job := outbox.Job{Kind: kind, Locale: localeOf(c), Name: "Alex Example", InvitationID: "preview-example"}
 	var html bytes.Buffer
-	if err := a.mail.html.Execute(&html, a.mail.view(job, cm)); err != nil {
+	if err := a.mail.html.Execute(&html, a.mail.view(previewJob(kind, previewLang(c, cp)), cm)); err != nil {
 		return err
 	}
 	// X-Frame-Options stays DENY, for browsers too old for frame-ancestors:
@@ -220,18 +289,28 @@ func (a *App) mailPreviewHTML(c echo.Context) error {
 	return c.HTMLBlob(http.StatusOK, html.Bytes())
 }
 
+// mailSettingsSave stores the texts of the campaign's languages and the
+// schedule. A refusal shows the form again with everything as typed and
+// each error next to its field, in its language.
 func (a *App) mailSettingsSave(c echo.Context) error {
 	cp, err := a.campaignOf(c)
 	if err != nil {
 		return err
 	}
-	d := mailSettingsData{Campaign: cp, CSRF: csrfOf(c), Days: c.FormValue("reminder_days"), Settings: outbox.MailSettings{
-		InviteSubject: c.FormValue("invite_subject"), InviteIntro: c.FormValue("invite_intro"),
-		ReminderSubject: c.FormValue("reminder_subject"), ReminderIntro: c.FormValue("reminder_intro"),
-	}}
+	ctx := c.Request().Context()
+	d := mailSettingsData{Campaign: cp, CSRF: csrfOf(c), Days: c.FormValue("reminder_days")}
+	s := outbox.MailSettings{Texts: map[string]outbox.MailTexts{}}
+	for _, l := range outbox.CampaignLocales(cp) {
+		var t outbox.MailTexts
+		for _, f := range outbox.TextFields {
+			*t.Field(f) = c.FormValue(outbox.TextField(f, l))
+		}
+		s.Texts[l] = t
+	}
 	days, derr := outbox.ParseReminderDays(d.Days)
-	d.Settings.ReminderDays = days
-	err = outbox.SaveMailSettings(c.Request().Context(), a.db, cp.ID, d.Settings)
+	s.ReminderDays = days
+	typed := maps.Clone(s.Texts) // SaveMailSettings tidies its copy; the form shows what was typed
+	err = outbox.SaveMailSettings(ctx, a.db, cp.ID, s)
 	fe, isForm := formErrors(err)
 	if derr != nil {
 		if fe == nil {
@@ -241,6 +320,9 @@ func (a *App) mailSettingsSave(c echo.Context) error {
 	}
 	if isForm {
 		d.Errors = fe
+		if d.Langs, err = a.mailLangForms(ctx, cp, typed, fe); err != nil {
+			return err
+		}
 		return a.render(c, http.StatusUnprocessableEntity, "admin_mail", a.page(c, "admin.mail.title", d))
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"tiltline/survey"
+	"tiltline/survey/outbox"
 )
 
 // signedIn returns a client signed in as the user, on a fresh httptest server.
@@ -291,20 +292,101 @@ func TestPasswordLinkWorksOnce(t *testing.T) {
 	}
 }
 
-func TestMailSettingsPreviewAndValidation(t *testing.T) {
+// The mail texts are per language: a too-long German subject comes back
+// as a localised error next to that field with every value kept, and the
+// preview shows the language chosen with its own text, or the built-in
+// wording where none was written.
+func TestMailSettingsPerLanguagePreviewAndValidation(t *testing.T) {
 	a, demo, _ := newTestApp(t)
 	f := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
 	path := fmt.Sprintf("/admin/campaigns/%d/mail", demo.CampaignID)
-	code, body, _ := f.do(http.MethodPost, path, "application/x-www-form-urlencoded", url.Values{
-		"csrf": {f.csrf}, "invite_subject": {"Your voice counts"}, "reminder_days": {"7, banana"}}.Encode())
-	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `value="Your voice counts"`) || !strings.Contains(body, `value="7, banana"`) {
-		t.Errorf("bad reminder days = %d; the typed values must stay", code)
+	typed := url.Values{"csrf": {f.csrf}, "reminder_days": {"7, 12"},
+		"invite_subject_en": {"Your voice counts"}, "reminder_intro_en": {"Still time & <space>."},
+		"invite_subject_de": {strings.Repeat("Ihre Sicht zählt ", 12)}, "invite_intro_de": {"Liebe Kolleginnen und Kollegen,\n\nbitte machen Sie mit."},
+		"reminder_subject_fr": {"Dernier rappel"}}
+	code, body, _ := f.do(http.MethodPost, path, "application/x-www-form-urlencoded", typed.Encode(), "Accept-Language", "fr")
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("too long German subject = %d, want 422", code)
 	}
-	if code, _ := f.post(path, url.Values{"invite_subject": {"Your voice counts"}, "reminder_days": {"7,12"}}); code != 303 {
+	for _, want := range []string{
+		`<p class="error" id="invite_subject_de-error">Cet objet est trop long : 200 caractères au plus.</p>`,
+		`value="` + strings.Repeat("Ihre Sicht zählt ", 12) + `"`, // as typed, spaces and all
+		`value="Your voice counts"`, `>Still time &amp; &lt;space&gt;.</textarea>`,
+		">Liebe Kolleginnen und Kollegen,\n\nbitte machen Sie mit.</textarea>", `value="Dernier rappel"`, `value="7, 12"`,
+		`<legend>Allemand</legend>`, `aria-invalid="true" aria-describedby="invite_subject_de-error"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the form sent back lacks %s", want)
+		}
+	}
+	if s, _ := outbox.CampaignMailSettings(t.Context(), a.db, demo.CampaignID); len(s.Texts) != 0 || len(s.ReminderDays) != 0 {
+		t.Errorf("a refused form stored %+v", s)
+	}
+
+	typed.Set("invite_subject_de", "Ihre Sicht zählt")
+	if code, _ := f.post(path, typed); code != http.StatusSeeOther {
 		t.Fatalf("save = %d", code)
 	}
-	_, page := f.get(path + "?lang=de")
-	if !strings.Contains(page, "Your voice counts") || !strings.Contains(page, "Alex Example") || !strings.Contains(page, `value="7,12"`) {
-		t.Error("the preview must show the saved subject and an example participant")
+	// The page shows each language's text, and the built-in wording as the placeholder of an empty field.
+	_, page := f.get(path + "?lang=en&preview=de")
+	for _, want := range []string{`name="invite_subject_de" lang="de" maxlength="200" value="Ihre Sicht zählt"`,
+		`name="invite_subject_fr" lang="fr" maxlength="200" value="" placeholder="Votre avis compte : `,
+		`<strong lang="en">Subject:</strong> Ihre Sicht zählt</p>`, `mail/preview?kind=invite&amp;preview=de"`,
+		`href="/admin/campaigns/` + fmt.Sprint(demo.CampaignID) + `/mail?preview=de#preview" aria-current="true">German</a>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the settings page lacks %s", want)
+		}
+	}
+	// The framed HTML mail follows the language chosen.
+	for lang, want := range map[string]string{"de": "bitte machen Sie mit.", "fr": "vous invite à participer", "en": "Alex Example"} {
+		code, html := f.get(path + "/preview?kind=invite&preview=" + lang)
+		if code != http.StatusOK || !strings.Contains(html, want) || !strings.Contains(html, `lang="`+lang+`"`) {
+			t.Errorf("preview in %s = %d, want %q", lang, code, want)
+		}
+	}
+	if _, html := f.get(path + "/preview?kind=reminder&preview=en"); !strings.Contains(html, "Still time &amp; &lt;space&gt;.") {
+		t.Error("the English reminder preview lacks its own introduction")
+	}
+}
+
+// Unticking a manager's last unit under "Only these units" is refused with
+// a localised error next to that manager's form, which stays open with
+// "Only these units" chosen; the manager keeps the units they had, never
+// the whole organisation.
+func TestRemovingAManagersLastUnitIsAnErrorNotEverything(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	ctx := t.Context()
+	manager, err := survey.UserByEmail(ctx, a.db, demo.ManagerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, _ := survey.Units(ctx, a.db, *manager.OrganisationID)
+	if err := survey.SetManagerUnits(ctx, a.db, *manager.OrganisationID, manager.ID, false, []int64{units[0].ID, units[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	code, body, _ := admin.do(http.MethodPost, fmt.Sprintf("/admin/users/%d/units", manager.ID), "application/x-www-form-urlencoded",
+		url.Values{"csrf": {admin.csrf}, "scope": {"units"}}.Encode(), "Accept-Language", "fr")
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("no unit left = %d, want 422", code)
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`<p class="error" role="alert"><a href="#units-%d">`, manager.ID),
+		fmt.Sprintf(`<details class="units" id="units-%d" open>`, manager.ID),
+		fmt.Sprintf(`<p class="error" id="mu-%d-error">Cochez au moins une unité, ou choisissez « Toute l’organisation ».</p>`, manager.ID),
+		fmt.Sprintf(`id="mu-%d-units" name="scope" value="units" checked>`, manager.ID),
+		fmt.Sprintf(`id="mu-%d-all" name="scope" value="all">`, manager.ID),
+		"Max Manager</span> · 2 unité(s)", // the saved state, unchanged
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page sent back lacks %s", want)
+		}
+	}
+	if strings.Contains(body, fmt.Sprintf(`id="mu-%d-%d" name="unit" value="%[2]d" checked`, manager.ID, units[0].ID)) {
+		t.Error("the form shows a unit ticked that was unticked")
+	}
+	got, _ := survey.ManagerUnits(ctx, a.db, manager.ID)
+	if u, _ := survey.UserByEmail(ctx, a.db, demo.ManagerEmail); u.AllUnits || len(got) != 2 {
+		t.Errorf("after the refused form the manager reads all=%v, units %v; want the two units as before", u.AllUnits, got)
 	}
 }

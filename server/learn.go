@@ -126,8 +126,8 @@ func contents(body template.HTML) []tocEntry {
 var tagRE = regexp.MustCompile(`<[^>]*>`)
 
 // withLevelTables puts the model's five levels of each dimension, lowest
-// first, as small tables right under the page's levels heading: the
-// paragraphs after it then read as this topic's examples of them.
+// first, as small tables under the page's levels heading, which the
+// content leaves empty for them (portal/content/FORMAT.md).
 func (a *App) withLevelTables(body template.HTML, m *survey.Model, lang string) template.HTML {
 	loc := h2RE.FindStringSubmatchIndex(string(body))
 	for loc != nil && string(body)[loc[2]:loc[3]] != "levels" {

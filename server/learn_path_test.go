@@ -519,6 +519,19 @@ func TestPageFromThePathFollowsIt(t *testing.T) {
 			t.Errorf("page from the path lacks %s", want)
 		}
 	}
+	// The levels are the tables alone, in every language: no paragraph
+	// under them lists the five levels again.
+	for lang, caption := range map[string]string{"en": "Intention — ", "de": "Absicht — ", "fr": "Intention — "} {
+		_, p := f.get("/learn/winback?lang=" + lang)
+		_, levels, _ := strings.Cut(p, `<h2 id="levels">`)
+		levels, _, _ = strings.Cut(levels, `<h2 id="pitfalls">`)
+		if !strings.Contains(levels, `<caption>`+caption) || strings.Count(levels, `<table class="data levels">`) != 2 {
+			t.Errorf("%s: the levels part lacks its two tables", lang)
+		}
+		if rest := levels[strings.LastIndex(levels, "</table>")+len("</table>"):]; strings.TrimSpace(rest) != "" {
+			t.Errorf("%s: after the level tables comes %.200q", lang, rest)
+		}
+	}
 	// Without ?from=path, previous and next are the model's.
 	_, plain := f.get("/learn/" + order[1])
 	if strings.Contains(plain, "?from=path") && strings.Contains(plain, `rel="next" href="/learn/`+order[2]+`?from=path"`) {

@@ -117,7 +117,7 @@ func TestUnitLimitsFailClosed(t *testing.T) {
 	} {
 		c.form.Set("csrf", admin.csrf)
 		code, body, _ := admin.do(http.MethodPost, unitsPath, "application/x-www-form-urlencoded", c.form.Encode(), "Accept-Language", "de")
-		if code != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) || !strings.Contains(body, `<details class="units" open>`) {
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) || !strings.Contains(body, fmt.Sprintf(`<details class="units" id="units-%d" open>`, manager.ID)) {
 			t.Errorf("%s: %d, want 422 with %q next to the open form", c.name, code, c.want)
 		}
 		if c.form.Get("scope") == "units" && !strings.Contains(body, fmt.Sprintf(`id="mu-%d-units" name="scope" value="units" checked>`, manager.ID)) {

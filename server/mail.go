@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -554,16 +555,12 @@ func (m *mailer) view(job outbox.Job, cm *campaignMail) *mailView {
 	name := campaignName(cm.c, lang) // in subjects too
 	v := &mailView{Lang: lang, Kind: job.Kind, Org: cm.org, Campaign: name, Minutes: cm.minutes, Logo: cm.logo, tr: tr,
 		Link: m.surveyLink(job.InvitationID, lang), OptOutLink: m.optOutLink(job.InvitationID, lang)}
-	subject, intro := cm.settings.InviteSubject, cm.settings.InviteIntro
+	// The organisation's texts in the mail's language, each empty one
+	// standing for the built-in wording in that language.
+	own, def := cm.settings.In(lang), m.defaultTexts(cm, lang)
+	subject, intro := cmp.Or(own.InviteSubject, def.InviteSubject), cmp.Or(own.InviteIntro, def.InviteIntro)
 	if job.Kind == outbox.MailReminder {
-		subject, intro = cm.settings.ReminderSubject, cm.settings.ReminderIntro
-	}
-	data := map[string]any{"Campaign": name, "Org": cm.org}
-	if subject == "" {
-		subject = tr.T(lang, "mail."+job.Kind+".subject", data)
-	}
-	if intro == "" {
-		intro = tr.T(lang, "mail."+job.Kind+".intro", data)
+		subject, intro = cmp.Or(own.ReminderSubject, def.ReminderSubject), cmp.Or(own.ReminderIntro, def.ReminderIntro)
 	}
 	v.Subject = subject
 	for p := range strings.SplitSeq(intro, "\n\n") {
@@ -590,6 +587,17 @@ func (m *mailer) view(job outbox.Job, cm *campaignMail) *mailView {
 		v.ContactName = v.ContactEmail
 	}
 	return v
+}
+
+// defaultTexts is the built-in wording of a campaign's mails in a
+// language: what an empty text of the organisation's stands for.
+func (m *mailer) defaultTexts(cm *campaignMail, lang string) outbox.MailTexts {
+	tr := m.app.i18n
+	data := map[string]any{"Campaign": campaignName(cm.c, lang), "Org": cm.org}
+	return outbox.MailTexts{
+		InviteSubject: tr.T(lang, "mail.invite.subject", data), InviteIntro: tr.T(lang, "mail.invite.intro", data),
+		ReminderSubject: tr.T(lang, "mail.reminder.subject", data), ReminderIntro: tr.T(lang, "mail.reminder.intro", data),
+	}
 }
 
 // senderName is who a campaign's mail is from, as the inbox shows it: the

@@ -16,7 +16,7 @@ func TestMailPreviewIsTheRealHTMLMailInASandboxedFrame(t *testing.T) {
 	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
 	base := fmt.Sprintf("/admin/campaigns/%d/mail", demo.CampaignID)
 	code, page := admin.get(base)
-	if code != http.StatusOK || !strings.Contains(page, `<iframe class="mail-frame" sandbox src="`+base+`/preview?kind=invite"`) ||
+	if code != http.StatusOK || !strings.Contains(page, `<iframe class="mail-frame" sandbox src="`+base+`/preview?kind=invite&amp;preview=en"`) ||
 		!strings.Contains(page, "Demo Bank via Tiltline") {
 		t.Fatalf("settings page (%d) has no framed preview or sender:\n%s", code, page)
 	}

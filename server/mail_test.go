@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -582,41 +583,69 @@ func TestRemindersSkipTheCompletedTheOptedOutAndTheBounced(t *testing.T) {
 	}
 }
 
-func TestCustomSubjectAndIntroAndScheduledReminders(t *testing.T) {
-	sink := startSink(t)
-	a, _ := newMailApp(t, surveytest.SQLiteURL(t), sink.URL(""))
-	ctx := context.Background()
-	s := seedMailCampaign(t, a, 3, "fr")
-	err := outbox.SaveMailSettings(ctx, a.db, s.campaign.ID, outbox.MailSettings{
-		InviteSubject: "Quick survey <3", InviteIntro: "First paragraph & more.\n\nSecond paragraph.", ReminderDays: []int{2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
-	startMailer(t, a, func(o *mailOptions) { o.Schedule = 100 * time.Millisecond })
-	for _, m := range sink.Wait(3, 10*time.Second) {
-		pm := parseMail(t, m.Data)
-		if pm.Subject(t) != "Quick survey <3" || !strings.Contains(pm.Text, "First paragraph & more.\n\nSecond paragraph.") {
-			t.Fatalf("custom texts not used: %q\n%s", pm.Subject(t), pm.Text)
-		}
-		if !strings.Contains(pm.HTML, "<p style=\"margin:0 0 16px;\">First paragraph &amp; more.</p>") || !strings.Contains(pm.HTML, "Quick survey &lt;3") {
-			t.Fatal("custom intro not escaped into paragraphs")
-		}
-		if !strings.Contains(pm.Text, "Bonjour Person") {
-			t.Error("the rest of the mail must stay in the participant's language")
-		}
-	}
-	// Two days later (pretend the invitations went out then) the scheduled reminder follows.
-	waitStatus(t, a, s.campaign.ID, survey.InviteSent, 3)
-	a.db.Write.Exec("UPDATE outbox SET sent_at = ? WHERE kind = 'invite'", time.Now().UTC().Add(-49*time.Hour))
-	sink.Wait(6, 10*time.Second)
-	time.Sleep(300 * time.Millisecond) // several schedule rounds: still one reminder each
-	mails := sink.Mails()
-	if len(mails) != 6 {
-		t.Fatalf("%d mails, want 3 invitations and 3 reminders", len(mails))
-	}
-	if subj := parseMail(t, mails[5].Data).Subject(t); subj != "Rappel : CX check · 2026" {
-		t.Errorf("scheduled reminder subject %q", subj)
+// The organisation's texts are per language: a German participant gets the
+// German subject and introduction; a French one, with no French text
+// written, the built-in French wording, not another language's text.
+func TestCustomSubjectAndIntroPerLanguageAndScheduledReminders(t *testing.T) {
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			sink := startSink(t)
+			a, _ := newMailApp(t, surveytest.URL(t, dialect), sink.URL(""))
+			ctx := context.Background()
+			s := seedMailCampaign(t, a, 4, "de", "fr")
+			err := outbox.SaveMailSettings(ctx, a.db, s.campaign.ID, outbox.MailSettings{ReminderDays: []int{2}, Texts: map[string]outbox.MailTexts{
+				"de": {InviteSubject: "Kurze Umfrage <3", InviteIntro: "Erster Absatz & mehr.\n\nZweiter Absatz."},
+				"en": {InviteSubject: "Written for English readers", InviteIntro: "Only in English."},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outbox.QueueInvitations(ctx, a.db, s.campaign.ID)
+			startMailer(t, a, func(o *mailOptions) { o.Schedule = 100 * time.Millisecond })
+			mails := sink.Wait(4, 10*time.Second)
+			if len(mails) != 4 {
+				t.Fatalf("%d invitations delivered, want 4", len(mails))
+			}
+			for _, m := range mails {
+				pm, i := parseMail(t, m.Data), slices.Index(s.emails, m.To[0])
+				switch subj := pm.Subject(t); s.locales[i] {
+				case "de":
+					if subj != "Kurze Umfrage <3" || !strings.Contains(pm.Text, "Erster Absatz & mehr.\n\nZweiter Absatz.") {
+						t.Fatalf("German custom texts not used: %q\n%s", subj, pm.Text)
+					}
+					if !strings.Contains(pm.HTML, "<p style=\"margin:0 0 16px;\">Erster Absatz &amp; mehr.</p>") || !strings.Contains(pm.HTML, "Kurze Umfrage &lt;3") {
+						t.Fatal("custom intro not escaped into paragraphs")
+					}
+					if !strings.Contains(pm.Text, "Guten Tag Person") {
+						t.Error("the rest of the mail must stay in the participant's language")
+					}
+				case "fr":
+					if subj != "Votre avis compte : CX check · 2026" || !strings.Contains(pm.Text, "vous invite à participer") {
+						t.Errorf("French participant without French texts: %q\n%s", subj, pm.Text)
+					}
+				}
+				if strings.Contains(pm.Text, "English") {
+					t.Error("another language's custom text went out")
+				}
+			}
+			// Two days later (pretend the invitations went out then) the scheduled reminder follows.
+			waitStatus(t, a, s.campaign.ID, survey.InviteSent, 4)
+			a.db.Write.Exec("UPDATE outbox SET sent_at = ? WHERE kind = 'invite'", time.Now().UTC().Add(-49*time.Hour))
+			sink.Wait(8, 10*time.Second)
+			time.Sleep(300 * time.Millisecond) // several schedule rounds: still one reminder each
+			mails = sink.Mails()
+			if len(mails) != 8 {
+				t.Fatalf("%d mails, want 4 invitations and 4 reminders", len(mails))
+			}
+			var subjects []string
+			for _, m := range mails[4:] {
+				subjects = append(subjects, parseMail(t, m.Data).Subject(t))
+			}
+			slices.Sort(subjects)
+			if want := []string{"Erinnerung: CX check · 2026", "Erinnerung: CX check · 2026", "Rappel : CX check · 2026", "Rappel : CX check · 2026"}; !slices.Equal(subjects, want) {
+				t.Errorf("scheduled reminder subjects %q", subjects)
+			}
+		})
 	}
 }
 
@@ -812,7 +841,7 @@ func TestMailTemplatesUseOnlyKnownMessages(t *testing.T) {
 	}
 	for _, id := range []string{"mail.invite.subject", "mail.invite.intro", "mail.reminder.subject", "mail.reminder.intro",
 		"mail.greeting.name", "mail.greeting.anon", "mail.date", "mail.month.12", "mail.optout.title", "mail.optout.done.title",
-		"mail.error.too_long", "mail.error.reminder_days"} {
+		"mail.error.subject_too_long", "mail.error.intro_too_long", "mail.error.reminder_days"} {
 		if _, ok := en[id]; !ok {
 			t.Errorf("mailer uses unknown message %q", id)
 		}

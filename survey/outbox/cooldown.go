@@ -79,7 +79,7 @@ func plan(ctx context.Context, db *survey.DB, campaignID int64, where string, ar
 	if err != nil {
 		return Plan{}, err
 	}
-	ls := campaignLocales(c)
+	ls := CampaignLocales(c)
 	var rows []LocaleCount
 	err = db.Read.WithContext(ctx).Raw(`SELECT locale, count(*) AS n FROM (
 			SELECT CASE WHEN p.locale IN ? THEN p.locale ELSE ? END AS locale

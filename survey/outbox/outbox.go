@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -93,24 +94,65 @@ func (p RetryPolicy) Backoff(attempts int) time.Duration {
 	return max(d+jitter, 0)
 }
 
-// ReminderGap is the least time between two reminders to the same person: a
-// scheduled reminder waits when one was queued by hand the day before.
-const ReminderGap = 24 * time.Hour
-
-// MailSettings are a campaign's mail texts and reminder schedule. Empty
-// subjects and intros mean the localised defaults. The texts are the
-// organisation's own and go out as written, whatever the participant's
-// language; leave them empty to have every participant addressed in theirs.
+// MailSettings are a campaign's mail texts, per language, and its reminder
+// schedule.
 type MailSettings struct {
+	Texts        map[string]MailTexts // by locale (survey.Locales); a missing one is all defaults
+	ReminderDays []int                // days after the invitation was delivered, ascending
+}
+
+// MailTexts are the organisation's own subjects and introductions in one
+// language. An empty one means the built-in wording in that language, so a
+// participant is never addressed in a language other than theirs.
+type MailTexts struct {
 	InviteSubject, InviteIntro     string
 	ReminderSubject, ReminderIntro string
-	ReminderDays                   []int // days after the invitation was delivered, ascending
 }
+
+// In is the texts for a language (all empty when none were written).
+func (s *MailSettings) In(locale string) MailTexts { return s.Texts[locale] }
+
+// Empty reports whether all four texts are the defaults.
+func (t MailTexts) Empty() bool { return t == MailTexts{} }
+
+// Names of the texts in forms and in SaveMailSettings' FieldErrors, where
+// each carries its language: TextField(InviteSubjectField, "de") is
+// "invite_subject_de".
+const (
+	InviteSubjectField   = "invite_subject"
+	InviteIntroField     = "invite_intro"
+	ReminderSubjectField = "reminder_subject"
+	ReminderIntroField   = "reminder_intro"
+)
+
+// TextField names one text in one language.
+func TextField(field, locale string) string { return field + "_" + locale }
+
+// Field returns the text a field name (without language) stands for.
+func (t *MailTexts) Field(field string) *string {
+	switch field {
+	case InviteSubjectField:
+		return &t.InviteSubject
+	case InviteIntroField:
+		return &t.InviteIntro
+	case ReminderSubjectField:
+		return &t.ReminderSubject
+	case ReminderIntroField:
+		return &t.ReminderIntro
+	}
+	return nil
+}
+
+// TextFields lists the text fields in the order a form shows them.
+var TextFields = []string{InviteSubjectField, InviteIntroField, ReminderSubjectField, ReminderIntroField}
+
+// Subject reports whether a text field is a subject (one line, maxSubject).
+func Subject(field string) bool { return field == InviteSubjectField || field == ReminderSubjectField }
 
 // Limits of the mail settings form.
 const (
-	maxSubject      = 200
-	maxIntro        = 4000
+	MaxSubject      = 200
+	MaxIntro        = 4000
 	maxReminderDays = 5
 )
 
@@ -145,41 +187,58 @@ func FormatReminderDays(days []int) string {
 	return strings.Join(s, ",")
 }
 
-type mailSettingsRow struct {
-	InviteSubject, InviteIntro, ReminderSubject, ReminderIntro, ReminderDays string
-}
-
 // CampaignMailSettings loads a campaign's mail settings.
 func CampaignMailSettings(ctx context.Context, db *survey.DB, campaignID int64) (*MailSettings, error) {
-	var r mailSettingsRow
-	res := db.Read.WithContext(ctx).Table("campaigns").
-		Select("invite_subject, invite_intro, reminder_subject, reminder_intro, reminder_days").
-		Where("id = ?", campaignID).Scan(&r)
-	if res.Error != nil {
-		return nil, res.Error
+	var days []string
+	if err := db.Read.WithContext(ctx).Table("campaigns").Where("id = ?", campaignID).Pluck("reminder_days", &days).Error; err != nil {
+		return nil, err
 	}
-	if res.RowsAffected == 0 {
+	if len(days) == 0 {
 		return nil, survey.ErrNotFound
 	}
-	days, _ := ParseReminderDays(r.ReminderDays) // written by SaveMailSettings, so valid
-	return &MailSettings{InviteSubject: r.InviteSubject, InviteIntro: r.InviteIntro,
-		ReminderSubject: r.ReminderSubject, ReminderIntro: r.ReminderIntro, ReminderDays: days}, nil
+	var rows []struct {
+		Locale string
+		MailTexts
+	}
+	err := db.Read.WithContext(ctx).Raw(`SELECT locale, invite_subject, invite_intro, reminder_subject, reminder_intro
+		FROM campaign_mail_texts WHERE campaign_id = ?`, campaignID).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	s := &MailSettings{Texts: map[string]MailTexts{}}
+	s.ReminderDays, _ = ParseReminderDays(days[0]) // written by SaveMailSettings, so valid
+	for _, r := range rows {
+		s.Texts[r.Locale] = r.MailTexts
+	}
+	return s, nil
 }
 
-// SaveMailSettings validates and stores a campaign's mail settings.
+// SaveMailSettings validates and stores a campaign's mail settings. The
+// texts of the languages in s.Texts replace the stored ones; other
+// languages keep theirs. Errors name the field with its language
+// (TextField), so a form shows each next to its own field.
 func SaveMailSettings(ctx context.Context, db *survey.DB, campaignID int64, s MailSettings) error {
 	fe := survey.FieldErrors{}
-	for field, v := range map[string]*string{"invite_subject": &s.InviteSubject, "reminder_subject": &s.ReminderSubject} {
-		*v = strings.Join(strings.Fields(*v), " ") // a subject is one line
-		if len(*v) > maxSubject {
-			fe[field] = "mail.error.too_long"
+	texts := map[string]MailTexts{}
+	for locale, t := range s.Texts {
+		if !slices.Contains(survey.Locales, locale) {
+			continue // no participant can be written to in it
 		}
-	}
-	for field, v := range map[string]*string{"invite_intro": &s.InviteIntro, "reminder_intro": &s.ReminderIntro} {
-		*v = strings.TrimSpace(strings.ReplaceAll(*v, "\r\n", "\n"))
-		if len(*v) > maxIntro {
-			fe[field] = "mail.error.too_long"
+		for _, field := range TextFields {
+			v := t.Field(field)
+			if Subject(field) {
+				*v = strings.Join(strings.Fields(*v), " ") // a subject is one line
+				if utf8.RuneCountInString(*v) > MaxSubject {
+					fe[TextField(field, locale)] = "mail.error.subject_too_long"
+				}
+			} else {
+				*v = strings.TrimSpace(strings.ReplaceAll(*v, "\r\n", "\n"))
+				if utf8.RuneCountInString(*v) > MaxIntro {
+					fe[TextField(field, locale)] = "mail.error.intro_too_long"
+				}
+			}
 		}
+		texts[locale] = t
 	}
 	days, err := ParseReminderDays(FormatReminderDays(s.ReminderDays))
 	if err != nil {
@@ -188,15 +247,33 @@ func SaveMailSettings(ctx context.Context, db *survey.DB, campaignID int64, s Ma
 	if len(fe) > 0 {
 		return fe
 	}
-	res := db.Write.WithContext(ctx).Table("campaigns").Where("id = ?", campaignID).Updates(map[string]any{
-		"invite_subject": s.InviteSubject, "invite_intro": s.InviteIntro,
-		"reminder_subject": s.ReminderSubject, "reminder_intro": s.ReminderIntro,
-		"reminder_days": FormatReminderDays(days),
+	return db.Write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Table("campaigns").Where("id = ?", campaignID).Update("reminder_days", FormatReminderDays(days))
+		if res.Error == nil && res.RowsAffected == 0 {
+			return survey.ErrNotFound
+		}
+		if res.Error != nil {
+			return res.Error
+		}
+		for _, locale := range survey.Locales {
+			t, ok := texts[locale]
+			if !ok {
+				continue
+			}
+			if err := tx.Exec(`DELETE FROM campaign_mail_texts WHERE campaign_id = ? AND locale = ?`, campaignID, locale).Error; err != nil {
+				return err
+			}
+			if t.Empty() {
+				continue
+			}
+			err := tx.Exec(`INSERT INTO campaign_mail_texts (campaign_id, locale, invite_subject, invite_intro, reminder_subject, reminder_intro)
+				VALUES (?, ?, ?, ?, ?, ?)`, campaignID, locale, t.InviteSubject, t.InviteIntro, t.ReminderSubject, t.ReminderIntro).Error
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if res.Error == nil && res.RowsAffected == 0 {
-		return survey.ErrNotFound
-	}
-	return res.Error
 }
 
 // Mailable refuses to queue mail for a campaign nobody can answer.
@@ -210,9 +287,9 @@ func Mailable(c *survey.Campaign, now time.Time) error {
 	return nil
 }
 
-// campaignLocales lists the campaign's languages, the first being the
+// CampaignLocales lists the campaign's languages, the first being the
 // fallback for participants without (or with another) language.
-func campaignLocales(c *survey.Campaign) []string {
+func CampaignLocales(c *survey.Campaign) []string {
 	var ls []string
 	for l := range strings.SplitSeq(c.Locales, ",") {
 		if l = strings.TrimSpace(l); slices.Contains(survey.Locales, l) {
@@ -238,7 +315,7 @@ const queueInsert = `INSERT INTO outbox (kind, invitation_id, recipient, locale,
 // (whose arguments follow). ON CONFLICT DO NOTHING leans on the unique
 // indexes, so a concurrent duplicate is skipped, not an error.
 func queue(tx *gorm.DB, c *survey.Campaign, kind string, step int, now time.Time, where string, args ...any) (int, error) {
-	ls := campaignLocales(c)
+	ls := CampaignLocales(c)
 	all := append([]any{kind, ls, ls[0], step, now, now}, args...)
 	res := tx.Exec(queueInsert+queueSelect+" WHERE "+where+" ON CONFLICT DO NOTHING", all...)
 	return int(res.RowsAffected), res.Error
@@ -358,7 +435,9 @@ var remindable = []string{survey.InviteSent, survey.InviteOpened}
 // schedule (reminder_days) that are due at now: reminder k goes out
 // reminder_days[k] days after the invitation was delivered, once per
 // invitation, only to invitations a manual reminder would go to, never
-// while another reminder waits, and not within ReminderGap of the last one.
+// while another reminder waits, and, like a manual one without an override,
+// not within ReminderCooldown of the person's last invitation or reminder
+// (queued or delivered): it goes out once the cool-down has passed.
 // When several steps are due at once (a schedule set late), only the latest
 // goes out. It returns the number of reminders queued.
 func DueScheduledReminders(ctx context.Context, db *survey.DB, now time.Time) (int, error) {
@@ -395,9 +474,11 @@ func DueScheduledReminders(ctx context.Context, db *survey.DB, now time.Time) (i
 					  AND EXISTS (SELECT 1 FROM outbox inv WHERE inv.invitation_id = i.id AND inv.kind = ?
 					              AND inv.sent_at IS NOT NULL AND inv.sent_at <= ?)
 					  AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.invitation_id = i.id AND o.kind = ?
-					                  AND (o.step >= ? OR o.created_at > ? OR o.sent_at IS NULL AND o.failed_at IS NULL))`,
+					                  AND (o.step >= ? OR o.created_at > ? OR o.sent_at IS NULL AND o.failed_at IS NULL))
+					  AND NOT `+cooledExpr,
 					c.ID, remindable, MailInvite, now.Add(-time.Duration(days[k-1])*24*time.Hour),
-					MailReminder, k, now.Add(-ReminderGap)).Scan(&ids).Error
+					MailReminder, k, now.Add(-ReminderCooldown),
+					MailInvite, MailReminder, now.Add(-ReminderCooldown)).Scan(&ids).Error
 				if err != nil {
 					return err
 				}

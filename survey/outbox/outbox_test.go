@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -465,21 +466,111 @@ func TestScheduledReminders(t *testing.T) {
 	}
 }
 
+// A scheduled reminder keeps the cool-down of a manual one: nobody gets one
+// within 48 hours of their last invitation or reminder. It waits, and goes
+// out once the 48 hours have passed.
+func TestScheduledRemindersKeepTheCoolDown(t *testing.T) {
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := surveytest.Open(t, dialect)
+			ctx := context.Background()
+			hour := time.Hour
+			due := func(at time.Time) int {
+				n, err := outbox.DueScheduledReminders(ctx, db, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+
+			// A reminder one day after the invitation waits for the second day to end.
+			c, _ := seedCampaign(t, db, 3)
+			outbox.SaveMailSettings(ctx, db, c.ID, outbox.MailSettings{ReminderDays: []int{1}})
+			outbox.QueueInvitations(ctx, db, c.ID)
+			drain(t, db)
+			invited := time.Now()
+			if n := due(invited.Add(30 * hour)); n != 0 {
+				t.Errorf("30 hours after the invitation: %d reminders, want 0", n)
+			}
+			if n := due(invited.Add(47 * hour)); n != 0 {
+				t.Errorf("47 hours after the invitation: %d reminders, want 0", n)
+			}
+			if n := due(invited.Add(49 * hour)); n != 3 {
+				t.Errorf("49 hours after the invitation: %d reminders, want 3", n)
+			}
+			drain(t, db)
+
+			// A reminder sent by hand (with a reason) holds the next scheduled one back for 48 hours.
+			c2, ids := seedCampaign(t, db, 2)
+			outbox.SaveMailSettings(ctx, db, c2.ID, outbox.MailSettings{ReminderDays: []int{5}})
+			outbox.QueueInvitations(ctx, db, c2.ID)
+			drain(t, db)
+			t0 := time.Now()
+			if b, err := outbox.QueueReminders(ctx, db, c2.ID, "deadline moved"); err != nil || b.Queued != 2 {
+				t.Fatalf("manual reminders %+v, %v", b, err)
+			}
+			drain(t, db)
+			// Pretend the manual reminder to the first person went out on day 4.
+			db.Write.Exec("UPDATE outbox SET sent_at = ?, created_at = ? WHERE kind = ? AND invitation_id = ?",
+				t0.Add(96*hour).UTC(), t0.Add(96*hour).UTC(), outbox.MailReminder, ids[0])
+			if n := due(t0.Add(121 * hour)); n != 1 {
+				t.Errorf("day 5: %d reminders, want 1 (the person reminded by hand on day 4 waits)", n)
+			}
+			if n := due(t0.Add(145 * hour)); n != 1 {
+				t.Errorf("day 6, 49 hours after the manual reminder: %d, want 1", n)
+			}
+		})
+	}
+}
+
 func TestMailSettings(t *testing.T) {
-	db := surveytest.Open(t, "sqlite")
-	ctx := context.Background()
-	c, _ := seedCampaign(t, db, 0)
-	in := outbox.MailSettings{InviteSubject: "  Your view\n counts ", InviteIntro: "Dear all,\r\n\r\nplease answer.", ReminderDays: []int{12, 7, 7}}
-	if err := outbox.SaveMailSettings(ctx, db, c.ID, in); err != nil {
-		t.Fatal(err)
-	}
-	s, err := outbox.CampaignMailSettings(ctx, db, c.ID)
-	if err != nil || s.InviteSubject != "Your view counts" || s.InviteIntro != "Dear all,\n\nplease answer." || fmt.Sprint(s.ReminderDays) != "[7 12]" {
-		t.Errorf("%+v, %v", s, err)
-	}
-	var fe survey.FieldErrors
-	if err := outbox.SaveMailSettings(ctx, db, c.ID, outbox.MailSettings{ReminderDays: []int{0}}); !errors.As(err, &fe) || fe["reminder_days"] == "" {
-		t.Errorf("day 0: %v", err)
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := surveytest.Open(t, dialect)
+			ctx := context.Background()
+			c, _ := seedCampaign(t, db, 0)
+			in := outbox.MailSettings{ReminderDays: []int{12, 7, 7}, Texts: map[string]outbox.MailTexts{
+				"de": {InviteSubject: "  Ihre Sicht\n zählt ", InviteIntro: "Liebe alle,\r\n\r\nbitte antworten Sie."},
+				"fr": {ReminderSubject: "Rappel"},
+				"en": {}, // all defaults: no row
+				"xx": {InviteSubject: "no such language"},
+			}}
+			if err := outbox.SaveMailSettings(ctx, db, c.ID, in); err != nil {
+				t.Fatal(err)
+			}
+			s, err := outbox.CampaignMailSettings(ctx, db, c.ID)
+			if err != nil || fmt.Sprint(s.ReminderDays) != "[7 12]" || len(s.Texts) != 2 {
+				t.Fatalf("%+v, %v", s, err)
+			}
+			if de := s.In("de"); de.InviteSubject != "Ihre Sicht zählt" || de.InviteIntro != "Liebe alle,\n\nbitte antworten Sie." || de.ReminderSubject != "" {
+				t.Errorf("German texts %+v", de)
+			}
+			if fr, en := s.In("fr"), s.In("en"); fr.ReminderSubject != "Rappel" || fr.InviteSubject != "" || !en.Empty() {
+				t.Errorf("French %+v, English %+v", fr, en)
+			}
+			// Saving one language leaves the others as they were; emptying one removes it.
+			if err := outbox.SaveMailSettings(ctx, db, c.ID, outbox.MailSettings{Texts: map[string]outbox.MailTexts{"fr": {}}}); err != nil {
+				t.Fatal(err)
+			}
+			if s, _ := outbox.CampaignMailSettings(ctx, db, c.ID); s.In("de").InviteSubject != "Ihre Sicht zählt" || !s.In("fr").Empty() || len(s.ReminderDays) != 0 {
+				t.Errorf("after saving French alone: %+v", s)
+			}
+
+			// Each error names its field and language; nothing is stored.
+			var fe survey.FieldErrors
+			err = outbox.SaveMailSettings(ctx, db, c.ID, outbox.MailSettings{ReminderDays: []int{0}, Texts: map[string]outbox.MailTexts{
+				"de": {InviteSubject: strings.Repeat("ä", outbox.MaxSubject+1)},
+				"fr": {ReminderIntro: strings.Repeat("x", outbox.MaxIntro+1)},
+				"en": {InviteSubject: strings.Repeat("é", outbox.MaxSubject)}, // 200 letters, 400 bytes: fits
+			}})
+			if !errors.As(err, &fe) || len(fe) != 3 || fe["reminder_days"] == "" ||
+				fe["invite_subject_de"] != "mail.error.subject_too_long" || fe["reminder_intro_fr"] != "mail.error.intro_too_long" {
+				t.Errorf("errors %v", err)
+			}
+			if s, _ := outbox.CampaignMailSettings(ctx, db, c.ID); s.In("de").InviteSubject != "Ihre Sicht zählt" || !s.In("en").Empty() {
+				t.Errorf("a refused save changed the texts: %+v", s)
+			}
+		})
 	}
 	for _, bad := range []string{"x", "7,400", "1,2,3,4,5,6"} {
 		if _, err := outbox.ParseReminderDays(bad); err == nil {
@@ -488,6 +579,47 @@ func TestMailSettings(t *testing.T) {
 	}
 	if d, err := outbox.ParseReminderDays(" 7, 12 ,"); err != nil || fmt.Sprint(d) != "[7 12]" {
 		t.Errorf("%v %v", d, err)
+	}
+}
+
+// Migration 23 keeps the one text every participant used to get as each
+// language's text: after the upgrade a campaign's mail reads as before.
+func TestMigrationKeepsTheMailTextsInEveryLanguage(t *testing.T) {
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			db := surveytest.OpenAt(t, dialect, 22)
+			for _, q := range []string{
+				"INSERT INTO organisations (id, name) VALUES (1, 'O')",
+				`INSERT INTO campaigns (id, organisation_id, name, model_version, invite_subject, reminder_intro, reminder_days)
+				 VALUES (1, 1, 'Written', 1, 'Our survey', 'Please answer.', '7'), (2, 1, 'Defaults', 1, '', '', '')`,
+			} {
+				if err := db.Write.Exec(q).Error; err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s, err := outbox.CampaignMailSettings(ctx, db, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range survey.Locales {
+				if got := s.In(l); got != (outbox.MailTexts{InviteSubject: "Our survey", ReminderIntro: "Please answer."}) {
+					t.Errorf("%s: %+v", l, got)
+				}
+			}
+			if fmt.Sprint(s.ReminderDays) != "[7]" {
+				t.Errorf("reminder days %v", s.ReminderDays)
+			}
+			if s, _ := outbox.CampaignMailSettings(ctx, db, 2); len(s.Texts) != 0 {
+				t.Errorf("a campaign on the defaults got texts: %+v", s.Texts)
+			}
+			if err := db.Read.Exec("SELECT invite_subject FROM campaigns").Error; err == nil {
+				t.Error("the single-language column is still there")
+			}
+		})
 	}
 }
 
