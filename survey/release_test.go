@@ -2,6 +2,7 @@ package survey_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"tiltline/survey"
@@ -85,6 +86,59 @@ func TestReleasesChangeResultsOnlyInStepsOfK(t *testing.T) {
 			third := publish()
 			if third.Seq != 3 || third.K != 11 || shown() != 0 {
 				t.Fatalf("k raised to 11: %+v, %d shown", third, shown())
+			}
+		})
+	}
+}
+
+// The publisher's sweep finds a campaign while something of it waits: a
+// pending response, or responses stored before releases existed; not once
+// everything is released.
+func TestCampaignsWaitingAreThoseWithSomethingToRelease(t *testing.T) {
+	for _, dialect := range surveytest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			db, m, rs := respondents(t, dialect, 6)
+			c := rs[0].Campaign
+			waiting := func() bool {
+				t.Helper()
+				ids, err := survey.CampaignsWaiting(ctx, db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return slices.Contains(ids, c.ID)
+			}
+			submit := func(r *survey.Respondent) {
+				t.Helper()
+				unit := rs[0].Participant.UnitID
+				if _, err := survey.StartDraft(ctx, db, m, r, survey.Profile{UnitID: unit, Role: "researcher", Seniority: "staff", Locale: "en"}); err != nil {
+					t.Fatal(err)
+				}
+				if err := survey.Submit(ctx, db, testSecret, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if waiting() {
+				t.Fatal("a campaign without responses waits")
+			}
+			for _, r := range rs[:5] {
+				submit(r)
+			}
+			if !waiting() {
+				t.Fatal("five pending responses do not wait")
+			}
+			if r, err := survey.PublishRelease(ctx, db, testSecret, c.ID); err != nil || r == nil || r.Shown != 5 {
+				t.Fatalf("release %+v, %v", r, err)
+			}
+			if waiting() {
+				t.Fatal("a fully released campaign still waits")
+			}
+			// Responses from before releases: stored, with no release.
+			if err := db.Write.Exec("DELETE FROM releases WHERE campaign_id = ?", c.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !waiting() {
+				t.Fatal("responses stored before releases do not wait")
 			}
 		})
 	}
