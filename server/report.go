@@ -253,11 +253,19 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 func (rc *reportRows) invitations(ctx context.Context, db *survey.DB, campaignID int64) (invitedCounts, error) {
 	rc.mu.Lock()
 	kept, ok := rc.invited[campaignID]
+	recount := ok && kept.stale()
+	if recount {
+		// Views meanwhile take the kept counts as fresh: one recount, not
+		// one goroutine per view waiting for it.
+		fresh := kept
+		fresh.checked = time.Now()
+		rc.invited[campaignID] = fresh
+	}
 	rc.mu.Unlock()
+	if recount {
+		go rc.count(context.WithoutCancel(ctx), db, campaignID) //nolint:errcheck // the kept counts stand; a later view tries again
+	}
 	if ok {
-		if kept.stale() {
-			go rc.count(context.WithoutCancel(ctx), db, campaignID) //nolint:errcheck // the kept counts stand; the next view tries again
-		}
 		return kept, nil
 	}
 	return rc.count(ctx, db, campaignID)
