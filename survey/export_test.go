@@ -1,5 +1,7 @@
 package survey
 
+import "slices"
+
 // The reference the tests hold PracticeChanges to: the trend's rule on each
 // respondent's levels, one practice at a time (practice_change_test.go).
 
@@ -52,4 +54,13 @@ func practiceLevels(m *Model, rep *Report, rows []ReportRow, id, dimension strin
 		}
 	}
 	return out, true
+}
+
+// MannWhitneyValues compares two samples of values by binning them on
+// their distinct values: the tests' way in to MannWhitneyRuns.
+func MannWhitneyValues(a, b []float64) Comparison {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return MannWhitneyRuns(Runs(a), Runs(b))
 }

@@ -17,17 +17,7 @@ func TestReleasesChangeResultsOnlyInStepsOfK(t *testing.T) {
 			ctx := context.Background()
 			db, m, rs := respondents(t, dialect, 14)
 			c := rs[0].Campaign
-			submit := func(r *survey.Respondent) {
-				t.Helper()
-				// Everyone in one unit, role and band: one cell.
-				unit := rs[0].Participant.UnitID
-				if _, err := survey.StartDraft(ctx, db, m, r, survey.Profile{UnitID: unit, Role: "researcher", Seniority: "staff", Locale: "en"}); err != nil {
-					t.Fatal(err)
-				}
-				if err := survey.Submit(ctx, db, testSecret, r); err != nil {
-					t.Fatal(err)
-				}
-			}
+			submit := func(r *survey.Respondent) { submitInOneCell(t, db, m, rs[0], r) }
 			publish := func() *survey.Release {
 				t.Helper()
 				r, err := survey.PublishRelease(ctx, db, testSecret, c.ID)
@@ -108,16 +98,7 @@ func TestCampaignsWaitingAreThoseWithSomethingToRelease(t *testing.T) {
 				}
 				return slices.Contains(ids, c.ID)
 			}
-			submit := func(r *survey.Respondent) {
-				t.Helper()
-				unit := rs[0].Participant.UnitID
-				if _, err := survey.StartDraft(ctx, db, m, r, survey.Profile{UnitID: unit, Role: "researcher", Seniority: "staff", Locale: "en"}); err != nil {
-					t.Fatal(err)
-				}
-				if err := survey.Submit(ctx, db, testSecret, r); err != nil {
-					t.Fatal(err)
-				}
-			}
+			submit := func(r *survey.Respondent) { submitInOneCell(t, db, m, rs[0], r) }
 			if waiting() {
 				t.Fatal("a campaign without responses waits")
 			}
@@ -141,5 +122,19 @@ func TestCampaignsWaitingAreThoseWithSomethingToRelease(t *testing.T) {
 				t.Fatal("responses stored before releases do not wait")
 			}
 		})
+	}
+}
+
+// submitInOneCell answers as r in the unit of first, role and band fixed:
+// everyone submitted this way shares one cell.
+func submitInOneCell(t *testing.T, db *survey.DB, m *survey.Model, first, r *survey.Respondent) {
+	t.Helper()
+	ctx := context.Background()
+	unit := first.Participant.UnitID
+	if _, err := survey.StartDraft(ctx, db, m, r, survey.Profile{UnitID: unit, Role: "researcher", Seniority: "staff", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := survey.Submit(ctx, db, testSecret, r); err != nil {
+		t.Fatal(err)
 	}
 }

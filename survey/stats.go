@@ -2,7 +2,6 @@ package survey
 
 import (
 	"math"
-	"slices"
 	"sort"
 )
 
@@ -148,15 +147,6 @@ func binom(n, k int) float64 {
 		r = r * float64(n-k+i) / float64(i)
 	}
 	return r
-}
-
-// MannWhitneyValues compares two samples of values (e.g. respondents' own
-// section scores) by binning them on their distinct values.
-func MannWhitneyValues(a, b []float64) Comparison {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return MannWhitneyRuns(Runs(a), Runs(b))
 }
 
 // Run is a value and how often it occurs in a sample.
