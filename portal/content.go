@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -37,6 +38,32 @@ type Page struct {
 	Text string
 	// BodyChars counts the Markdown body, the measure of "enough to read".
 	BodyChars int
+	// Signs holds, per dimension key, what each of the model's levels looks
+	// like in this topic: the list under the levels heading, which the page
+	// shows as that dimension's table instead of in the body. Filled by the
+	// content check, which maps the level titles to the model's levels.
+	Signs map[string][]Sign
+
+	levels []levelPart // the levels part as written, before the check
+}
+
+// Sign is one item of a dimension's list under the levels heading: one
+// level, or two adjacent ones that look the same in this topic.
+type Sign struct {
+	Levels []int // the model's level numbers (1 best), highest number first
+	Text   template.HTML
+}
+
+// levelPart is one dimension's list under the levels heading as written.
+type levelPart struct {
+	Dimension string // the sub-heading's anchor, a dimension key
+	Items     []levelItem
+	Stray     []string // lines that are not list items
+}
+
+type levelItem struct {
+	Titles []string // one level title, or two
+	Text   string   // Markdown
 }
 
 // RequiredParts are the anchors every page has, in every language; the
@@ -106,14 +133,174 @@ func parsePage(fsys fs.FS, name, locale string) (*Page, error) {
 	if err := yaml.Unmarshal(front, p); err != nil {
 		return nil, fmt.Errorf("%s: front matter: %w", name, err)
 	}
+	p.BodyChars = len([]rune(strings.TrimSpace(string(body))))
+	rest, levels := cutLevels(body)
+	p.levels = levels
 	var html bytes.Buffer
-	if err := markdown.Convert(body, &html); err != nil {
+	if err := markdown.Convert(rest, &html); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	p.Body = template.HTML(html.String())
-	p.Text = plainText(body)
-	p.BodyChars = len([]rune(strings.TrimSpace(string(body))))
+	// The signs are searched as their text: the level titles before them
+	// are the same on every page.
+	p.Text = plainText(signKeyRE.ReplaceAll(body, nil))
 	return p, nil
+}
+
+var (
+	// signKeyRE is the start of a level sign: "- *Title*: " or
+	// "- *Title* / *Title*: ".
+	signKeyRE = regexp.MustCompile(`(?m)^- \*([^*]+)\*(?: / \*([^*]+)\*)?: ?`)
+	subPartRE = regexp.MustCompile(`^### .*\{#([a-z-]+)\}\s*$`)
+)
+
+// cutLevels takes the levels part's lists out of the body, which keeps
+// the heading alone, and reads them per dimension sub-heading.
+func cutLevels(body []byte) ([]byte, []levelPart) {
+	lines := strings.Split(string(body), "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "## ") && strings.HasSuffix(strings.TrimSpace(l), "{#levels}") {
+			start = i + 1
+			break
+		}
+	}
+	if start < 0 {
+		return body, nil
+	}
+	end := len(lines)
+	for i := start; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "## ") {
+			end = i
+			break
+		}
+	}
+	var parts []levelPart
+	for _, l := range lines[start:end] {
+		t := strings.TrimSpace(l)
+		switch m := subPartRE.FindStringSubmatch(l); {
+		case t == "":
+		case m != nil:
+			parts = append(parts, levelPart{Dimension: m[1]})
+		case len(parts) == 0:
+			parts = append(parts, levelPart{Stray: []string{t}})
+		case strings.HasPrefix(l, "- "):
+			it := levelItem{Text: strings.TrimSpace(l[2:])}
+			if k := signKeyRE.FindStringSubmatchIndex(l); k != nil {
+				it.Titles = append(it.Titles, l[k[2]:k[3]])
+				if k[4] >= 0 {
+					it.Titles = append(it.Titles, l[k[4]:k[5]])
+				}
+				it.Text = strings.TrimSpace(l[k[1]:])
+			}
+			parts[len(parts)-1].Items = append(parts[len(parts)-1].Items, it)
+		case strings.HasPrefix(l, "  ") && len(parts[len(parts)-1].Items) > 0: // a list item's continued line
+			items := parts[len(parts)-1].Items
+			items[len(items)-1].Text += " " + t
+		default:
+			parts[len(parts)-1].Stray = append(parts[len(parts)-1].Stray, t)
+		}
+	}
+	out := append(append([]string{}, lines[:start]...), "")
+	out = append(out, lines[end:]...)
+	return []byte(strings.Join(out, "\n")), parts
+}
+
+// signs maps the levels part to the model: per dimension, every level
+// exactly once, lowest first, each with text; an item naming two levels
+// must name adjacent ones.
+func (p *Page) signs(m *survey.Model) (map[string][]Sign, []error) {
+	var errs []error
+	out := map[string][]Sign{}
+	seen := map[string]bool{}
+	for _, part := range p.levels {
+		if len(part.Stray) > 0 {
+			errs = append(errs, fmt.Errorf("the part {#levels} holds %q outside the lists: write each level as a list item \"- *Level title*: sign\"", part.Stray[0]))
+		}
+		if part.Dimension == "" {
+			continue
+		}
+		var dim *survey.Dimension
+		for i := range m.Dimensions {
+			if m.Dimensions[i].Key == part.Dimension {
+				dim = &m.Dimensions[i]
+			}
+		}
+		if dim == nil || seen[part.Dimension] {
+			errs = append(errs, fmt.Errorf("the part {#levels} has the sub-part {#%s}: want one per dimension (%s)", part.Dimension, dimensionKeys(m)))
+			continue
+		}
+		seen[part.Dimension] = true
+		byTitle := map[string]int{}
+		var titles []string
+		for _, l := range dim.Levels {
+			byTitle[l.Title.In(p.Locale)] = l.Level
+			titles = append(titles, l.Title.In(p.Locale))
+		}
+		covered := map[int]int{}
+		next := len(dim.Levels) // lowest first: the highest level number
+		var signs []Sign
+		for _, it := range part.Items {
+			var s Sign
+			for _, t := range it.Titles {
+				n, ok := byTitle[t]
+				if !ok {
+					errs = append(errs, fmt.Errorf("{#%s}: %q is not a level title in this language (%s)", part.Dimension, t, strings.Join(titles, "; ")))
+					continue
+				}
+				s.Levels = append(s.Levels, n)
+				covered[n]++
+			}
+			switch {
+			case len(it.Titles) == 0:
+				errs = append(errs, fmt.Errorf("{#%s}: the item %.40q does not start with a level title in italics", part.Dimension, it.Text))
+				continue
+			case len(s.Levels) != len(it.Titles):
+				continue
+			case len(s.Levels) == 2 && s.Levels[0] != s.Levels[1]+1:
+				errs = append(errs, fmt.Errorf("{#%s}: one item names %q and %q: two levels in one item must be adjacent, lower first", part.Dimension, it.Titles[0], it.Titles[1]))
+			case s.Levels[0] != next:
+				errs = append(errs, fmt.Errorf("{#%s}: %q is out of order: list the levels lowest first", part.Dimension, it.Titles[0]))
+			}
+			next = s.Levels[len(s.Levels)-1] - 1
+			if strings.TrimSpace(it.Text) == "" {
+				errs = append(errs, fmt.Errorf("{#%s}: %q has no text", part.Dimension, it.Titles[0]))
+			}
+			s.Text = inline(it.Text)
+			signs = append(signs, s)
+		}
+		for _, l := range dim.Levels {
+			if covered[l.Level] != 1 {
+				errs = append(errs, fmt.Errorf("{#%s}: the level %q is named %d times, want once", part.Dimension, l.Title.In(p.Locale), covered[l.Level]))
+			}
+		}
+		out[part.Dimension] = signs
+	}
+	for _, d := range m.Dimensions {
+		if !seen[d.Key] {
+			errs = append(errs, fmt.Errorf("the part {#levels} lacks the sub-part {#%s} with the signs of its five levels", d.Key))
+		}
+	}
+	return out, errs
+}
+
+func dimensionKeys(m *survey.Model) string {
+	var keys []string
+	for _, d := range m.Dimensions {
+		keys = append(keys, "{#"+d.Key+"}")
+	}
+	return strings.Join(keys, ", ")
+}
+
+// inline renders one list item's Markdown without its paragraph.
+func inline(md string) template.HTML {
+	var b bytes.Buffer
+	if err := markdown.Convert([]byte(md), &b); err != nil {
+		return template.HTML(template.HTMLEscapeString(md))
+	}
+	s := strings.TrimSpace(b.String())
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "<p>"), "</p>")
+	return template.HTML(s)
 }
 
 func splitFrontMatter(raw []byte) (front, body []byte, ok bool) {
@@ -156,14 +343,11 @@ func (p *Page) check(m *survey.Model, sub *survey.Subsection) error {
 			errs = append(errs, fmt.Errorf("lacks the part {#%s}", id))
 		}
 	}
-	// The levels part is a heading only: the page puts the model's five
-	// levels of each dimension there as tables (server/learn.go), and a
-	// paragraph listing them again read as the same thing twice.
-	if _, rest, ok := strings.Cut(string(p.Body), `id="levels"`); ok {
-		if _, after, _ := strings.Cut(rest, "</h2>"); !strings.HasPrefix(strings.TrimSpace(after), "<h2") {
-			errs = append(errs, errors.New("the part {#levels} holds text: leave it a heading, the page shows the level tables there"))
-		}
-	}
+	// The levels part is one list per dimension of what each level looks
+	// like in this topic; the page shows them as tables (server/learn.go).
+	signs, serrs := p.signs(m)
+	p.Signs = signs
+	errs = append(errs, serrs...)
 	if p.BodyChars < MinBodyChars {
 		errs = append(errs, fmt.Errorf("%d characters, want at least %d", p.BodyChars, MinBodyChars))
 	}

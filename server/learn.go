@@ -125,10 +125,11 @@ func contents(body template.HTML) []tocEntry {
 
 var tagRE = regexp.MustCompile(`<[^>]*>`)
 
-// withLevelTables puts the model's five levels of each dimension, lowest
-// first, as small tables under the page's levels heading, which the
-// content leaves empty for them (portal/content/FORMAT.md).
-func (a *App) withLevelTables(body template.HTML, m *survey.Model, lang string) template.HTML {
+// withLevelTables puts, under the page's levels heading, one table per
+// dimension, lowest level first: the level's title with the model's generic
+// description beside what it looks like in this topic (the page's signs,
+// portal/content/FORMAT.md). A sign for two adjacent levels spans their rows.
+func (a *App) withLevelTables(body template.HTML, signs map[string][]portal.Sign, m *survey.Model, lang string) template.HTML {
 	loc := h2RE.FindStringSubmatchIndex(string(body))
 	for loc != nil && string(body)[loc[2]:loc[3]] != "levels" {
 		next := h2RE.FindStringSubmatchIndex(string(body)[loc[1]:])
@@ -145,12 +146,26 @@ func (a *App) withLevelTables(body template.HTML, m *survey.Model, lang string) 
 	}
 	var b strings.Builder
 	for _, d := range m.Dimensions {
+		sign := map[int]portal.Sign{} // by the sign's first (lowest) level
+		for _, s := range signs[d.Key] {
+			sign[s.Levels[0]] = s
+		}
 		b.WriteString(`<table class="data levels"><caption>` + template.HTMLEscapeString(d.Title.In(lang)+" — "+a.i18n.T(lang, "learn.levels.table", nil)) + `</caption>`)
 		b.WriteString(`<thead><tr><th scope="col">` + template.HTMLEscapeString(a.i18n.T(lang, "learn.levels.level", nil)) + `</th><th scope="col">` +
 			template.HTMLEscapeString(a.i18n.T(lang, "learn.levels.description", nil)) + `</th></tr></thead><tbody>`)
 		for i := len(d.Levels) - 1; i >= 0; i-- {
 			l := d.Levels[i]
-			b.WriteString(`<tr><th scope="row">` + template.HTMLEscapeString(l.Title.In(lang)) + `</th><td>` + template.HTMLEscapeString(l.Text.In(lang)) + `</td></tr>`)
+			b.WriteString(`<tr><th scope="row">` + template.HTMLEscapeString(l.Title.In(lang)) +
+				`<span class="level-generic">` + template.HTMLEscapeString(l.Text.In(lang)) + `</span></th>`)
+			if s, ok := sign[l.Level]; ok {
+				if len(s.Levels) > 1 {
+					b.WriteString(`<td rowspan="` + strconv.Itoa(len(s.Levels)) + `">`)
+				} else {
+					b.WriteString(`<td>`)
+				}
+				b.WriteString(string(s.Text) + `</td>`)
+			}
+			b.WriteString(`</tr>`)
 		}
 		b.WriteString(`</tbody></table>`)
 	}
@@ -243,7 +258,7 @@ func (a *App) renderLearnPage(c echo.Context, status int, form caseForm) error {
 		}
 		all, d.FromPath = pd.Order(), true
 	}
-	d.Body = a.withLevelTables(pg.Body, m, lang)
+	d.Body = a.withLevelTables(pg.Body, pg.Signs, m, lang)
 	d.Contents = contents(pg.Body)
 	for i, s := range all {
 		if s == sub {

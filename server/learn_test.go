@@ -36,6 +36,37 @@ func TestEveryPortalPageRendersInEveryLanguage(t *testing.T) {
 	}
 }
 
+// Under the levels heading each dimension is a table whose rows pair a
+// level with what it looks like in this topic, in every language; a sign
+// for two adjacent levels spans both rows, and no paragraph follows.
+func TestPortalPageShowsWhatEachLevelLooksLikeInTheTopic(t *testing.T) {
+	a, _, _ := newTestApp(t)
+	cases := map[string]struct{ caption, lowest, spanned string }{
+		"en": {"Reality — ", "Nobody knows which acquisition channels bring customers who stay.", "All acquisition plans are built on agreed profiles"},
+		"de": {"Realität — ", "Hier weiß niemand, welche Gewinnungskanäle Kunden bringen, die bleiben.", "Alle Akquisitionspläne beruhen auf vereinbarten Profilen"},
+		"fr": {"Réalité — ", "Personne ne sait quels canaux d&rsquo;acquisition amènent des clients qui restent.", "Tous les plans d&rsquo;acquisition reposent sur des profils partagés"},
+	}
+	for lang, tc := range cases {
+		b := body(t, get(t, a, "/learn/acquisition-planning?lang="+lang))
+		_, levels, _ := strings.Cut(b, `<h2 id="levels">`)
+		levels, _, _ = strings.Cut(levels, `<h2 id="pitfalls">`)
+		if strings.Count(levels, `<table class="data levels">`) != 2 || strings.Count(levels, `<th scope="row">`) != 10 {
+			t.Errorf("%s: the levels part lacks its two tables of five rows", lang)
+		}
+		_, reality, _ := strings.Cut(levels, "<caption>"+tc.caption)
+		rows := strings.Split(reality, "<tr>")
+		if len(rows) < 7 || !strings.Contains(rows[2], "<td>"+tc.lowest+"</td>") {
+			t.Errorf("%s: the lowest reality row lacks the topic's sign %q", lang, tc.lowest)
+		}
+		if len(rows) < 7 || !strings.Contains(rows[5], `<td rowspan="2">`+tc.spanned) || strings.Contains(rows[6], "<td") {
+			t.Errorf("%s: the sign for the two highest reality levels does not span their rows", lang)
+		}
+		if rest := levels[strings.LastIndex(levels, "</table>")+len("</table>"):]; strings.TrimSpace(rest) != "" {
+			t.Errorf("%s: after the level tables comes %.200q", lang, rest)
+		}
+	}
+}
+
 func TestPortalPagesAreCacheable(t *testing.T) {
 	a, _, _ := newTestApp(t)
 	r := get(t, a, "/learn/winback?lang=en")
