@@ -205,6 +205,19 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	return cached, nil
 }
 
+// prefetch loads a campaign's rows in the background, unless they are
+// loaded or loading: a request reading them later joins the load. It takes
+// no echo.Context, which the server reuses once its request has ended.
+func (rc *reportRows) prefetch(ctx context.Context, db *survey.DB, cp *survey.Campaign) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	go func() {
+		defer cancel()
+		rc.sf.Do("rows:"+strconv.FormatInt(cp.ID, 10), func() (any, error) { //nolint:errcheck // the view's own read reports it
+			return rc.load(ctx, db, cp)
+		})
+	}()
+}
+
 // load checks the cached rows against the database and reloads them when
 // a response arrived or the campaign changed; one at a time per campaign.
 func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campaign) (cachedRows, error) {
@@ -409,7 +422,7 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 	// The trend and the recommendations' movement read the wave before:
 	// its rows load beside this one's, not after.
 	if earlier := a.earlierWaves(c, cp); len(earlier) > 0 {
-		go a.reports.current(c, a.db, earlier[0]) //nolint:errcheck // the view's own read reports it
+		a.reports.prefetch(c.Request().Context(), a.db, earlier[0])
 	}
 	units, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {
