@@ -32,6 +32,13 @@ func TestFilteredResponseRateUsesTheGroupsInvitations(t *testing.T) {
 		t.Fatalf("the demo should invite staff and others: %d of %d", invited, all)
 	}
 	path := fmt.Sprintf("/results/%d", demo.CampaignID)
+	// The whole campaign first: its rate needs only the total, and the
+	// split by profile a filtered view then needs must still be counted.
+	_, page := f.get(path)
+	whole := fmt.Sprintf("%d <span class=\"muted small\">/ %d · %s responded", len(rows), all, survey.FormatNumber("en", 100*float64(len(rows))/float64(all), 0)+" %")
+	if !strings.Contains(page, whole) {
+		t.Errorf("whole campaign's view lacks %q", whole)
+	}
 	code, page := f.get(path + "?seniority=staff")
 	if code != http.StatusOK {
 		t.Fatalf("staff view = %d", code)
