@@ -147,12 +147,18 @@ func newOwnTally(m *Model) *ownTally {
 	return t
 }
 
-func (t *ownTally) add(r *ReportRow) {
-	t.scorer.scores(r.Answers, t.buf)
-	band := 1
-	if r.Seniority == SeniorBand {
-		band = 0
+func (t *ownTally) add(r *ReportRow) { t.addAnswers(r.Answers, bandOf(r.Seniority)) }
+
+// bandOf is an own tally's band: 0 for senior managers, 1 for everyone else.
+func bandOf(seniority string) int {
+	if seniority == SeniorBand {
+		return 0
 	}
+	return 1
+}
+
+func (t *ownTally) addAnswers(answers []byte, band int) {
+	t.scorer.scores(answers, t.buf)
 	for part, o := range t.buf {
 		t.spread[part].add(o)
 	}
@@ -172,11 +178,16 @@ func (t *ownTally) merge(o *ownTally) {
 		t.spread[part].merge(&o.spread[part])
 	}
 	for b := range 2 {
-		t.overall[b] = append(t.overall[b], o.overall[b]...)
-		for si, bins := range o.sections[b] {
-			for i, c := range bins {
-				t.sections[b][si][i] += c
-			}
+		t.mergeBand(o, b, b)
+	}
+}
+
+// mergeBand adds o's band from into t's band to; the spread is not touched.
+func (t *ownTally) mergeBand(o *ownTally, from, to int) {
+	t.overall[to] = append(t.overall[to], o.overall[from]...)
+	for si, bins := range o.sections[from] {
+		for i, c := range bins {
+			t.sections[to][si][i] += c
 		}
 	}
 }

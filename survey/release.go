@@ -114,12 +114,32 @@ type ReleasedRows struct {
 // rather than one allocation each, and the few distinct profiles (unit,
 // role, band) shared by the rows that have them.
 func LoadReleasedRows(ctx context.Context, db *DB, campaignID int64) (ReleasedRows, error) {
-	if db.Dialect == "postgres" {
-		return loadReleasedPostgres(ctx, db, campaignID)
+	var scan *releasedScan
+	r, err := readReleased(ctx, db, campaignID, func(r *Release) releasedSink {
+		scan = newReleasedScan(r.Shown)
+		return scan
+	})
+	if r == nil || err != nil {
+		return ReleasedRows{}, err
 	}
-	var out ReleasedRows
-	// The release and its rows are read in one snapshot: a release made in
-	// between must not mix with the rows of the one before.
+	return scan.released(r)
+}
+
+// releasedSink takes a release's rows as they are read; the slices are
+// valid only during the call.
+type releasedSink interface {
+	add(unit sql.NullInt64, role, level, answers []byte)
+}
+
+// readReleased reads the campaign's current release and passes its rows,
+// in storage order, to the sink made for it; nil when there is none. The
+// release and its rows are read in one snapshot: a release made in
+// between must not mix with the rows of the one before.
+func readReleased(ctx context.Context, db *DB, campaignID int64, sink func(*Release) releasedSink) (*Release, error) {
+	if db.Dialect == "postgres" {
+		return readReleasedPostgres(ctx, db, campaignID, sink)
+	}
+	var out *Release
 	err := db.Read.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var r Release
 		err := tx.Where("campaign_id = ?", campaignID).Order("seq DESC").Limit(1).Take(&r).Error
@@ -135,7 +155,7 @@ func LoadReleasedRows(ctx context.Context, db *DB, campaignID int64) (ReleasedRo
 			return err
 		}
 		defer res.Close()
-		scan := newReleasedScan(r.Shown)
+		to := sink(&r)
 		var (
 			unit              sql.NullInt64
 			role, level, ansB sql.RawBytes
@@ -144,23 +164,57 @@ func LoadReleasedRows(ctx context.Context, db *DB, campaignID int64) (ReleasedRo
 			if err := res.Scan(&unit, &role, &level, &ansB); err != nil {
 				return err
 			}
-			scan.add(unit, role, level, ansB)
+			to.add(unit, role, level, ansB)
 		}
 		if err := res.Err(); err != nil {
 			return err
 		}
-		out, err = scan.released(&r)
-		return err
+		out = &r
+		return nil
 	}, db.Snapshot())
 	return out, err
 }
 
 // releasedScan gathers a release's rows as they are read.
 type releasedScan struct {
-	rows           []scannedRow
-	tuples         []scannedTuple
-	index          map[string]int32
-	arena, scratch []byte
+	rows   []scannedRow
+	tuples []scannedTuple
+	profiles
+	arena []byte
+}
+
+// profiles numbers the distinct profiles (unit, role, band) of the rows
+// read, in the order they first appear.
+type profiles struct {
+	index   map[string]int32
+	scratch []byte
+}
+
+// of returns the profile's number, and whether it is new.
+func (p *profiles) of(unit sql.NullInt64, role, level []byte) (int32, bool) {
+	// The profile as one key; m[string(b)] does not allocate, so only
+	// a new profile costs an allocation.
+	p.scratch = strconv.AppendInt(p.scratch[:0], unit.Int64, 10)
+	if !unit.Valid {
+		p.scratch = append(p.scratch, '-')
+	}
+	p.scratch = append(append(append(append(p.scratch, 0), role...), 0), level...)
+	if t, ok := p.index[string(p.scratch)]; ok {
+		return t, false
+	}
+	t := int32(len(p.index))
+	p.index[string(p.scratch)] = t
+	return t, true
+}
+
+// attrsOfRaw is a profile as read.
+func attrsOfRaw(unit sql.NullInt64, role, level []byte) cells.Attrs {
+	var u *int64
+	if unit.Valid {
+		id := unit.Int64
+		u = &id
+	}
+	return attrsOf(u, string(role), string(level))
 }
 
 // scannedRow is a released response as read: its answers and the index of
@@ -177,28 +231,14 @@ type scannedTuple struct {
 
 // newReleasedScan expects about sizeHint rows (the release's count).
 func newReleasedScan(sizeHint int) *releasedScan {
-	return &releasedScan{rows: make([]scannedRow, 0, max(sizeHint, 0)), index: map[string]int32{}}
+	return &releasedScan{rows: make([]scannedRow, 0, max(sizeHint, 0)), profiles: profiles{index: map[string]int32{}}}
 }
 
 // add keeps one row; the slices are only read during the call.
 func (s *releasedScan) add(unit sql.NullInt64, role, level, answers []byte) {
-	// The profile as one key; m[string(b)] does not allocate, so only
-	// a new profile costs an allocation.
-	s.scratch = strconv.AppendInt(s.scratch[:0], unit.Int64, 10)
-	if !unit.Valid {
-		s.scratch = append(s.scratch, '-')
-	}
-	s.scratch = append(append(append(append(s.scratch, 0), role...), 0), level...)
-	t, ok := s.index[string(s.scratch)]
-	if !ok {
-		t = int32(len(s.tuples))
-		s.index[string(s.scratch)] = t
-		var u *int64
-		if unit.Valid {
-			id := unit.Int64
-			u = &id
-		}
-		s.tuples = append(s.tuples, scannedTuple{attrs: attrsOf(u, string(role), string(level))})
+	t, fresh := s.of(unit, role, level)
+	if fresh {
+		s.tuples = append(s.tuples, scannedTuple{attrs: attrsOfRaw(unit, role, level)})
 	}
 	s.tuples[t].n++
 	if cap(s.arena)-len(s.arena) < len(answers) {
@@ -211,35 +251,47 @@ func (s *releasedScan) add(unit sql.NullInt64, role, level, answers []byte) {
 
 // released is the rows the release r shows, each with its cell's profile.
 func (s *releasedScan) released(r *Release) (ReleasedRows, error) {
-	p, err := r.Partition()
+	shown, err := shownProfiles(r, s.tuples)
 	if err != nil {
 		return ReleasedRows{}, err
 	}
-	// Every cell of a release holds at least k; only responses stored
-	// before releases existed can fall short, and they are not shown.
-	type shown struct {
-		cell cells.Attrs
-		row  ReportRow // the cell's profile, shared by its rows
-	}
-	byTuple := make([]shown, len(s.tuples))
-	sizes := map[cells.Attrs]int{}
-	for i, t := range s.tuples {
-		byTuple[i].cell = p.Cell(t.attrs)
-		sizes[byTuple[i].cell] += t.n
-	}
-	for i := range byTuple {
-		u, role, band := generalised(byTuple[i].cell)
-		byTuple[i].row = ReportRow{UnitID: u, Role: role, Seniority: band}
-	}
 	kept := make([]ReportRow, 0, len(s.rows))
 	for _, row := range s.rows {
-		b := &byTuple[row.tuple]
-		if sizes[b.cell] < p.K {
-			continue
+		if b := &shown[row.tuple]; b.Shown {
+			kept = append(kept, ReportRow{UnitID: b.UnitID, Role: b.Role, Seniority: b.Seniority, Answers: row.answers})
 		}
-		kept = append(kept, ReportRow{UnitID: b.row.UnitID, Role: b.row.Role, Seniority: b.row.Seniority, Answers: row.answers})
 	}
 	return ReleasedRows{Release: r, Rows: kept}, nil
+}
+
+// shownProfile is what a release shows of the rows of one profile as
+// read: whether it shows them, and under which profile (their cell's).
+type shownProfile struct {
+	ReportRow // the cell's profile, shared by its rows; no answers
+	Shown     bool
+}
+
+// shownProfiles is, for each profile read (with how many rows had it),
+// what the release r shows of it. Every cell of a release holds at least
+// k; only responses stored before releases existed can fall short, and
+// they are not shown.
+func shownProfiles(r *Release, tuples []scannedTuple) ([]shownProfile, error) {
+	p, err := r.Partition()
+	if err != nil {
+		return nil, err
+	}
+	cellOf := make([]cells.Attrs, len(tuples))
+	sizes := map[cells.Attrs]int{}
+	for i, t := range tuples {
+		cellOf[i] = p.Cell(t.attrs)
+		sizes[cellOf[i]] += t.n
+	}
+	out := make([]shownProfile, len(tuples))
+	for i, c := range cellOf {
+		u, role, band := generalised(c)
+		out[i] = shownProfile{ReportRow: ReportRow{UnitID: u, Role: role, Seniority: band}, Shown: sizes[c] >= p.K}
+	}
+	return out, nil
 }
 
 // Snapshot makes a read transaction see one state of the database

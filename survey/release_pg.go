@@ -12,21 +12,21 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// loadReleasedPostgres is LoadReleasedRows on Postgres, through pgx itself
+// readReleasedPostgres is readReleased on Postgres, through pgx itself
 // rather than database/sql: each row's values are read where pgx received
 // them, without the copy and allocation per value that database/sql's
 // scanning costs (a third of the first report's time at a million rows).
-func loadReleasedPostgres(ctx context.Context, db *DB, campaignID int64) (ReleasedRows, error) {
+func readReleasedPostgres(ctx context.Context, db *DB, campaignID int64, sink func(*Release) releasedSink) (*Release, error) {
 	sqlDB, err := db.Read.DB()
 	if err != nil {
-		return ReleasedRows{}, err
+		return nil, err
 	}
 	conn, err := sqlDB.Conn(ctx)
 	if err != nil {
-		return ReleasedRows{}, err
+		return nil, err
 	}
 	defer conn.Close()
-	var out ReleasedRows
+	var out *Release
 	err = conn.Raw(func(driverConn any) error {
 		sc, ok := driverConn.(*stdlib.Conn)
 		if !ok {
@@ -56,20 +56,20 @@ func loadReleasedPostgres(ctx context.Context, db *DB, campaignID int64) (Releas
 		}
 		defer rows.Close()
 		binaryUnit := rows.FieldDescriptions()[0].Format == pgx.BinaryFormatCode
-		scan := newReleasedScan(r.Shown)
+		to := sink(&r)
 		for rows.Next() {
 			v := rows.RawValues()
 			unit, err := pgInt8(v[0], binaryUnit)
 			if err != nil {
 				return err
 			}
-			scan.add(unit, v[1], v[2], v[3])
+			to.add(unit, v[1], v[2], v[3])
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		out, err = scan.released(&r)
-		return err
+		out = &r
+		return nil
 	})
 	return out, err
 }

@@ -95,11 +95,13 @@ type filterCondition struct {
 	wider  ReportFilter
 }
 
-func rowUnitKey(r *ReportRow) string {
-	if r.UnitID == nil {
+func rowUnitKey(r *ReportRow) string { return unitIDKey(r.UnitID) }
+
+func unitIDKey(unit *int64) string {
+	if unit == nil {
 		return ""
 	}
-	return strconv.FormatInt(*r.UnitID, 10)
+	return strconv.FormatInt(*unit, 10)
 }
 
 func (f ReportFilter) conditions() []filterCondition {
@@ -319,11 +321,16 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 			return rep
 		}
 	}
-	agg := aggregateRows(m, sel)
+	return fillReport(rep, m, c, aggregateRows(m, sel), len(sel), unitNames)
+}
+
+// fillReport puts a view's numbers into rep (its campaign, k and filter
+// set), from the aggregate of its n respondents.
+func fillReport(rep *Report, m *Model, c *Campaign, agg *aggregate, n int, unitNames map[int64]string) *Report {
+	k, f := rep.K, rep.Filter
 	t := agg.tally(m, func(profile) bool { return true })
 	s := m.Scores(t)
 	rep.tally = t
-	n := len(sel)
 	rep.Responses = &n
 	// Respondents' own scores: for the ± of the whole and each section,
 	// the trend's noise test, and leaders against staff.
