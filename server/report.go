@@ -36,6 +36,10 @@ type reportRows struct {
 	// invited is each campaign's invitation counts, kept apart from its
 	// rows: an earlier wave's rows, read for a trend, need none.
 	invited map[int64]invitedCounts
+	// wholes is earlier waves' whole reports, kept without their rows;
+	// seqs the release numbers cache keys name them by.
+	wholes map[int64]wholeReport
+	seqs   map[int64]seqCheck
 }
 
 // invitedCounts is a campaign's invitations: in all, and, once a filtered
@@ -209,6 +213,90 @@ func (rc *reportRows) current(c echo.Context, db *survey.DB, cp *survey.Campaign
 	cached := v.(cachedRows)
 	c.Set(memo, cached)
 	return cached, nil
+}
+
+// wholeReport is an earlier wave's whole report, built from the stream of
+// its rows (survey.BuildReleasedReport) and kept without them, for the
+// release, status, weights and k it was built under.
+type wholeReport struct {
+	rep             *survey.Report
+	seq, k          int
+	status, weights string
+	checked         time.Time
+}
+
+// whole returns an earlier wave's whole report, built again when a release
+// is made or the campaign's status, weights or k change; the release is
+// checked at most once every countFresh.
+func (rc *reportRows) whole(ctx context.Context, db *survey.DB, cp *survey.Campaign, build func(context.Context) (*survey.Report, *survey.Release, error)) (*survey.Report, error) {
+	rc.mu.Lock()
+	w, ok := rc.wholes[cp.ID]
+	rc.mu.Unlock()
+	same := ok && w.status == cp.Status && w.weights == cp.SectionWeights && w.k == cp.KMin
+	if same && time.Since(w.checked) < countFresh {
+		return w.rep, nil
+	}
+	seq, err := survey.CurrentReleaseSeq(ctx, db, cp.ID)
+	if err != nil {
+		return nil, err
+	}
+	if same && w.seq == seq {
+		w.checked = time.Now()
+		rc.mu.Lock()
+		rc.wholes[cp.ID] = w
+		rc.mu.Unlock()
+		return w.rep, nil
+	}
+	key := fmt.Sprintf("whole:%d:%d:%s:%s:%d", cp.ID, seq, cp.Status, cp.SectionWeights, cp.KMin)
+	v, err, _ := rc.sf.Do(key, func() (any, error) {
+		rep, rel, err := build(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w := wholeReport{rep: rep, k: cp.KMin, status: cp.Status, weights: cp.SectionWeights, checked: time.Now()}
+		if rel != nil {
+			w.seq = rel.Seq
+			rep.Release = &survey.ReleaseInfo{Seq: rel.Seq, Responses: rel.Shown, HeldBack: rel.HeldBack, At: rel.CreatedAt}
+		}
+		rc.mu.Lock()
+		if rc.wholes == nil {
+			rc.wholes = map[int64]wholeReport{}
+		}
+		rc.wholes[cp.ID] = w
+		rc.mu.Unlock()
+		return rep, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*survey.Report), nil
+}
+
+// releaseSeq is the campaign's current release number, checked at most
+// once every countFresh: cache keys name earlier waves by it.
+func (rc *reportRows) releaseSeq(ctx context.Context, db *survey.DB, campaignID int64) (int, error) {
+	rc.mu.Lock()
+	s, ok := rc.seqs[campaignID]
+	rc.mu.Unlock()
+	if ok && time.Since(s.checked) < countFresh {
+		return s.seq, nil
+	}
+	seq, err := survey.CurrentReleaseSeq(ctx, db, campaignID)
+	if err != nil {
+		return 0, err
+	}
+	rc.mu.Lock()
+	if rc.seqs == nil {
+		rc.seqs = map[int64]seqCheck{}
+	}
+	rc.seqs[campaignID] = seqCheck{seq: seq, checked: time.Now()}
+	rc.mu.Unlock()
+	return seq, nil
+}
+
+type seqCheck struct {
+	seq     int
+	checked time.Time
 }
 
 // prefetch loads a campaign's rows in the background, unless they are
@@ -450,11 +538,6 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 	// The view's rate needs the invitations: the first time, they are
 	// counted while the rows load.
 	a.reports.startCounting(c.Request().Context(), a.db, cp.ID)
-	// The trend and the recommendations' movement read the wave before:
-	// its rows load beside this one's, not after.
-	if earlier := a.earlierWaves(c, cp); len(earlier) > 0 {
-		a.reports.prefetch(c.Request().Context(), a.db, earlier[0])
-	}
 	units, names, err := a.unitNames(c, cp.OrganisationID)
 	if err != nil {
 		return nil, nil, err
@@ -465,6 +548,11 @@ func (a *App) report(c echo.Context, cp *survey.Campaign) (*survey.Report, []sur
 	}
 	if units, err = a.limitToUnits(c, &f, units); err != nil {
 		return nil, nil, err
+	}
+	// The trend and the recommendations' movement read the wave before:
+	// its report is built beside this one's rows, not after.
+	if earlier := a.earlierWaves(c, cp); len(earlier) > 0 {
+		a.prefetchEarlier(c.Request().Context(), earlier[0], f, names)
 	}
 	rep, err := a.reports.build(c, a.db, cp, f, func(rows []survey.ReportRow) *survey.Report {
 		prev := make(chan *survey.Report, 1)
@@ -544,18 +632,54 @@ func (a *App) previousReport(c echo.Context, cp *survey.Campaign, f survey.Repor
 	if len(earlier) == 0 {
 		return nil
 	}
-	prev := earlier[0]
-	m, ok := a.models.Version(prev.ModelVersion)
-	if !ok {
-		return nil
-	}
-	rep, err := a.reports.build(c, a.db, prev, f, func(rows []survey.ReportRow) *survey.Report {
-		return survey.BuildReport(m, prev, rows, f, names)
-	})
+	rep, err := a.earlierReport(c, earlier[0], f, names)
 	if err != nil {
 		return nil
 	}
 	return rep
+}
+
+// earlierReport is an earlier wave's report under a view's filter. The
+// whole wave's (no filter: every first view's trend and movement) is
+// built while its rows stream past and kept without them; a filtered one
+// needs the rows in memory.
+func (a *App) earlierReport(c echo.Context, prev *survey.Campaign, f survey.ReportFilter, names map[int64]string) (*survey.Report, error) {
+	m, ok := a.models.Version(prev.ModelVersion)
+	if !ok {
+		return nil, echo.ErrNotFound
+	}
+	if f.Empty() {
+		return a.reports.whole(c.Request().Context(), a.db, prev, a.streamed(m, prev, names))
+	}
+	return a.reports.build(c, a.db, prev, f, func(rows []survey.ReportRow) *survey.Report {
+		return survey.BuildReport(m, prev, rows, f, names)
+	})
+}
+
+// streamed builds an earlier wave's whole report from the stream of its rows.
+func (a *App) streamed(m *survey.Model, prev *survey.Campaign, names map[int64]string) func(context.Context) (*survey.Report, *survey.Release, error) {
+	return func(ctx context.Context) (*survey.Report, *survey.Release, error) {
+		return survey.BuildReleasedReport(ctx, a.db, m, prev, names)
+	}
+}
+
+// prefetchEarlier starts what earlierReport will need, in the background:
+// the whole wave's report, or the rows for a filtered one. It takes no
+// echo.Context, which the server reuses once its request has ended.
+func (a *App) prefetchEarlier(ctx context.Context, prev *survey.Campaign, f survey.ReportFilter, names map[int64]string) {
+	m, ok := a.models.Version(prev.ModelVersion)
+	if !ok {
+		return
+	}
+	if !f.Empty() {
+		a.reports.prefetch(ctx, a.db, prev)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	go func() {
+		defer cancel()
+		a.reports.whole(ctx, a.db, prev, a.streamed(m, prev, names)) //nolint:errcheck // the view's own call reports it
+	}()
 }
 
 // apiReport is GET /api/v1/campaigns/{id}/report.

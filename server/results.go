@@ -323,17 +323,17 @@ func (a *App) resultsPage(c echo.Context) error {
 	return a.render(c, http.StatusOK, "results", p)
 }
 
-// waveGens names the loads of the earlier waves' rows, for cache keys: a
-// new response in an earlier wave (rare, but possible while it is open)
-// changes the trend.
+// waveGens names the earlier waves' releases and settings, for cache
+// keys: a new release of an earlier wave (rare, but possible while it is
+// open) changes the trend.
 func (a *App) waveGens(c echo.Context, cp *survey.Campaign) string {
 	var b strings.Builder
 	for _, prev := range a.earlierWaves(c, cp) {
-		rows, err := a.reports.current(c, a.db, prev)
+		seq, err := a.reports.releaseSeq(c.Request().Context(), a.db, prev.ID)
 		if err != nil {
 			break
 		}
-		fmt.Fprintf(&b, "%d:%d:%s:%s:%s,", prev.ID, rows.gen, prev.Status, prev.Name, prev.WaveLabel)
+		fmt.Fprintf(&b, "%d:%d:%s:%d:%s:%s:%s,", prev.ID, seq, prev.Status, prev.KMin, prev.SectionWeights, prev.Name, prev.WaveLabel)
 	}
 	return b.String()
 }

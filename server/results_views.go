@@ -308,13 +308,7 @@ func (a *App) earlierWaves(c echo.Context, cp *survey.Campaign) []*survey.Campai
 func (a *App) waves(c echo.Context, cp *survey.Campaign, rep *survey.Report, f survey.ReportFilter, names map[int64]string) []survey.TrendWave {
 	out := []survey.TrendWave{{Campaign: cp, Report: rep}}
 	for _, prev := range a.earlierWaves(c, cp) {
-		m, ok := a.models.Version(prev.ModelVersion)
-		if !ok {
-			break
-		}
-		prep, err := a.reports.build(c, a.db, prev, f, func(rows []survey.ReportRow) *survey.Report {
-			return survey.BuildReport(m, prev, rows, f, names)
-		})
+		prep, err := a.earlierReport(c, prev, f, names)
 		if err != nil {
 			break
 		}
