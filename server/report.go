@@ -102,11 +102,13 @@ func (c cachedRows) seq() int {
 }
 
 // releaseInfo is what a report says of the release it shows.
-func (c cachedRows) releaseInfo() *survey.ReleaseInfo {
-	if c.release == nil {
+func (c cachedRows) releaseInfo() *survey.ReleaseInfo { return releaseInfo(c.release) }
+
+// releaseInfo is what a report says of the release r it shows; nil for none.
+func releaseInfo(r *survey.Release) *survey.ReleaseInfo {
+	if r == nil {
 		return nil
 	}
-	r := c.release
 	return &survey.ReleaseInfo{Seq: r.Seq, Responses: r.Shown, HeldBack: r.HeldBack, At: r.CreatedAt}
 }
 
@@ -256,8 +258,8 @@ func (rc *reportRows) whole(ctx context.Context, db *survey.DB, cp *survey.Campa
 		w := wholeReport{rep: rep, k: cp.KMin, status: cp.Status, weights: cp.SectionWeights, checked: time.Now()}
 		if rel != nil {
 			w.seq = rel.Seq
-			rep.Release = &survey.ReleaseInfo{Seq: rel.Seq, Responses: rel.Shown, HeldBack: rel.HeldBack, At: rel.CreatedAt}
 		}
+		rep.Release = releaseInfo(rel)
 		rc.mu.Lock()
 		if rc.wholes == nil {
 			rc.wholes = map[int64]wholeReport{}

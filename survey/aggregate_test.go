@@ -48,14 +48,20 @@ func TestBigReportIsTheSameOnOneCoreAndOnMany(t *testing.T) {
 	if one.LeadersVsStaff == nil || !one.LeadersVsStaff.Available || len(one.Units) != 3 {
 		t.Fatalf("the test view lacks what it compares: leaders %+v, %d units", one.LeadersVsStaff, len(one.Units))
 	}
-	var a, b any
-	ja, _ := json.Marshal(one)
-	jb, _ := json.Marshal(many)
-	_ = json.Unmarshal(ja, &a)
-	_ = json.Unmarshal(jb, &b)
-	if diff := firstDifference("report", a, b); diff != "" {
+	if diff := reportDifference(one, many); diff != "" {
 		t.Fatal(diff)
 	}
+}
+
+// reportDifference is the first place two reports' JSON differ, numbers
+// within 1e-9; empty when they agree.
+func reportDifference(want, got *survey.Report) string {
+	var a, b any
+	ja, _ := json.Marshal(want)
+	jb, _ := json.Marshal(got)
+	_ = json.Unmarshal(ja, &a)
+	_ = json.Unmarshal(jb, &b)
+	return firstDifference("report", a, b)
 }
 
 // firstDifference walks two decoded JSON values; numbers may differ by 1e-9.
