@@ -229,6 +229,11 @@ type usersData struct {
 	Assigned map[int64][]int64
 	// The units form of one manager sent back (422): what was chosen, and why not.
 	Posted *unitsForm
+	// Scope is the add form's choice for a new manager: "all" or "units".
+	Scope string
+	// OpenUnits is the manager whose units form opens: one just added to
+	// choose units for.
+	OpenUnits int64
 }
 
 // unitsForm is one manager's units form as posted.
@@ -348,9 +353,13 @@ func (a *App) userUnits(c echo.Context) error {
 // userAdd creates an account and shows a one-time link for its owner to set a password.
 func (a *App) userAdd(c echo.Context) error {
 	v := viewerOf(c)
-	d := usersData{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")), Role: c.FormValue("role"), Errors: map[string]string{}}
+	d := usersData{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")), Role: c.FormValue("role"),
+		Scope: cmp.Or(c.FormValue("scope"), "units"), Errors: map[string]string{}}
 	if !slices.Contains(orgRoles, d.Role) {
 		d.Errors["role"] = "form.error.choice"
+	}
+	if d.Scope != "all" && d.Scope != "units" {
+		d.Errors["scope"] = "form.error.choice"
 	}
 	if _, err := survey.NormaliseEmail(d.Email); err != nil {
 		d.Errors["email"] = "form.error.email"
@@ -370,6 +379,18 @@ func (a *App) userAdd(c echo.Context) error {
 	if d.Name != "" {
 		a.db.Write.Model(u).Update("name", d.Name)
 	}
+	// A new manager reads the whole organisation only when chosen so;
+	// otherwise nothing until units are ticked, in the form opened below.
+	open := int64(0)
+	if u.Role == survey.RoleManager {
+		if d.Scope == "all" {
+			if err := survey.SetManagerUnits(ctx, a.db, v.OrgID, u.ID, true, nil); err != nil {
+				return err
+			}
+		} else {
+			open = u.ID
+		}
+	}
 	token, err := survey.NewPasswordToken(ctx, a.db, u.ID, passwordLinkTTL)
 	if err != nil {
 		return err
@@ -378,7 +399,7 @@ func (a *App) userAdd(c echo.Context) error {
 	if err := a.queuePasswordMail(c, u.Email); err != nil {
 		return err
 	}
-	return a.renderUsers(c, http.StatusOK, usersData{Role: survey.RoleManager, SetLink: link})
+	return a.renderUsers(c, http.StatusOK, usersData{Role: survey.RoleManager, SetLink: link, OpenUnits: open})
 }
 
 func (a *App) userDelete(c echo.Context) error {

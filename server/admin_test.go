@@ -390,3 +390,52 @@ func TestRemovingAManagersLastUnitIsAnErrorNotEverything(t *testing.T) {
 		t.Errorf("after the refused form the manager reads all=%v, units %v; want the two units as before", u.AllUnits, got)
 	}
 }
+
+// Adding a manager asks which results they read: the whole organisation
+// only when chosen so; by default none until units are ticked, in that
+// manager's units form, which the page opens. A choice that is neither is
+// refused with everything typed kept.
+func TestAddingAManagerChoosesTheirResultsExplicitly(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	ctx := t.Context()
+	admin := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	add := func(email, role, scope string) (int, string) {
+		t.Helper()
+		form := url.Values{"csrf": {admin.csrf}, "email": {email}, "name": {"New Person"}, "role": {role}}
+		if scope != "" {
+			form.Set("scope", scope)
+		}
+		code, body, _ := admin.do(http.MethodPost, "/admin/users", "application/x-www-form-urlencoded", form.Encode())
+		return code, body
+	}
+	if code, _ := add("whole@demo-bank.example", survey.RoleManager, "all"); code != http.StatusOK {
+		t.Fatalf("add a manager of the whole organisation = %d", code)
+	}
+	if u, err := survey.UserByEmail(ctx, a.db, "whole@demo-bank.example"); err != nil || !u.AllUnits {
+		t.Errorf("chose the whole organisation, reads all = %v (%v)", u.AllUnits, err)
+	}
+	code, body := add("some@demo-bank.example", survey.RoleManager, "")
+	u, err := survey.UserByEmail(ctx, a.db, "some@demo-bank.example")
+	if code != http.StatusOK || err != nil || u.AllUnits {
+		t.Fatalf("a manager added without a choice = %d, reads all = %v (%v)", code, u.AllUnits, err)
+	}
+	if units, _ := survey.ManagerUnits(ctx, a.db, u.ID); len(units) != 0 {
+		t.Errorf("a new manager has units %v before any were chosen", units)
+	}
+	if !strings.Contains(body, fmt.Sprintf(`<details class="units" id="units-%d" open>`, u.ID)) {
+		t.Error("the new manager's units form is not opened to choose their units")
+	}
+	if code, _ := add("learner2@demo-bank.example", survey.RoleLearner, "all"); code != http.StatusOK {
+		t.Fatalf("add a learner = %d", code)
+	}
+	if l, _ := survey.UserByEmail(ctx, a.db, "learner2@demo-bank.example"); l.AllUnits {
+		t.Error("a learner was given the whole organisation's results")
+	}
+	code, body = add("odd@demo-bank.example", survey.RoleManager, "everything")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `value="odd@demo-bank.example"`) || !strings.Contains(body, `value="New Person"`) {
+		t.Errorf("an unknown choice = %d, or the form lost what was typed", code)
+	}
+	if _, err := survey.UserByEmail(ctx, a.db, "odd@demo-bank.example"); err == nil {
+		t.Error("an account was created with an unknown choice")
+	}
+}
