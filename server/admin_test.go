@@ -439,3 +439,19 @@ func TestAddingAManagerChoosesTheirResultsExplicitly(t *testing.T) {
 		t.Error("an account was created with an unknown choice")
 	}
 }
+
+// A database that fails while a signed-in manager reads a page shows the
+// error page, never the sign-in form: that would say the session had
+// ended, and signing in again could not work either.
+func TestADatabaseFailureIsNotASignOut(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := signedIn(t, a, demo.AdminEmail, demo.AdminPassword)
+	if code, _ := f.get("/admin"); code != http.StatusOK {
+		t.Fatalf("admin home = %d", code)
+	}
+	a.db.Close()
+	code, body := f.get("/admin")
+	if code < 500 || strings.Contains(body, `action="/login"`) {
+		t.Errorf("with the database gone /admin = %d, showing the sign-in form: %t", code, strings.Contains(body, `action="/login"`))
+	}
+}

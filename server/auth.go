@@ -96,7 +96,14 @@ func (a *App) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 			epoch, _ := s.Values["epoch"].(int)
 			// A session from before the user signed out or changed the
 			// password (an older epoch) counts as no session.
-			if u, err := survey.UserByID(c.Request().Context(), a.db, id); err == nil && epoch == u.SessionEpoch {
+			u, err := survey.UserByID(c.Request().Context(), a.db, id)
+			if err != nil && !errors.Is(err, survey.ErrNotFound) {
+				// The database failed, not the session: the error page
+				// (503 while storage is unavailable), never the sign-in
+				// form, which would say the session had ended.
+				return err
+			}
+			if err == nil && epoch == u.SessionEpoch {
 				v := &viewer{User: u, CSRF: s.Values["csrf"].(string)}
 				if u.OrganisationID != nil {
 					v.OrgID = *u.OrganisationID
