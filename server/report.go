@@ -152,9 +152,9 @@ func (rc *reportRows) keepBody(campaignID int64, gen uint64, key string, body []
 // takes gzip; false when none is kept.
 func (rc *reportRows) serveKept(c echo.Context, campaignID int64, gen uint64, key, contentType string) (bool, error) {
 	h := c.Response().Header()
-	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 	if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
 		if gz, ok := rc.fragment(campaignID, gen, key+"|gzip"); ok {
+			h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 			h.Set(echo.HeaderContentEncoding, "gzip")
 			return true, c.Blob(http.StatusOK, contentType, []byte(gz))
 		}
@@ -163,6 +163,7 @@ func (rc *reportRows) serveKept(c echo.Context, campaignID int64, gen uint64, ke
 	if !ok {
 		return false, nil
 	}
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 	return true, c.Blob(http.StatusOK, contentType, []byte(body))
 }
 
@@ -194,6 +195,7 @@ func (rc *reportRows) touch(campaignID int64) {
 		cached.checked = time.Time{}
 		rc.m[campaignID] = cached
 	}
+	delete(rc.seqs, campaignID)
 	rc.mu.Unlock()
 }
 
@@ -224,29 +226,20 @@ type wholeReport struct {
 	rep             *survey.Report
 	seq, k          int
 	status, weights string
-	checked         time.Time
 }
 
 // whole returns an earlier wave's whole report, built again when a release
 // is made or the campaign's status, weights or k change; the release is
-// checked at most once every countFresh.
+// checked at most once every countFresh (releaseSeq).
 func (rc *reportRows) whole(ctx context.Context, db *survey.DB, cp *survey.Campaign, build func(context.Context) (*survey.Report, *survey.Release, error)) (*survey.Report, error) {
-	rc.mu.Lock()
-	w, ok := rc.wholes[cp.ID]
-	rc.mu.Unlock()
-	same := ok && w.status == cp.Status && w.weights == cp.SectionWeights && w.k == cp.KMin
-	if same && time.Since(w.checked) < countFresh {
-		return w.rep, nil
-	}
-	seq, err := survey.CurrentReleaseSeq(ctx, db, cp.ID)
+	seq, err := rc.releaseSeq(ctx, db, cp.ID)
 	if err != nil {
 		return nil, err
 	}
-	if same && w.seq == seq {
-		w.checked = time.Now()
-		rc.mu.Lock()
-		rc.wholes[cp.ID] = w
-		rc.mu.Unlock()
+	rc.mu.Lock()
+	w, ok := rc.wholes[cp.ID]
+	rc.mu.Unlock()
+	if ok && w.seq == seq && w.status == cp.Status && w.weights == cp.SectionWeights && w.k == cp.KMin {
 		return w.rep, nil
 	}
 	key := fmt.Sprintf("whole:%d:%d:%s:%s:%d", cp.ID, seq, cp.Status, cp.SectionWeights, cp.KMin)
@@ -255,7 +248,7 @@ func (rc *reportRows) whole(ctx context.Context, db *survey.DB, cp *survey.Campa
 		if err != nil {
 			return nil, err
 		}
-		w := wholeReport{rep: rep, k: cp.KMin, status: cp.Status, weights: cp.SectionWeights, checked: time.Now()}
+		w := wholeReport{rep: rep, k: cp.KMin, status: cp.Status, weights: cp.SectionWeights}
 		if rel != nil {
 			w.seq = rel.Seq
 		}
@@ -275,7 +268,8 @@ func (rc *reportRows) whole(ctx context.Context, db *survey.DB, cp *survey.Campa
 }
 
 // releaseSeq is the campaign's current release number, checked at most
-// once every countFresh: cache keys name earlier waves by it.
+// once every countFresh (at once after a release here: touch): cache keys
+// and kept whole reports name earlier waves by it.
 func (rc *reportRows) releaseSeq(ctx context.Context, db *survey.DB, campaignID int64) (int, error) {
 	rc.mu.Lock()
 	s, ok := rc.seqs[campaignID]
@@ -299,6 +293,20 @@ func (rc *reportRows) releaseSeq(ctx context.Context, db *survey.DB, campaignID 
 type seqCheck struct {
 	seq     int
 	checked time.Time
+}
+
+// holds says whether a campaign's whole report (whole) or its rows are
+// kept already, current or not: a prefetch is for the first view only, not
+// a goroutine on every view.
+func (rc *reportRows) holds(campaignID int64, whole bool) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if whole {
+		_, ok := rc.wholes[campaignID]
+		return ok
+	}
+	_, ok := rc.m[campaignID]
+	return ok
 }
 
 // prefetch loads a campaign's rows in the background, unless they are
@@ -672,6 +680,9 @@ func (a *App) prefetchEarlier(ctx context.Context, prev *survey.Campaign, f surv
 	m, ok := a.models.Version(prev.ModelVersion)
 	if !ok {
 		return
+	}
+	if a.reports.holds(prev.ID, f.Empty()) {
+		return // the view's own call checks it is current
 	}
 	if !f.Empty() {
 		a.reports.prefetch(ctx, a.db, prev)
