@@ -39,7 +39,7 @@ func aggregateRows(m *Model, rows []*ReportRow) *aggregate {
 }
 
 func aggregatePart(m *Model, rows []*ReportRow) *aggregate {
-	a := &aggregate{profiles: map[profile]*Tally{}, own: newOwnTally(m)}
+	a := newAggregate(m)
 	units := map[*int64]string{} // rows of a release share their profile's unit pointer
 	var last *ReportRow
 	var lastTally *Tally
@@ -66,6 +66,10 @@ func aggregatePart(m *Model, rows []*ReportRow) *aggregate {
 		lastTally.Add(r.Answers)
 	}
 	return a
+}
+
+func newAggregate(m *Model) *aggregate {
+	return &aggregate{profiles: map[profile]*Tally{}, own: newOwnTally(m)}
 }
 
 func (a *aggregate) merge(o *aggregate) {

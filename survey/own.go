@@ -174,11 +174,16 @@ func (t *ownTally) addAnswers(answers []byte, band int) {
 
 // merge adds another tally of the same model into t.
 func (t *ownTally) merge(o *ownTally) {
-	for part := range t.spread {
-		t.spread[part].merge(&o.spread[part])
-	}
+	t.mergeSpread(o)
 	for b := range 2 {
 		t.mergeBand(o, b, b)
+	}
+}
+
+// mergeSpread adds o's moments, part by part, into t's.
+func (t *ownTally) mergeSpread(o *ownTally) {
+	for part := range t.spread {
+		t.spread[part].merge(&o.spread[part])
 	}
 }
 

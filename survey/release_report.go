@@ -20,17 +20,16 @@ func BuildReleasedReport(ctx context.Context, db *DB, m *Model, c *Campaign, uni
 	if err != nil {
 		return nil, nil, err
 	}
-	k := EffectiveK(c.KMin)
-	rep := &Report{CampaignID: c.ID, Status: c.Status, Preliminary: c.Status == StatusOpen, K: k}
-	agg, n := &aggregate{profiles: map[profile]*Tally{}, own: newOwnTally(m)}, 0
-	if r != nil {
-		if agg, n, err = stream.aggregate(r); err != nil {
-			return nil, nil, err
-		}
+	rep := newReport(c, ReportFilter{})
+	if r == nil {
+		return rep.tooFew(), nil, nil
 	}
-	if n < k {
-		rep.Suppressed, rep.Reason = true, "too_few"
-		return rep, r, nil
+	agg, n, err := stream.aggregate(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n < rep.K {
+		return rep.tooFew(), r, nil
 	}
 	return fillReport(rep, m, c, agg, n, unitNames), r, nil
 }
@@ -65,7 +64,7 @@ func (s *releasedStream) aggregate(r *Release) (*aggregate, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	agg := &aggregate{profiles: map[profile]*Tally{}, own: newOwnTally(s.m)}
+	agg := newAggregate(s.m)
 	n := 0
 	for i, sp := range shown {
 		if !sp.Shown {
@@ -78,9 +77,7 @@ func (s *releasedStream) aggregate(r *Release) (*aggregate, int, error) {
 		} else {
 			agg.profiles[p] = &s.tally[i]
 		}
-		for part := range agg.own.spread {
-			agg.own.spread[part].merge(&s.own[i].spread[part])
-		}
+		agg.own.mergeSpread(s.own[i])
 		agg.own.mergeBand(s.own[i], 1, bandOf(sp.Seniority))
 	}
 	return agg, n, nil

@@ -281,8 +281,8 @@ type ReleaseInfo struct {
 // BuildReport computes a campaign's report for a filter. unitNames maps unit
 // ids to names for the breakdown.
 func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNames map[int64]string) *Report {
-	k := EffectiveK(c.KMin)
-	rep := &Report{CampaignID: c.ID, Status: c.Status, Preliminary: c.Status == StatusOpen, K: k, Filter: f}
+	rep := newReport(c, f)
+	k := rep.K
 	var sel []*ReportRow
 	for i := range rows {
 		if f.match(&rows[i]) {
@@ -290,8 +290,7 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 		}
 	}
 	if len(sel) < k {
-		rep.Suppressed, rep.Reason = true, "too_few"
-		return rep
+		return rep.tooFew()
 	}
 	for _, sup := range f.supersets() {
 		n := 0
@@ -322,6 +321,17 @@ func BuildReport(m *Model, c *Campaign, rows []ReportRow, f ReportFilter, unitNa
 		}
 	}
 	return fillReport(rep, m, c, aggregateRows(m, sel), len(sel), unitNames)
+}
+
+// newReport is a campaign's report for a filter before any number is in it.
+func newReport(c *Campaign, f ReportFilter) *Report {
+	return &Report{CampaignID: c.ID, Status: c.Status, Preliminary: c.Status == StatusOpen, K: EffectiveK(c.KMin), Filter: f}
+}
+
+// tooFew marks the view hidden: fewer than k respondents.
+func (r *Report) tooFew() *Report {
+	r.Suppressed, r.Reason = true, "too_few"
+	return r
 }
 
 // fillReport puts a view's numbers into rep (its campaign, k and filter
