@@ -154,7 +154,7 @@ func (rc *reportRows) serveKept(c echo.Context, campaignID int64, gen uint64, ke
 	h := c.Response().Header()
 	if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
 		if gz, ok := rc.fragment(campaignID, gen, key+"|gzip"); ok {
-			h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+			varyOnEncoding(h)
 			h.Set(echo.HeaderContentEncoding, "gzip")
 			return true, c.Blob(http.StatusOK, contentType, []byte(gz))
 		}
@@ -163,8 +163,21 @@ func (rc *reportRows) serveKept(c echo.Context, campaignID int64, gen uint64, ke
 	if !ok {
 		return false, nil
 	}
-	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	varyOnEncoding(h)
 	return true, c.Blob(http.StatusOK, contentType, []byte(body))
+}
+
+// varyOnEncoding says the response depends on Accept-Encoding, once: the
+// gzip middleware says so too for the responses it may compress.
+func varyOnEncoding(h http.Header) {
+	for _, v := range h.Values(echo.HeaderVary) {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), echo.HeaderAcceptEncoding) {
+				return
+			}
+		}
+	}
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 }
 
 // acceptsGzip reads an Accept-Encoding header: gzip (or *) named without q=0.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -348,5 +349,60 @@ func TestOpenLinkCampaignKeepsTheDraftInACookie(t *testing.T) {
 	}
 	if code, _ := newFlow(t, a, "/o/"+strings.Repeat("x", 43)).get(""); code != 404 {
 		t.Errorf("unknown open key = %d", code)
+	}
+}
+
+// A blank section page goes out as the kept deflated body between a head
+// and a tail compressed per request. Whatever the client takes, it must
+// read the same page, and a page with something checked must not use it.
+func TestSectionPageIsTheSameGzippedOrNot(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := newFlow(t, a, linkPath(demo.Links[0]))
+	f.get("")
+	if code, _ := f.post("/start", nil); code != http.StatusSeeOther {
+		t.Fatalf("start: %d", code)
+	}
+	raw := func(path string, header ...string) (string, http.Header) {
+		t.Helper()
+		code, body, h := f.do(http.MethodGet, path, "", "", header...)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, code)
+		}
+		return body, h
+	}
+	gunzip := func(path, lang string) string {
+		t.Helper()
+		body, h := raw(path, "Accept-Encoding", "gzip", "Accept-Language", lang)
+		if h.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("GET %s with gzip: Content-Encoding %q", path, h.Get("Content-Encoding"))
+		}
+		if v := h.Values("Vary"); len(v) != 1 {
+			t.Errorf("Vary %q, want Accept-Encoding once", v)
+		}
+		zr, err := gzip.NewReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr) // checks the CRC and the length
+		if err != nil {
+			t.Fatalf("GET %s: gzip stream: %v", path, err)
+		}
+		return string(plain)
+	}
+	for _, lang := range []string{"en", "de"} {
+		for _, page := range []string{"/p/2", "/p/13"} {
+			plain, _ := raw(page, "Accept-Encoding", "identity", "Accept-Language", lang)
+			if got := gunzip(page, lang); got != plain {
+				t.Errorf("%s %s: the gzipped page differs from the plain one (%d vs %d bytes)", lang, page, len(got), len(plain))
+			}
+			if strings.Contains(plain, string(bodyMark)) || !strings.Contains(plain, `type="radio"`) {
+				t.Errorf("%s %s: the page lost its body", lang, page)
+			}
+		}
+	}
+	f.post("/p/2", url.Values{"PR-01.intention": {"3"}, "go": {"next"}})
+	plain, _ := raw("/p/2", "Accept-Encoding", "identity")
+	if got := gunzip("/p/2", "en"); got != plain || !strings.Contains(got, `value="3" aria-describedby="lvl-intention-3" checked`) {
+		t.Errorf("a page with an answer: gzipped equal %v, checked shown %v", got == plain, strings.Contains(got, " checked"))
 	}
 }

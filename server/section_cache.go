@@ -25,6 +25,9 @@ import (
 type sectionBody struct {
 	pieces  [][]byte
 	choices []choiceMark // choices[i] follows pieces[i]
+	// blank is the body with nothing checked, as a first visit shows it,
+	// kept deflated too (see gzipSpliced).
+	blank deflated
 }
 
 type choiceMark struct {
@@ -85,6 +88,7 @@ func (sc *sectionCache) get(m *survey.Model, section int, locale string) (*secti
 		last = loc[1]
 	}
 	b.pieces = append(b.pieces, html[last:])
+	b.blank = deflate(bytes.Join(b.pieces, nil))
 	sc.m[key] = b
 	return b, nil
 }
@@ -105,6 +109,17 @@ func (b *sectionBody) render(answers []byte) template.HTML {
 		}
 	}
 	return template.HTML(out) // built only from our own escaped template output
+}
+
+// isBlank says whether none of the section's choices is among the answers:
+// the page then shows the body as kept in blank.
+func (b *sectionBody) isBlank(answers []byte) bool {
+	for _, c := range b.choices {
+		if c.slot < len(answers) && answers[c.slot] == c.value {
+			return false
+		}
+	}
+	return true
 }
 
 // brand returns an organisation's name and logo hash, from the cache when it can.

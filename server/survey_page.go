@@ -97,17 +97,28 @@ func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []
 		New: a.i18n.T(lang, "survey.step_new", nil), Review: a.i18n.T(lang, "survey.review.title", nil),
 	})
 	s := rc.Model.Sections[n-1]
+	spliced := body.isBlank(answers) && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding))
+	html := bodyMark
+	if !spliced {
+		html = body.render(answers)
+	}
 	p, err := a.respondentPage(c, rc.Campaign, "", sectionData{
 		Base: rc.Base, CSRF: rc.CSRF, Number: n, Sections: len(rc.Model.Sections),
 		Title: s.Title.In(lang), Summary: s.Summary.In(lang), Last: n == len(rc.Model.Sections),
-		Steps: steps, Body: body.render(answers), ProgressView: a.progressView(c, rc.Model, prog),
+		Steps: steps, Body: html, ProgressView: a.progressView(c, rc.Model, prog),
 	})
 	if err != nil {
 		return err
 	}
 	p.Title = s.Title.In(lang)
-	return a.render(c, http.StatusOK, "section", p)
+	if !spliced {
+		return a.render(c, http.StatusOK, "section", p)
+	}
+	return a.renderAround(c, "section", p, bodyMark, body.blank)
 }
+
+// bodyMark stands for the section's body in a page rendered around it.
+const bodyMark template.HTML = "<!--tiltline:section-body-->"
 
 func (a *App) surveyNotice(c echo.Context, key string, campaign *survey.Campaign) error {
 	contact := campaign.ContactName
