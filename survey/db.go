@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/libtnb/sqlite"
@@ -33,6 +35,60 @@ type DB struct {
 	Dialect string // "sqlite" or "postgres"
 	// Dir is where the SQLite file lives; "" on Postgres.
 	Dir string
+
+	kept keptStmts
+}
+
+// keptStmts are the read pool's prepared statements for the hottest reads,
+// prepared on first use (the tables exist only after the migrations).
+// database/sql prepares each on every connection as needed; on SQLite that
+// spares parsing the SQL per read, on Postgres pgx caches them anyway.
+type keptStmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// readStmt returns the kept statement for query, written with ? for each
+// argument.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.kept.mu.Lock()
+	defer db.kept.mu.Unlock()
+	if st, ok := db.kept.m[query]; ok {
+		return st, nil
+	}
+	pool, err := db.Read.DB()
+	if err != nil {
+		return nil, err
+	}
+	text := query
+	if db.Dialect == "postgres" {
+		text = numberedPlaceholders(query)
+	}
+	st, err := pool.PrepareContext(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	if db.kept.m == nil {
+		db.kept.m = map[string]*sql.Stmt{}
+	}
+	db.kept.m[query] = st
+	return st, nil
+}
+
+// numberedPlaceholders turns ? into $1, $2, … for Postgres. The kept
+// queries have no ? inside quotes.
+func numberedPlaceholders(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // ErrBadURL means the database URL cannot be used; the CLI exits with code 2.
@@ -124,6 +180,12 @@ func Open(raw string) (*DB, error) {
 // Close releases both pools.
 func (db *DB) Close() error {
 	var errs []error
+	db.kept.mu.Lock()
+	for _, st := range db.kept.m {
+		errs = append(errs, st.Close())
+	}
+	db.kept.m = nil
+	db.kept.mu.Unlock()
 	for _, g := range []*gorm.DB{db.Write, db.Read} {
 		if s, err := g.DB(); err == nil {
 			errs = append(errs, s.Close())
