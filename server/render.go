@@ -240,46 +240,26 @@ func (a *App) page(c echo.Context, titleID string, data any) *Page {
 // render executes a page into a buffer first, so a template error becomes a
 // clean 500 page instead of half a page.
 func (a *App) render(c echo.Context, status int, name string, p *Page) error {
-	t, ok := a.views.pages[name]
-	if !ok {
-		return fmt.Errorf("no template %q", name)
-	}
 	buf := a.views.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer a.views.bufs.Put(buf)
-	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+	if err := a.renderPage(buf, name, p); err != nil {
+		return err
 	}
 	c.Response().Header().Set("Content-Language", p.Lang)
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// renderAround renders a page whose data holds mark where middle goes, and
-// sends it gzipped with middle as kept (gzipSpliced). The caller has checked
-// that the client takes gzip.
-func (a *App) renderAround(c echo.Context, name string, p *Page, mark template.HTML, middle deflated) error {
+// renderPage runs a page's layout into buf.
+func (a *App) renderPage(buf *bytes.Buffer, name string, p *Page) error {
 	t, ok := a.views.pages[name]
 	if !ok {
 		return fmt.Errorf("no template %q", name)
 	}
-	buf, out := a.views.bufs.Get().(*bytes.Buffer), a.views.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	out.Reset()
-	defer a.views.bufs.Put(buf)
-	defer a.views.bufs.Put(out)
 	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	head, tail, ok := bytes.Cut(buf.Bytes(), []byte(mark))
-	if !ok {
-		return fmt.Errorf("render %s: the page lost its mark", name)
-	}
-	gzipSpliced(out, head, middle, tail)
-	h := c.Response().Header()
-	h.Set("Content-Language", p.Lang)
-	h.Set(echo.HeaderContentEncoding, "gzip")
-	varyOnEncoding(h)
-	return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, out.Bytes())
+	return nil
 }
 
 // renderContent runs only a page's "content" template, for caching.

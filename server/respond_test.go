@@ -406,3 +406,55 @@ func TestSectionPageIsTheSameGzippedOrNot(t *testing.T) {
 		t.Errorf("a page with an answer: gzipped equal %v, checked shown %v", got == plain, strings.Contains(got, " checked"))
 	}
 }
+
+// A section page written from its shell must be the page the template
+// writes, for any progress, language and link.
+func TestSectionPageFromItsShellIsTheTemplatesPage(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	pages := func(f *flowClient, lang string) []string {
+		var out []string
+		for _, page := range []string{"/p/1", "/p/2", "/p/13"} {
+			code, body, _ := f.do(http.MethodGet, page, "", "", "Accept-Language", lang)
+			if code != http.StatusOK {
+				t.Fatalf("GET %s: %d", page, code)
+			}
+			out = append(out, body)
+		}
+		return out
+	}
+	for i, lang := range []string{"en", "fr"} {
+		f := newFlow(t, a, linkPath(demo.Links[i]))
+		f.get("")
+		f.post("/start", nil)
+		for step := range 2 {
+			a.sections.noShells = false
+			fromShell := pages(f, lang)
+			a.sections.noShells = true
+			fromTemplate := pages(f, lang)
+			a.sections.noShells = false
+			for k := range fromShell {
+				if fromShell[k] != fromTemplate[k] {
+					t.Errorf("%s, step %d, page %d: the shell's page differs from the template's\n%s", lang, step, k, firstDifference(fromShell[k], fromTemplate[k]))
+				}
+			}
+			if !strings.Contains(fromShell[1], f.base+"/p/2") || !strings.Contains(fromShell[1], f.csrf) {
+				t.Errorf("%s: the page lacks its own link or CSRF token", lang)
+			}
+			// Answers change the menu, the count and the progress line.
+			f.post("/p/2", url.Values{"PR-01.intention": {"3"}, "PR-01.reality": {"dk"}, "PR-02.intention": {"1"}, "go": {"next"}})
+		}
+	}
+	if a.sections.shells.Len() == 0 {
+		t.Error("no shell was kept: the test compared the template with itself")
+	}
+}
+
+// firstDifference shows where two texts part.
+func firstDifference(x, y string) string {
+	i := 0
+	for i < len(x) && i < len(y) && x[i] == y[i] {
+		i++
+	}
+	from := max(0, i-80)
+	return "…" + x[from:min(len(x), i+80)] + "\n…" + y[from:min(len(y), i+80)]
+}

@@ -52,6 +52,11 @@ type sectionCache struct {
 	// An upload or an edit on this instance forgets the entry; on others
 	// it lives out its minute.
 	brands *expirable.LRU[int64, survey.Brand]
+	// shells are the section pages around their bodies (section_shell.go).
+	shells *expirable.LRU[shellKey, *sectionShell]
+	// noShells makes every section page run the template: for the test
+	// that compares the two.
+	noShells bool
 }
 
 func newSectionCache(funcs template.FuncMap, tr *translator) (*sectionCache, error) {
@@ -60,7 +65,8 @@ func newSectionCache(funcs template.FuncMap, tr *translator) (*sectionCache, err
 		return nil, err
 	}
 	return &sectionCache{tmpl: t, tr: tr, m: map[sectionKey]*sectionBody{},
-		brands: expirable.NewLRU[int64, survey.Brand](10_000, nil, time.Minute)}, nil
+		brands: expirable.NewLRU[int64, survey.Brand](10_000, nil, time.Minute),
+		shells: expirable.NewLRU[shellKey, *sectionShell](4096, nil, 0)}, nil
 }
 
 func (sc *sectionCache) get(m *survey.Model, section int, locale string) (*sectionBody, error) {
@@ -93,22 +99,16 @@ func (sc *sectionCache) get(m *survey.Model, section int, locale string) (*secti
 	return b, nil
 }
 
-// render writes the section with the respondent's answers checked.
-func (b *sectionBody) render(answers []byte) template.HTML {
-	n := 0
-	for _, p := range b.pieces {
-		n += len(p)
-	}
-	out := make([]byte, 0, n+len(b.choices))
+// write writes the section with the respondent's answers checked.
+func (b *sectionBody) write(out *bytes.Buffer, answers []byte) {
 	for i, p := range b.pieces {
-		out = append(out, p...)
+		out.Write(p)
 		if i < len(b.choices) {
 			if c := b.choices[i]; c.slot < len(answers) && answers[c.slot] == c.value {
-				out = append(out, " checked"...)
+				out.WriteString(" checked")
 			}
 		}
 	}
-	return template.HTML(out) // built only from our own escaped template output
 }
 
 // isBlank says whether none of the section's choices is among the answers:

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -14,7 +16,7 @@ import (
 type progressView struct {
 	Answered, Total int
 	Text            string
-	Short           string // without the sections, which the section menu shows
+	Short           template.HTML // without the sections, which the section menu shows; escaped here, not by the template (section_shell.go)
 }
 
 // sectionData is flat on purpose: text/template resolves fields through
@@ -81,40 +83,68 @@ func (a *App) progressView(c echo.Context, m *survey.Model, p survey.Progress) p
 	}
 	args := map[string]any{"Done": p.SectionsDone(), "Total": len(m.Sections), "Percent": p.Percent(), "Minutes": left}
 	return progressView{Answered: p.Answered, Total: p.Total, Text: a.i18n.T(localeOf(c), "survey.progress", args),
-		Short: a.i18n.T(localeOf(c), "survey.progress_short", args)}
+		Short: template.HTML(template.HTMLEscapeString(a.i18n.T(localeOf(c), "survey.progress_short", args)))}
 }
 
 func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []byte) error {
-	body, err := a.sections.get(rc.Model, n-1, localeOf(c))
+	lang := localeOf(c)
+	body, err := a.sections.get(rc.Model, n-1, lang)
 	if err != nil {
 		return err
 	}
 	prog := rc.Model.ProgressOf(answers)
-	lang := localeOf(c)
 	steps := stepsNav(rc.Base, rc.Model, prog, n, lang, menuLabels{
 		Where: a.i18n.T(lang, "survey.menu_where", map[string]any{"Number": n, "Total": len(rc.Model.Sections)}),
 		Done:  a.i18n.T(lang, "survey.step_done", nil), Started: a.i18n.T(lang, "survey.step_started", nil),
 		New: a.i18n.T(lang, "survey.step_new", nil), Review: a.i18n.T(lang, "survey.review.title", nil),
 	})
 	s := rc.Model.Sections[n-1]
-	spliced := body.isBlank(answers) && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding))
-	html := bodyMark
-	if !spliced {
-		html = body.render(answers)
-	}
-	p, err := a.respondentPage(c, rc.Campaign, "", sectionData{
+	d := &sectionData{
 		Base: rc.Base, CSRF: rc.CSRF, Number: n, Sections: len(rc.Model.Sections),
 		Title: s.Title.In(lang), Summary: s.Summary.In(lang), Last: n == len(rc.Model.Sections),
-		Steps: steps, Body: html, ProgressView: a.progressView(c, rc.Model, prog),
-	})
+		Steps: steps, Body: bodyMark, ProgressView: a.progressView(c, rc.Model, prog),
+	}
+	p, err := a.respondentPage(c, rc.Campaign, "", d)
 	if err != nil {
 		return err
 	}
 	p.Title = s.Title.In(lang)
-	if !spliced {
-		return a.render(c, http.StatusOK, "section", p)
+
+	// The page is first written with bodyMark where the body goes.
+	page := a.views.bufs.Get().(*bytes.Buffer)
+	page.Reset()
+	defer a.views.bufs.Put(page)
+	var shell *sectionShell
+	if !a.sections.noShells {
+		if shell, err = a.shellFor(rc.Model, n-1, p, d); err != nil {
+			return err
+		}
 	}
-	return a.renderAround(c, "section", p, bodyMark, body.blank)
+	if shell != nil {
+		shell.write(page, p, d)
+	} else if err := a.renderPage(page, "section", p); err != nil {
+		return err
+	}
+	head, tail, ok := bytes.Cut(page.Bytes(), []byte(bodyMark))
+	if !ok {
+		return fmt.Errorf("section page %d lost its body mark", n)
+	}
+
+	out := a.views.bufs.Get().(*bytes.Buffer)
+	out.Reset()
+	defer a.views.bufs.Put(out)
+	h := c.Response().Header()
+	h.Set("Content-Language", p.Lang)
+	if body.isBlank(answers) && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+		gzipSpliced(out, head, body.blank, tail)
+		h.Set(echo.HeaderContentEncoding, "gzip")
+		varyOnEncoding(h)
+		return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, out.Bytes())
+	}
+	out.Write(head)
+	body.write(out, answers)
+	out.Write(tail)
+	return c.HTMLBlob(http.StatusOK, out.Bytes())
 }
 
 // bodyMark stands for the section's body in a page rendered around it.
