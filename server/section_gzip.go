@@ -14,14 +14,16 @@ import (
 // on a first visit (nothing checked yet) is the same for every respondent in
 // a language. Compressing it again for every view was a seventh of the
 // server's CPU in a whole response (bench P3). So the blank body is deflated
-// once, at the best level, and a page that shows it is sent as one gzip
-// member of three deflate runs: the page's head compressed now, the body as
-// kept, the tail compressed now. Each run starts on a byte boundary with a
-// fresh window (a sync flush ends the first two), which is valid deflate:
-// a run refers back only into itself.
+// once, at the best level, as is the page's tail when it comes from a shell
+// (section_shell.go), and such a page is sent as one gzip member of deflate
+// runs: the page's head compressed now, the body and the tail as kept. Each
+// run starts on a byte boundary with a fresh window (a sync flush ends
+// each), which is valid deflate: a run refers back only into itself. An
+// empty final block closes the stream.
 
 // deflated is text kept in both forms: raw, for the checksum, and as a
-// deflate run that ends in a sync flush (not final).
+// deflate run that ends in a sync flush (not final). Without z the raw text
+// is compressed when written.
 type deflated struct {
 	raw, z []byte
 }
@@ -39,23 +41,29 @@ var pageDeflaters = sync.Pool{New: func() any {
 	return w
 }}
 
-// gzipSpliced writes head, middle and tail as one gzip member, compressing
-// only head and tail.
-func gzipSpliced(out *bytes.Buffer, head []byte, middle deflated, tail []byte) {
+// finalBlock is an empty stored block with the final bit: after a sync
+// flush, on a byte boundary, it ends the deflate stream.
+var finalBlock = []byte{0x01, 0x00, 0x00, 0xff, 0xff}
+
+// gzipRuns writes the runs, one after the other, as one gzip member.
+func gzipRuns(out *bytes.Buffer, runs ...deflated) {
 	// Header: magic, deflate, no flags, no time, no extra flags, OS unknown.
 	out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
-	w := pageDeflaters.Get().(*flate.Writer)
-	defer pageDeflaters.Put(w)
-	w.Reset(out)
-	_, _ = w.Write(head) // into memory: no error
-	_ = w.Flush()
-	out.Write(middle.z)
-	w.Reset(out)
-	_, _ = w.Write(tail)
-	_ = w.Close() // the final block
-	crc := crc32.ChecksumIEEE(head)
-	crc = crc32.Update(crc, crc32.IEEETable, middle.raw)
-	crc = crc32.Update(crc, crc32.IEEETable, tail)
+	crc, size := uint32(0), 0
+	for _, r := range runs {
+		if r.z != nil {
+			out.Write(r.z)
+		} else if len(r.raw) > 0 {
+			w := pageDeflaters.Get().(*flate.Writer)
+			w.Reset(out)
+			_, _ = w.Write(r.raw) // into memory: no error
+			_ = w.Flush()
+			pageDeflaters.Put(w)
+		}
+		crc = crc32.Update(crc, crc32.IEEETable, r.raw)
+		size += len(r.raw)
+	}
+	out.Write(finalBlock)
 	out.Write(binary.LittleEndian.AppendUint32(nil, crc))
-	out.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(head)+len(middle.raw)+len(tail))))
+	out.Write(binary.LittleEndian.AppendUint32(nil, uint32(size)))
 }

@@ -52,6 +52,8 @@ var shellMarkOf = map[string]shellMark{shellBase: markBase, shellCSRF: markCSRF,
 type sectionShell struct {
 	pieces [][]byte
 	marks  []shellMark // marks[i] follows pieces[i]
+	// tail is the page after the body, kept deflated: it holds no value.
+	tail deflated
 }
 
 type shellKey struct {
@@ -89,6 +91,9 @@ func (a *App) shellFor(m *survey.Model, section int, p *Page, d *sectionData) (*
 		last = loc[1]
 	}
 	sh.pieces = append(sh.pieces, html[last:])
+	if _, tail, ok := bytes.Cut(sh.pieces[len(sh.pieces)-1], []byte(bodyMark)); ok {
+		sh.tail = deflate(tail)
+	}
 	if len(sh.marks) < 6 {
 		return nil, fmt.Errorf("section shell: %d marks, the template lost some", len(sh.marks))
 	}

@@ -136,7 +136,11 @@ func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []
 	h := c.Response().Header()
 	h.Set("Content-Language", p.Lang)
 	if body.isBlank(answers) && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
-		gzipSpliced(out, head, body.blank, tail)
+		end := deflated{raw: tail}
+		if shell != nil && shell.tail.z != nil {
+			end = shell.tail
+		}
+		gzipRuns(out, deflated{raw: head}, body.blank, end)
 		h.Set(echo.HeaderContentEncoding, "gzip")
 		varyOnEncoding(h)
 	} else {
