@@ -510,23 +510,29 @@ func resealUnreleased(tx *gorm.DB, secret []byte, campaignID int64) error {
 // rewrites all of the campaign's rows, shuffled, so that their physical
 // order and transaction id say nothing about when each arrived; on SQLite
 // the table is stored in the order of its random ids (WITHOUT ROWID).
+//
+// The rewrite is one statement in the database: the campaign's rows never
+// travel to the server and back. Loading them through GORM made a release's
+// time (and the campaign lock it holds) and the server's memory grow with the
+// whole campaign, a million rows at a million responses.
 func insertShuffled(tx *gorm.DB, dialect string, campaignID int64, fresh []Response) error {
-	rows := fresh
-	if dialect == "postgres" && len(fresh) > 0 {
-		var old []Response
-		if err := tx.Where("campaign_id = ?", campaignID).Find(&old).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("campaign_id = ?", campaignID).Delete(&Response{}).Error; err != nil {
-			return err
-		}
-		rows = append(old, fresh...)
-	}
-	rand.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-	if len(rows) == 0 {
+	if len(fresh) == 0 {
 		return nil
 	}
-	return tx.CreateInBatches(rows, 500).Error
+	// Shuffled even where rewritten at once: until vacuumed, the first copies
+	// stay on their pages in the order they were written.
+	rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+	if err := tx.CreateInBatches(fresh, 500).Error; err != nil {
+		return err
+	}
+	if dialect != "postgres" {
+		return nil
+	}
+	return tx.Exec(`WITH moved AS (
+		DELETE FROM responses WHERE campaign_id = ?
+		RETURNING id, campaign_id, unit_id, role, seniority, locale, answers)
+	INSERT INTO responses (id, campaign_id, unit_id, role, seniority, locale, answers)
+	SELECT id, campaign_id, unit_id, role, seniority, locale, answers FROM moved ORDER BY random()`, campaignID).Error
 }
 
 // CampaignsWaiting lists campaigns with responses waiting for a release:
