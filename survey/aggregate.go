@@ -40,6 +40,9 @@ func aggregateRows(m *Model, rows []*ReportRow) *aggregate {
 
 func aggregatePart(m *Model, rows []*ReportRow) *aggregate {
 	a := newAggregate(m)
+	// Most respondents are not senior managers: their band's own scores
+	// get their room at once, not by doubling.
+	a.own.overall[1] = make([]float64, 0, len(rows))
 	units := map[*int64]string{} // rows of a release share their profile's unit pointer
 	var last *ReportRow
 	var lastTally *Tally

@@ -36,14 +36,14 @@ type ownScorer struct {
 
 // quarters is a stored answer's worth in quarters (5 − level), or −1 for
 // "don't know", unanswered and anything not a level.
-var quarters = func() (t [256]int8) {
-	for v := range t {
-		t[v] = -1
-		if v >= 1 && v <= NumLevels {
-			t[v] = int8(NumLevels - v)
-		}
+// quarterOf and countOf are a stored byte's quarters (as quarters, 0 for
+// anything but a level) and whether it counts (1 for a level, else 0):
+// tables, so that a respondent's scores are sums without a branch.
+var quarterOf, countOf = func() (q, n [256]int) {
+	for v := 1; v <= NumLevels; v++ {
+		q[v], n[v] = NumLevels-v, 1
 	}
-	return t
+	return q, n
 }()
 
 func newOwnScorer(m *Model) *ownScorer {
@@ -68,18 +68,23 @@ func newOwnScorer(m *Model) *ownScorer {
 // section in model order) with one respondent's own scores.
 func (o *ownScorer) scores(answers []byte, out []OwnScore) {
 	for si, b := range o.slots {
-		var q, n [2]int
+		// Slots come in pairs from an even start: intention, reality.
+		// The sums stay in registers; a pair cut short by the end of a
+		// short vector leaves its reality unanswered.
+		var qi, qr, ni, nr int
 		if b[0] < len(answers) {
-			// Slots come in pairs from an even start: intention, reality.
 			sec := answers[b[0]:min(b[1], len(answers))]
-			for j, a := range sec {
-				if v := quarters[a]; v >= 0 {
-					q[j&1] += int(v)
-					n[j&1]++
-				}
+			for len(sec) >= 2 {
+				i, r := sec[0], sec[1]
+				qi, ni = qi+quarterOf[i], ni+countOf[i]
+				qr, nr = qr+quarterOf[r], nr+countOf[r]
+				sec = sec[2:]
+			}
+			if len(sec) == 1 {
+				qi, ni = qi+quarterOf[sec[0]], ni+countOf[sec[0]]
 			}
 		}
-		o.q[si], o.n[si] = q, n
+		o.q[si], o.n[si] = [2]int{qi, qr}, [2]int{ni, nr}
 	}
 	var all [2]float64
 	var alln [2]int

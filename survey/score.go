@@ -92,12 +92,16 @@ func (m *Model) NewTally() Tally {
 // missing slots unanswered.
 func (t *Tally) Add(answers []byte) {
 	t.N++
-	for i := range t.Slots {
-		v := Unanswered
-		if i < len(answers) && answers[i] <= DontKnow {
-			v = answers[i]
+	slots := t.Slots
+	n := min(len(slots), len(answers))
+	for i, v := range answers[:n] {
+		if v > DontKnow {
+			v = Unanswered
 		}
-		t.Slots[i][v]++
+		slots[i][v]++
+	}
+	for i := n; i < len(slots); i++ {
+		slots[i][Unanswered]++
 	}
 }
 
