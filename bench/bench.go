@@ -426,14 +426,14 @@ func writeReport(w io.Writer, o *options, dialect string, results []*result) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tconc\tcount\tunit\tper s\tp50 ms\tp99 ms\terrors\tsrv cpu\tgen cpu\tother cpu\trss MB\tpeak MB\t")
+	fmt.Fprintln(tw, "scenario\tconc\tcount\tunit\tper s\tp50 ms\tp95 ms\tp99 ms\terrors\tsrv cpu\tgen cpu\tother cpu\trss MB\tpeak MB\t")
 	for _, r := range results {
 		if r.idle {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t%d\t-\t-\t-\t%s\t%s\t\n", r.name, r.errors, mb(r.rssKB), mb(r.hwmKB))
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t%d\t-\t-\t-\t%s\t%s\t\n", r.name, r.errors, mb(r.rssKB), mb(r.hwmKB))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.name, r.conc, r.count, r.unit, r.rate(), ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.name, r.conc, r.count, r.unit, r.rate(), ms(r.percentile(0.50)), ms(r.percentile(0.95)), ms(r.percentile(0.99)), r.errors,
 			cores(r.srvCPU), cores(r.genCPU), cores(r.otherCPU), mb(r.rssKB), mb(r.hwmKB))
 	}
 	tw.Flush()

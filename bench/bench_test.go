@@ -50,6 +50,13 @@ func TestQuickRun(t *testing.T) {
 		if n, err := strconv.Atoi(row["count"]); err != nil || n <= 0 {
 			t.Errorf("%s: count %q, want > 0", name, row["count"])
 		}
+		// P4's target is a p95: the table gives it between p50 and p99.
+		p50, err50 := strconv.ParseFloat(row["p50 ms"], 64)
+		p95, err95 := strconv.ParseFloat(row["p95 ms"], 64)
+		p99, err99 := strconv.ParseFloat(row["p99 ms"], 64)
+		if err50 != nil || err95 != nil || err99 != nil || p50 > p95 || p95 > p99 || p99 <= 0 {
+			t.Errorf("%s: p50 %q, p95 %q, p99 %q, want 0 < p50 ≤ p95 ≤ p99", name, row["p50 ms"], row["p95 ms"], row["p99 ms"])
+		}
 	}
 	for _, name := range []string{"P6 import+queue 2k", "P6 delivery 2k"} {
 		row, ok := rows[name]
