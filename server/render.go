@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -261,6 +262,35 @@ func (a *App) renderPage(buf *bytes.Buffer, name string, p *Page) error {
 	}
 	return nil
 }
+
+// renderAround sends a page whose content is kept deflated: the layout is
+// rendered around a mark and compressed per request, the content goes as
+// kept (gzipRuns). The caller has checked that the client takes gzip.
+func (a *App) renderAround(c echo.Context, name string, p *Page, content deflated) error {
+	page, out := a.views.bufs.Get().(*bytes.Buffer), a.views.bufs.Get().(*bytes.Buffer)
+	page.Reset()
+	out.Reset()
+	defer a.views.bufs.Put(page)
+	defer a.views.bufs.Put(out)
+	p.Content = contentMark
+	if err := a.renderPage(page, name, p); err != nil {
+		return err
+	}
+	head, tail, ok := bytes.Cut(page.Bytes(), []byte(contentMark))
+	if !ok {
+		return fmt.Errorf("render %s: the page lost its content mark", name)
+	}
+	gzipRuns(out, deflated{raw: head}, content, deflated{raw: tail})
+	h := c.Response().Header()
+	h.Set("Content-Language", p.Lang)
+	h.Set(echo.HeaderContentEncoding, "gzip")
+	varyOnEncoding(h)
+	h.Set(echo.HeaderContentLength, strconv.Itoa(out.Len()))
+	return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, out.Bytes())
+}
+
+// contentMark stands for a page's kept content in renderAround.
+const contentMark template.HTML = "<!--tiltline:content-->"
 
 // renderContent runs only a page's "content" template, for caching.
 func (a *App) renderContent(name string, p *Page) (template.HTML, error) {

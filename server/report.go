@@ -90,6 +90,9 @@ type cachedRows struct {
 	// kept under it (fragments), and die with it
 	gen       uint64
 	fragments map[string]string
+	// runs are fragments kept deflated too, for pages sent around them
+	// (renderAround)
+	runs map[string]deflated
 }
 
 var rowsGen atomic.Uint64
@@ -131,6 +134,29 @@ func (rc *reportRows) keepFragment(campaignID int64, gen uint64, key string, h s
 	defer rc.mu.Unlock()
 	if cached, ok := rc.m[campaignID]; ok && cached.gen == gen && len(cached.fragments) < 64 {
 		cached.fragments[key] = h
+	}
+}
+
+// run returns a fragment kept deflated by keepRun.
+func (rc *reportRows) run(campaignID int64, gen uint64, key string) (deflated, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	cached, ok := rc.m[campaignID]
+	if !ok || cached.gen != gen {
+		return deflated{}, false
+	}
+	r, ok := cached.runs[key]
+	return r, ok
+}
+
+// keepRun keeps a fragment's text deflated (see section_gzip.go), under
+// the same rules as keepFragment.
+func (rc *reportRows) keepRun(campaignID int64, gen uint64, key string, html []byte) {
+	run := deflate(html)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if cached, ok := rc.m[campaignID]; ok && cached.gen == gen && cached.runs != nil && len(cached.runs) < 64 {
+		cached.runs[key] = run
 	}
 }
 
@@ -362,7 +388,7 @@ func (rc *reportRows) load(ctx context.Context, db *survey.DB, cp *survey.Campai
 	}
 	cached = cachedRows{release: rel.Release, status: cp.Status, weights: cp.SectionWeights, k: cp.KMin, rows: rel.Rows,
 		reports: map[string]*survey.Report{}, checked: time.Now(),
-		gen: rowsGen.Add(1), fragments: map[string]string{}}
+		gen: rowsGen.Add(1), fragments: map[string]string{}, runs: map[string]deflated{}}
 	rc.mu.Lock()
 	if rc.m == nil {
 		rc.m = map[int64]cachedRows{}

@@ -224,7 +224,13 @@ func (a *App) resultsPage(c echo.Context) error {
 	title := cp.Name + " · " + a.i18n.T(lang, "results.title", nil)
 	if html, ok := a.reports.fragment(cp.ID, rows.gen, key); ok {
 		p := a.page(c, "results.title", nil)
-		p.Title, p.Content = title, template.HTML(html) // rendered by this template earlier
+		p.Title = title
+		// The content, some 100 kB, is the same for every reader of the
+		// view: kept deflated, it is not compressed again per request.
+		if run, ok := a.reports.run(cp.ID, rows.gen, key); ok && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+			return a.renderAround(c, "results", p, run)
+		}
+		p.Content = template.HTML(html) // rendered by this template earlier
 		return a.render(c, http.StatusOK, "results", p)
 	}
 	t := func(id string) string { return a.i18n.T(lang, id, nil) }
@@ -319,6 +325,7 @@ func (a *App) resultsPage(c echo.Context) error {
 		return err
 	}
 	a.reports.keepFragment(cp.ID, rows.gen, key, string(html))
+	a.reports.keepRun(cp.ID, rows.gen, key, []byte(html))
 	p.Content = html
 	return a.render(c, http.StatusOK, "results", p)
 }

@@ -1,10 +1,13 @@
 package server
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,5 +65,39 @@ func TestExportCSVThroughAPIAndPage(t *testing.T) {
 	f.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}})
 	if code, body := f.get(fmt.Sprintf("/results/%d/export.csv", demo.CampaignID)); code != 200 || !strings.HasPrefix(body, "response,") {
 		t.Errorf("export from the page = %d", code)
+	}
+}
+
+// A dashboard served from the cache goes out as its layout compressed per
+// request around the content kept deflated; it must read as the page sent
+// plain, and the second reader must get it from the kept run.
+func TestCachedDashboardIsTheSameGzippedOrNot(t *testing.T) {
+	a, demo, _ := newTestApp(t)
+	f := newFlow(t, a, "")
+	if code, _ := f.post("/login", url.Values{"email": {demo.ManagerEmail}, "password": {demo.ManagerPassword}}); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	path := fmt.Sprintf("/results/%d", demo.CampaignID)
+	for _, lang := range []string{"en", "fr"} {
+		f.do(http.MethodGet, path, "", "", "Accept-Encoding", "identity", "Accept-Language", lang) // builds and keeps the view
+		code, plain, _ := f.do(http.MethodGet, path, "", "", "Accept-Encoding", "identity", "Accept-Language", lang)
+		if code != http.StatusOK || !strings.Contains(plain, `<svg class="chart radar"`) {
+			t.Fatalf("%s: plain dashboard %d", lang, code)
+		}
+		code, body, h := f.do(http.MethodGet, path, "", "", "Accept-Encoding", "gzip", "Accept-Language", lang)
+		if code != http.StatusOK || h.Get("Content-Encoding") != "gzip" || h.Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Fatalf("%s: gzipped dashboard %d, Content-Encoding %q, Content-Length %q for %d bytes", lang, code, h.Get("Content-Encoding"), h.Get("Content-Length"), len(body))
+		}
+		zr, err := gzip.NewReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr) // checks the CRC and the length
+		if err != nil {
+			t.Fatalf("%s: gzip stream: %v", lang, err)
+		}
+		if string(got) != plain {
+			t.Errorf("%s: the gzipped dashboard differs from the plain one\n%s", lang, firstDifference(string(got), plain))
+		}
 	}
 }
