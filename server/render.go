@@ -264,33 +264,42 @@ func (a *App) renderPage(buf *bytes.Buffer, name string, p *Page) error {
 }
 
 // renderAround sends a page whose content is kept deflated: the layout is
-// rendered around a mark and compressed per request, the content goes as
-// kept (gzipRuns). The caller has checked that the client takes gzip.
+// rendered around middleMark and compressed per request, the content goes
+// as kept (gzipRuns). The caller has checked that the client takes gzip.
 func (a *App) renderAround(c echo.Context, name string, p *Page, content deflated) error {
 	page, out := a.views.bufs.Get().(*bytes.Buffer), a.views.bufs.Get().(*bytes.Buffer)
 	page.Reset()
 	out.Reset()
 	defer a.views.bufs.Put(page)
 	defer a.views.bufs.Put(out)
-	p.Content = contentMark
+	p.Content = middleMark
 	if err := a.renderPage(page, name, p); err != nil {
 		return err
 	}
-	head, tail, ok := bytes.Cut(page.Bytes(), []byte(contentMark))
+	head, tail, ok := bytes.Cut(page.Bytes(), []byte(middleMark))
 	if !ok {
-		return fmt.Errorf("render %s: the page lost its content mark", name)
+		return fmt.Errorf("render %s: the page lost its middle mark", name)
 	}
 	gzipRuns(out, deflated{raw: head}, content, deflated{raw: tail})
-	h := c.Response().Header()
-	h.Set("Content-Language", p.Lang)
-	h.Set(echo.HeaderContentEncoding, "gzip")
-	varyOnEncoding(h)
-	h.Set(echo.HeaderContentLength, strconv.Itoa(out.Len()))
-	return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, out.Bytes())
+	return sendHTML(c, p.Lang, out.Bytes(), true)
 }
 
-// contentMark stands for a page's kept content in renderAround.
-const contentMark template.HTML = "<!--tiltline:content-->"
+// middleMark stands for the part of a page that is kept apart from it (a
+// section's body, a dashboard's content) while the rest is rendered.
+const middleMark template.HTML = "<!--tiltline:middle-->"
+
+// sendHTML sends a page written whole, gzipped or not, with its length:
+// said, it goes out in fewer writes than chunked.
+func sendHTML(c echo.Context, lang string, body []byte, gzipped bool) error {
+	h := c.Response().Header()
+	h.Set("Content-Language", lang)
+	if gzipped {
+		h.Set(echo.HeaderContentEncoding, "gzip")
+		varyOnEncoding(h)
+	}
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, body)
+}
 
 // renderContent runs only a page's "content" template, for caching.
 func (a *App) renderContent(name string, p *Page) (template.HTML, error) {

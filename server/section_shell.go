@@ -91,7 +91,7 @@ func (a *App) shellFor(m *survey.Model, section int, p *Page, d *sectionData) (*
 		last = loc[1]
 	}
 	sh.pieces = append(sh.pieces, html[last:])
-	if _, tail, ok := bytes.Cut(sh.pieces[len(sh.pieces)-1], []byte(bodyMark)); ok {
+	if _, tail, ok := bytes.Cut(sh.pieces[len(sh.pieces)-1], []byte(middleMark)); ok {
 		sh.tail = deflate(tail)
 	}
 	if len(sh.marks) < 6 {

@@ -102,7 +102,7 @@ func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []
 	d := &sectionData{
 		Base: rc.Base, CSRF: rc.CSRF, Number: n, Sections: len(rc.Model.Sections),
 		Title: s.Title.In(lang), Summary: s.Summary.In(lang), Last: n == len(rc.Model.Sections),
-		Steps: steps, Body: bodyMark, ProgressView: a.progressView(c, rc.Model, prog),
+		Steps: steps, Body: middleMark, ProgressView: a.progressView(c, rc.Model, prog),
 	}
 	p, err := a.respondentPage(c, rc.Campaign, "", d)
 	if err != nil {
@@ -110,7 +110,7 @@ func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []
 	}
 	p.Title = s.Title.In(lang)
 
-	// The page is first written with bodyMark where the body goes.
+	// The page is first written with middleMark where the body goes.
 	page := a.views.bufs.Get().(*bytes.Buffer)
 	page.Reset()
 	defer a.views.bufs.Put(page)
@@ -125,7 +125,7 @@ func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []
 	} else if err := a.renderPage(page, "section", p); err != nil {
 		return err
 	}
-	head, tail, ok := bytes.Cut(page.Bytes(), []byte(bodyMark))
+	head, tail, ok := bytes.Cut(page.Bytes(), []byte(middleMark))
 	if !ok {
 		return fmt.Errorf("section page %d lost its body mark", n)
 	}
@@ -133,28 +133,19 @@ func (a *App) renderSection(c echo.Context, rc *respondentCtx, n int, answers []
 	out := a.views.bufs.Get().(*bytes.Buffer)
 	out.Reset()
 	defer a.views.bufs.Put(out)
-	h := c.Response().Header()
-	h.Set("Content-Language", p.Lang)
 	if body.isBlank(answers) && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
 		end := deflated{raw: tail}
 		if shell != nil && shell.tail.z != nil {
 			end = shell.tail
 		}
 		gzipRuns(out, deflated{raw: head}, body.blank, end)
-		h.Set(echo.HeaderContentEncoding, "gzip")
-		varyOnEncoding(h)
-	} else {
-		out.Write(head)
-		body.write(out, answers)
-		out.Write(tail)
+		return sendHTML(c, p.Lang, out.Bytes(), true)
 	}
-	// With its length said, the page goes out in fewer writes than chunked.
-	h.Set(echo.HeaderContentLength, strconv.Itoa(out.Len()))
-	return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, out.Bytes())
+	out.Write(head)
+	body.write(out, answers)
+	out.Write(tail)
+	return sendHTML(c, p.Lang, out.Bytes(), false)
 }
-
-// bodyMark stands for the section's body in a page rendered around it.
-const bodyMark template.HTML = "<!--tiltline:section-body-->"
 
 func (a *App) surveyNotice(c echo.Context, key string, campaign *survey.Campaign) error {
 	contact := campaign.ContactName
